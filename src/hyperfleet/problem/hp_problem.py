@@ -1,0 +1,238 @@
+"""The search space a user declares: ``HpProblem``, compatible with the DeepHyper tutorial."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+
+from hyperfleet.problem.dimensions import (
+    CategoricalDimension,
+    Dimension,
+    FloatDimension,
+    IntDimension,
+    _is_float,
+    _is_int,
+    dimension_from_dict,
+)
+
+
+class HpProblem:
+    """A hyperparameter search space with optional starting points.
+
+    Examples:
+        >>> from hyperfleet import HpProblem
+        >>> problem = HpProblem()
+        >>> problem.add_dim('log2_batch_size', (5, 10))       # integer
+        >>> problem.add_dim('dropout_1', (0.0, 1.0))          # continuous
+        >>> problem.add_dim('lr', (1e-5, 1e-1), log=True)     # log-scaled
+        >>> problem.add_dim('optimizer_type', ['RMSprop', 'Adam'])  # categorical
+        >>> problem.add_starting_point(log2_batch_size=7, dropout_1=0.2, lr=1e-3,
+        ...                            optimizer_type='RMSprop')
+        >>> len(problem.sample(3, seed=0))
+        3
+    """
+
+    def __init__(self) -> None:
+        self.dims: list[Dimension] = []
+        self.starting_points: list[dict] = []
+
+    # ----- declaring -----------------------------------------------------------------
+    def add_dim(self, name: str, range: Any, log: bool = False, default: Any = None) -> Dimension:  # noqa: A002
+        """Add a dimension; its type follows from ``range``.
+
+        Args:
+            name: unique name, the key of this hyperparameter in ``param_dict``.
+            range: a pair of ints ``(low, high)`` (inclusive integer range), a pair of floats
+                (continuous range) or a list of JSON-serializable values (categorical).
+            log: sample and model the range on a log scale (ranges only; ``low > 0``).
+            default: an optional default value, validated against the range.
+
+        Returns:
+            The new dimension.
+
+        Raises:
+            ValueError: on an empty, inverted or mixed range, a duplicate name, a
+                non-serializable choice or a default out of range.
+        """
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"dimension name must be a non-empty string, got {name!r}")
+        if name in self.names:
+            raise ValueError(f"dimension '{name}' is already defined; give each dimension a unique name")
+        dim = _make_dimension(name, range, log)
+        if default is not None:
+            default = dim.validate(default)
+            dim = type(dim)(**{**_fields(dim), "default": default})
+        self.dims.append(dim)
+        return dim
+
+    def add_starting_point(self, **values: Any) -> None:
+        """Add a configuration to evaluate before anything is sampled (callable several times).
+
+        Raises:
+            ValueError: for an unknown or missing dimension or a value out of range.
+        """
+        self.starting_points.append(self.validate(values, what="starting point"))
+
+    # ----- inspecting ------------------------------------------------------------------
+    @property
+    def names(self) -> list[str]:
+        return [d.name for d in self.dims]
+
+    @property
+    def space(self) -> dict[str, Dimension]:
+        return {d.name: d for d in self.dims}
+
+    def __len__(self) -> int:
+        return len(self.dims)
+
+    def __repr__(self) -> str:
+        lines = [f"HpProblem with {len(self.dims)} dimension(s)"]
+        lines += [f"  {d}" for d in self.dims]
+        lines += [f"  starting point: {p}" for p in self.starting_points]
+        return "\n".join(lines)
+
+    def validate(self, config: dict, what: str = "configuration") -> dict:
+        """Return ``config`` with values converted to their dimension's type, in problem order.
+
+        Raises:
+            ValueError: naming the dimension that is unknown, missing or out of range.
+        """
+        if not isinstance(config, dict):
+            raise ValueError(f"a {what} must be a dict of dimension values, got {type(config).__name__}")
+        unknown = [k for k in config if k not in self.space]
+        if unknown:
+            raise ValueError(f"{what} names unknown dimension(s) {unknown}; "
+                             f"the problem's dimensions are {self.names}")
+        missing = [n for n in self.names if n not in config]
+        if missing:
+            raise ValueError(f"{what} is missing dimension(s) {missing}; give a value for each")
+        try:
+            return {d.name: d.validate(config[d.name]) for d in self.dims}
+        except ValueError as err:
+            raise ValueError(f"{what}: {err}") from None
+
+    # ----- sampling and encoding ------------------------------------------------------
+    def sample(self, n: int = 1, seed: int | np.random.Generator | None = None) -> list[dict]:
+        """Draw ``n`` random configurations (log-uniform on log-scaled ranges)."""
+        rng = np.random.default_rng(seed)
+        columns = [d.sample(rng, n) for d in self.dims]
+        return [{d.name: col[i] for d, col in zip(self.dims, columns)} for i in range(n)]
+
+    def to_vector(self, config: dict) -> np.ndarray:
+        """Encode a configuration as a vector in the unit cube, one entry per dimension.
+
+        Ranges map linearly (or in log space) to [0, 1]; integers and categorical choices
+        map to the centre of their equal-width bin.
+        """
+        return np.array([d.to_unit(config[d.name]) for d in self.dims], dtype=float)
+
+    def to_array(self, configs: Sequence[dict]) -> np.ndarray:
+        """Encode several configurations as a ``(n, len(problem))`` array."""
+        if not configs:
+            return np.empty((0, len(self.dims)))
+        return np.vstack([self.to_vector(c) for c in configs])
+
+    def from_vector(self, vector: Iterable[float]) -> dict:
+        """Decode a unit-cube vector (values are clipped to [0, 1]) into a configuration."""
+        vector = list(vector)
+        if len(vector) != len(self.dims):
+            raise ValueError(f"vector has {len(vector)} entries; the problem has {len(self.dims)} dimensions")
+        return {d.name: d.from_unit(u) for d, u in zip(self.dims, vector)}
+
+    def key(self, config: dict) -> tuple:
+        """A hashable identity of a configuration (floats rounded to 12 significant digits)."""
+        out = []
+        for d in self.dims:
+            v = config[d.name]
+            if d.kind == "float":
+                v = float(f"{float(v):.12g}")
+            elif d.kind == "cat":
+                v = d.index(v)
+            out.append(v)
+        return tuple(out)
+
+    # ----- serialization ----------------------------------------------------------------
+    def to_dict(self) -> dict:
+        return {"dims": [d.to_dict() for d in self.dims], "starting_points": list(self.starting_points)}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "HpProblem":
+        problem = cls()
+        problem.dims = [dimension_from_dict(d) for d in data["dims"]]
+        for point in data.get("starting_points", []):
+            problem.add_starting_point(**point)
+        return problem
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict())
+
+    @classmethod
+    def from_json(cls, text: str) -> "HpProblem":
+        return cls.from_dict(json.loads(text))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, HpProblem) and self.to_dict() == other.to_dict()
+
+
+def _fields(dim: Dimension) -> dict:
+    data = dim.to_dict()
+    data.pop("kind")
+    if "choices" in data:
+        data["choices"] = tuple(data["choices"])
+    return data
+
+
+def _make_dimension(name: str, spec: Any, log: bool) -> Dimension:
+    if isinstance(spec, list):
+        if log:
+            raise ValueError(f"dimension '{name}': log=True applies to ranges, not to a categorical list")
+        return _categorical(name, spec)
+    if not isinstance(spec, tuple) or len(spec) != 2:
+        raise ValueError(
+            f"dimension '{name}': range must be a pair (low, high) of ints or of floats, "
+            f"or a list of choices; got {spec!r}")
+    low, high = spec
+    if _is_int(low) and _is_int(high):
+        dim: Dimension = IntDimension(name, int(low), int(high), bool(log))
+    elif _is_float(low) and _is_float(high):
+        if not (math.isfinite(low) and math.isfinite(high)):
+            raise ValueError(f"dimension '{name}': range bounds must be finite, got {spec!r}")
+        dim = FloatDimension(name, float(low), float(high), bool(log))
+    elif (_is_int(low) or _is_float(low)) and (_is_int(high) or _is_float(high)):
+        raise ValueError(
+            f"dimension '{name}': range {spec!r} mixes int and float; write both bounds as ints "
+            f"for an integer dimension ({int(low)}, {int(high)}) or as floats for a continuous one "
+            f"({float(low)}, {float(high)})")
+    else:
+        raise ValueError(
+            f"dimension '{name}': range bounds must be numbers, got {spec!r}; "
+            f"use a list for categorical choices")
+    if dim.low > dim.high:
+        raise ValueError(f"dimension '{name}': range {spec!r} is inverted; write it as ({high!r}, {low!r})")
+    if dim.low == dim.high:
+        raise ValueError(f"dimension '{name}': range {spec!r} is empty (low == high); "
+                         f"widen it, or use a one-element list for a constant")
+    if log and dim.low <= 0:
+        raise ValueError(f"dimension '{name}': a log-scaled range needs low > 0, got {spec!r}")
+    return dim
+
+
+def _categorical(name: str, choices: list) -> CategoricalDimension:
+    if not choices:
+        raise ValueError(f"dimension '{name}': the list of choices is empty; give at least one value")
+    for choice in choices:
+        try:
+            json.dumps(choice)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"dimension '{name}': choice {choice!r} is not JSON-serializable; use strings, "
+                f"numbers, booleans, None, or lists/dicts of them") from None
+    seen = []
+    for choice in choices:
+        if any(type(choice) is type(s) and choice == s for s in seen):
+            raise ValueError(f"dimension '{name}': choice {choice!r} appears twice")
+        seen.append(choice)
+    return CategoricalDimension(name, tuple(choices))

@@ -1,0 +1,84 @@
+"""The two-method search core every algorithm implements."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Iterable, Optional
+
+import numpy as np
+
+from hyperfleet.problem import HpProblem
+
+Result = tuple  # (config: dict, objective: float | None)
+
+
+class Search(ABC):
+    """Base class of a search: ``ask`` for configurations, ``tell`` their objectives.
+
+    The base class hands out the problem's starting points first, in order, keeps the
+    history of told results (``self.history``) and the configurations asked but not yet
+    told (``self.pending``). A subclass implements :meth:`_ask` and may override
+    :meth:`_tell` to update a model.
+
+    Objectives are maximized. A failed evaluation is told with objective ``None``.
+
+    Args:
+        problem: the search space.
+        seed: seed of the search's random generator, for reproducible sequences.
+    """
+
+    def __init__(self, problem: HpProblem, seed: Optional[int] = None) -> None:
+        if not isinstance(problem, HpProblem):
+            raise TypeError(f"problem must be an HpProblem, got {type(problem).__name__}")
+        if len(problem) == 0:
+            raise ValueError("the problem has no dimensions; add some with add_dim() first")
+        self.problem = problem
+        self.seed = seed
+        self.rng = np.random.default_rng(seed)
+        self.history: list[tuple[dict, Optional[float]]] = []
+        self.pending: dict[tuple, dict] = {}
+        self._starting_queue = list(problem.starting_points)
+
+    def ask(self, n: int = 1) -> list[dict]:
+        """Return ``n`` new configurations to evaluate (starting points first)."""
+        if n < 0:
+            raise ValueError(f"n must be >= 0, got {n}")
+        out: list[dict] = []
+        while self._starting_queue and len(out) < n:
+            out.append(dict(self._starting_queue.pop(0)))
+        if len(out) < n:
+            out.extend(self._ask(n - len(out)))
+        for config in out:
+            self.pending[self.problem.key(config)] = config
+        return out
+
+    def tell(self, results: Iterable[Result]) -> None:
+        """Record finished evaluations: an iterable of ``(config, objective or None)``."""
+        results = [(dict(c), _clean_objective(y)) for c, y in results]
+        for config, _ in results:
+            self.pending.pop(self.problem.key(config), None)
+            self._starting_queue = [p for p in self._starting_queue
+                                    if self.problem.key(p) != self.problem.key(config)]
+        self.history.extend(results)
+        self._tell(results)
+
+    @abstractmethod
+    def _ask(self, n: int) -> list[dict]:
+        """Propose ``n`` configurations (starting points are already handled)."""
+
+    def _tell(self, results: list[Result]) -> None:
+        """Update the search's model with new results (default: nothing to do)."""
+
+    @property
+    def evaluated_keys(self) -> set:
+        return {self.problem.key(c) for c, _ in self.history}
+
+
+def _clean_objective(y) -> Optional[float]:
+    if y is None:
+        return None
+    try:
+        y = float(y)
+    except (TypeError, ValueError):
+        return None
+    return y if np.isfinite(y) else None

@@ -5,7 +5,7 @@ from hyperfleet.search import RandomSearch, Search
 
 __version__ = "0.1.0"
 
-__all__ = ["HpProblem", "Search", "RandomSearch", "AMBS", "__version__"]
+__all__ = ["HpProblem", "Search", "RandomSearch", "AMBS", "run_search", "__version__"]
 
 
 def __getattr__(name):
@@ -15,3 +15,10 @@ def __getattr__(name):
 
         return AMBS
     raise AttributeError(f"module 'hyperfleet' has no attribute {name!r}")
+
+
+def run_search(*args, **kwargs):
+    """Run a whole search; see :func:`hyperfleet.api.run_search`."""
+    from hyperfleet.api import run_search as _run_search
+
+    return _run_search(*args, **kwargs)

@@ -1,0 +1,50 @@
+"""``hyperfleet ls``: searches, or one search's evaluations, with their states."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import click
+
+from hyperfleet.cli.main import store_option
+from hyperfleet.cli.tables import console, print_table, fmt_config, fmt_number, fmt_time, new_table
+
+
+@click.command("ls")
+@click.argument("ref", required=False)
+@click.option("--state", "states", multiple=True, help="Only evaluations in this state (repeatable).")
+@store_option
+def command(ref: Optional[str], states: tuple[str, ...], store) -> None:
+    """List searches, or the evaluations of the search REF (label or id prefix)."""
+    from hyperfleet.store import EvaluationState, open_store
+
+    db = open_store(store)
+    out = console()
+    if ref is None:
+        summaries = db.summaries()
+        if not summaries:
+            out.print("no searches yet; start one with: hyperfleet search -p problem.py -r run.py")
+            return
+        table = new_table("id", "label", "state", "done", "running", "failed", "total", "best", "started")
+        for s in summaries:
+            table.add_row(s.search.id, s.search.label, s.search.state.value, str(s.done), str(s.running),
+                          str(s.failed), str(s.total), fmt_number(s.best),
+                          fmt_time(s.search.start_time or s.search.created_time))
+        print_table(table)
+        return
+    search = db.resolve_search(ref)
+    try:
+        wanted = [EvaluationState(s.upper()) for s in states] if states else None
+    except ValueError:
+        raise click.BadParameter(f"choose from {', '.join(s.value for s in EvaluationState)}",
+                                 param_hint="--state") from None
+    evaluations = db.list_evaluations(search.id, wanted)
+    summary = db.summary(search.id)
+    title = (f"search {search.id} ({search.label}) {search.state.value}: {summary.done} done, "
+             f"{summary.running} running, {summary.failed} failed, best {fmt_number(summary.best)}")
+    table = new_table("id", "#", "state", "objective", "seconds", "worker", "config", title=title)
+    for e in evaluations:
+        seconds = "-" if e.start_time is None or e.end_time is None else f"{e.end_time - e.start_time:.2f}"
+        table.add_row(e.id, str(e.number), e.state.value, fmt_number(e.objective), seconds,
+                      e.worker or "-", fmt_config(e.config))
+    print_table(table)

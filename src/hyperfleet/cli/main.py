@@ -1,0 +1,61 @@
+"""The command group, shared options, and the one place where user errors become messages."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from hyperfleet import __version__
+
+USER_ERRORS: tuple[type[BaseException], ...] = (ValueError, OSError)
+
+
+class Group(click.Group):
+    """Turns user errors into one line on stderr and exit code 2 (a traceback with --debug)."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except click.exceptions.Exit:
+            raise
+        except click.ClickException:
+            raise
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            sys.exit(130)
+        except Exception as err:  # noqa: BLE001
+            from hyperfleet.store import StoreError
+
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            if isinstance(err, (*USER_ERRORS, StoreError)):
+                click.echo(f"error: {err}", err=True)
+                sys.exit(2)
+            click.echo(f"internal error: {type(err).__name__}: {err} (rerun with --debug for the "
+                       f"traceback)", err=True)
+            sys.exit(1)
+
+
+store_option = click.option(
+    "--store", "store", default=None, envvar="HYPERFLEET_STORE", show_envvar=True,
+    help="Job database: a SQLite file path or a SQLAlchemy URL [default: ./hyperfleet.db].")
+
+
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--debug", is_flag=True, help="Show full tracebacks.")
+@click.version_option(__version__, prog_name="hyperfleet")
+@click.pass_context
+def main(ctx: click.Context, debug: bool) -> None:
+    """hyperfleet: asynchronous hyperparameter search with a job database."""
+    ctx.ensure_object(dict)["debug"] = debug
+
+
+def _register() -> None:
+    from hyperfleet.cli import ls, path, results, search
+
+    for module in (search, ls, path, results):
+        main.add_command(module.command)
+
+
+_register()

@@ -1,0 +1,79 @@
+"""``hyperfleet search``: run a search here and now."""
+
+from __future__ import annotations
+
+import click
+
+from hyperfleet.cli.main import store_option
+from hyperfleet.cli.progress import ProgressDisplay
+from hyperfleet.execute import EXECUTORS
+from hyperfleet.search import SEARCHES
+
+
+def parse_settings(items: tuple[str, ...]) -> dict:
+    """``key=value`` pairs; values parsed as int, float, true/false/none, else kept as text."""
+    settings = {}
+    for item in items:
+        key, sep, text = item.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"{item!r} is not key=value", param_hint="--setting")
+        settings[key.strip()] = _value(text.strip())
+    return settings
+
+
+def _value(text: str):
+    lowered = text.lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    if lowered in ("none", "null"):
+        return None
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
+@click.command("search")
+@click.option("-p", "--problem", required=True, help="problem.py (attribute Problem) or file.py:attr.")
+@click.option("-r", "--run", "run", required=True, help="run.py (function run) or file.py:func.")
+@click.option("--search", "search_name", type=click.Choice(SEARCHES), default="ambs", show_default=True,
+              help="Search algorithm.")
+@click.option("--max-evals", type=click.IntRange(min=1), default=100, show_default=True,
+              help="Evaluations to run at most.")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Stop after this many wall-clock seconds.")
+@click.option("--evaluator", type=click.Choice(EXECUTORS), default="process", show_default=True,
+              help="Where evaluations run.")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Parallel evaluations (process evaluator) [default: CPU count].")
+@click.option("--name", "label", default=None, help="Label of the search [default: search-DATE-TIME].")
+@click.option("--seed", type=int, default=None, help="Random seed of the search.")
+@click.option("--setting", "settings", multiple=True, metavar="KEY=VALUE",
+              help="A setting of the search algorithm (repeatable), e.g. --setting kappa=1.5.")
+@click.option("--quiet", is_flag=True, help="No progress display.")
+@store_option
+def command(problem, run, search_name, max_evals, timeout, evaluator, workers, label, seed, settings,
+            quiet, store):
+    """Run a search of PROBLEM's space with the RUN function, here and now."""
+    from hyperfleet.api import run_search
+    from hyperfleet.user_code import load_problem
+
+    problem_obj, problem_ref = load_problem(problem)
+    display = ProgressDisplay(max_evals, enabled=not quiet)
+    result = run_search(problem_obj, run, search=search_name, max_evals=max_evals, timeout=timeout,
+                        evaluator=evaluator, workers=workers, label=label, seed=seed, store=store,
+                        search_settings=parse_settings(settings), problem_path=str(problem_ref),
+                        callbacks=[display])
+    display.close()
+    stats = result.stats
+    click.echo(f"search {result.search.id} ({result.search.label}) {result.stop_reason}: "
+               f"{stats.done} done, {stats.failed} failed")
+    if result.best is None:
+        click.echo("no evaluation succeeded; see the errors with: hyperfleet ls " + result.search.label)
+    else:
+        click.echo(f"best objective {result.best.objective!r} (evaluation {result.best.id[:8]}):")
+        for name, value in result.best.config.items():
+            click.echo(f"  {name} = {value!r}")
+    click.echo(f"results: {result.folder}")

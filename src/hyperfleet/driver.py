@@ -1,0 +1,248 @@
+"""The driver: keeps every worker busy, hands results to the search, records everything.
+
+The driver is the only writer of the store. It is asynchronous: the moment any evaluation
+finishes, its result is recorded and told to the search, and new configurations are asked
+for the free workers; there is no batch barrier.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional, Protocol, Sequence
+
+from hyperfleet.execute import EvalOutcome, EvalTask, Executor
+from hyperfleet.problem import HpProblem
+from hyperfleet.report.exports import ResultsCsv, write_results_json
+from hyperfleet.search import Search
+from hyperfleet.store import EvaluationRecord, EvaluationState, SearchRecord, SearchState, Store
+from hyperfleet.user_code import CodeRef
+
+LOG_NAME = "hyperfleet.log"
+_JSON_EVERY_S = 2.0
+
+logger = logging.getLogger("hyperfleet")
+
+
+class Callback(Protocol):
+    """Hooks the driver calls; implement any subset (see :class:`DriverStats`).
+
+    ``on_start`` receives the :class:`SearchRecord`; the others an :class:`EvaluationRecord`.
+    """
+
+    def on_launch(self, record: EvaluationRecord, stats: "DriverStats") -> None: ...
+
+    def on_done(self, record: EvaluationRecord, stats: "DriverStats") -> None: ...
+
+    def on_start(self, record: SearchRecord, stats: "DriverStats") -> None: ...
+
+
+@dataclass
+class DriverStats:
+    """Live counts of one search run."""
+
+    max_evals: int
+    submitted: int = 0
+    done: int = 0
+    failed: int = 0
+    running: int = 0
+    best: Optional[float] = None
+    best_record: Optional[EvaluationRecord] = None
+    start_time: float = field(default_factory=time.time)
+
+    @property
+    def finished(self) -> int:
+        return self.done + self.failed
+
+
+@dataclass
+class SearchResult:
+    """What a finished ``run`` returns."""
+
+    search: SearchRecord
+    stats: DriverStats
+    stop_reason: str
+
+    @property
+    def best(self) -> Optional[EvaluationRecord]:
+        return self.stats.best_record
+
+    @property
+    def folder(self) -> Path:
+        return Path(self.search.folder)
+
+
+class Driver:
+    """Runs one search to its budget or time limit.
+
+    Args:
+        record: the search as created in the store (see :func:`hyperfleet.api.create_search`).
+        problem: the search space.
+        run_ref: where the run function is (``CodeRef(path, attr)``).
+        search: the search algorithm (``ask``/``tell``).
+        executor: where evaluations run.
+        store: the job database.
+        max_evals: evaluations to create at most (never exceeded).
+        timeout: wall-clock seconds after which running evaluations are cancelled.
+        callbacks: objects with ``on_launch``/``on_done`` hooks (e.g. a progress bar).
+    """
+
+    def __init__(self, record: SearchRecord, problem: HpProblem, run_ref: CodeRef, search: Search,
+                 executor: Executor, store: Store, max_evals: int, timeout: Optional[float] = None,
+                 callbacks: Sequence[object] = ()) -> None:
+        if max_evals < 1:
+            raise ValueError(f"max_evals must be >= 1, got {max_evals}")
+        if timeout is not None and timeout <= 0:
+            raise ValueError(f"timeout must be > 0 seconds, got {timeout}")
+        self.record = record
+        self.problem = problem
+        self.run_ref = run_ref
+        self.search = search
+        self.executor = executor
+        self.store = store
+        self.max_evals = max_evals
+        self.timeout = timeout
+        self.callbacks = list(callbacks)
+        self.folder = Path(record.folder)
+        self.stats = DriverStats(max_evals=max_evals)
+        self._running: dict[str, EvaluationRecord] = {}
+        self._last_json = 0.0
+
+    # ----- the loop ------------------------------------------------------------------------
+    def run(self) -> SearchResult:
+        """Run until ``max_evals`` evaluations have finished or ``timeout`` has passed."""
+        handler = self._open_log()
+        start = self.stats.start_time = time.time()
+        self.csv = ResultsCsv(self.folder, self.problem, start)
+        self.store.update_search(self.record.id, state=SearchState.RUNNING, start_time=start)
+        self._call("on_start", self.record)
+        logger.info("search %s (%s) started: max_evals=%d timeout=%s workers=%d", self.record.id,
+                    self.record.label, self.max_evals, self.timeout, self.executor.num_workers)
+        state, reason = SearchState.FINISHED, "max_evals reached"
+        try:
+            while True:
+                if self.timeout is not None and time.time() - start >= self.timeout:
+                    reason = f"timeout of {self.timeout:g} s reached"
+                    break
+                self._fill_workers()
+                if self.executor.in_flight == 0:
+                    break
+                outcomes = self.executor.wait_any(timeout=self._time_left())
+                self._finish(outcomes)
+        except KeyboardInterrupt:
+            state, reason = SearchState.INTERRUPTED, "interrupted by the user"
+            raise
+        except Exception as err:
+            state, reason = SearchState.FAILED, f"{type(err).__name__}: {err}"
+            logger.exception("search failed")
+            raise
+        finally:
+            self._cancel_running()
+            self.executor.shutdown()
+            end = time.time()
+            self.store.update_search(self.record.id, state=state, end_time=end, message=reason)
+            self._write_json(force=True)
+            logger.info("search ended (%s): %d done, %d failed, best %s", reason, self.stats.done,
+                        self.stats.failed, self.stats.best)
+            logger.removeHandler(handler)
+            handler.close()
+        self.record = self.store.get_search(self.record.id)
+        return SearchResult(self.record, self.stats, reason)
+
+    def _time_left(self) -> Optional[float]:
+        if self.timeout is None:
+            return None
+        return max(0.0, self.timeout - (time.time() - self.stats.start_time))
+
+    def _fill_workers(self) -> None:
+        free = self.executor.num_workers - self.executor.in_flight
+        budget = self.max_evals - self.stats.submitted
+        n = min(free, budget)
+        if n <= 0:
+            return
+        for config in self.search.ask(n):
+            self._launch(config)
+
+    def _launch(self, config: dict) -> None:
+        number = self.stats.submitted
+        folder = self.folder / "evals" / f"{number:05d}"
+        folder.mkdir(parents=True, exist_ok=True)
+        record = self.store.create_evaluation(self.record.id, number, config, folder=str(folder),
+                                              state=EvaluationState.RUNNING)
+        self.executor.submit(EvalTask(record.id, self.run_ref.path, self.run_ref.attr, config, str(folder)))
+        self._running[record.id] = record
+        self.stats.submitted += 1
+        self.stats.running += 1
+        logger.info("launched evaluation %d (%s): %s", number, record.id, config)
+        self._call("on_launch", record)
+
+    def _finish(self, outcomes: list[EvalOutcome]) -> None:
+        if not outcomes:
+            return
+        finished = []
+        for outcome in outcomes:
+            record = self._running.pop(outcome.eval_id, None)
+            if record is None:
+                continue
+            record.state = EvaluationState(outcome.state)
+            record.objective = outcome.objective
+            record.metadata = outcome.metadata
+            record.error = outcome.error
+            record.start_time, record.end_time = outcome.start_time, outcome.end_time or time.time()
+            record.worker, record.host = outcome.worker, outcome.host
+            self.store.update_evaluation(record.id, state=record.state, objective=record.objective,
+                                         metadata=record.metadata, error=record.error,
+                                         start_time=record.start_time, end_time=record.end_time,
+                                         worker=record.worker, host=record.host)
+            self._count(record)
+            finished.append(record)
+        self.csv.append(finished)
+        self.search.tell([(r.config, r.objective) for r in finished])
+        self._write_json()
+        for record in finished:
+            self._call("on_done", record)
+
+    def _count(self, record: EvaluationRecord) -> None:
+        self.stats.running -= 1
+        if record.state == EvaluationState.DONE:
+            self.stats.done += 1
+            if self.stats.best is None or record.objective > self.stats.best:
+                self.stats.best, self.stats.best_record = record.objective, record
+            logger.info("evaluation %d done: objective %r", record.number, record.objective)
+        else:
+            self.stats.failed += 1
+            first_line = (record.error or "").splitlines()[0] if record.error else ""
+            logger.warning("evaluation %d %s: %s", record.number, record.state.value.lower(), first_line)
+
+    def _cancel_running(self) -> None:
+        for eval_id, record in list(self._running.items()):
+            self.executor.cancel(eval_id)
+            self.store.update_evaluation(eval_id, state=EvaluationState.CANCELLED, end_time=time.time(),
+                                         error="cancelled: the search stopped before it finished")
+            self.stats.running -= 1
+            logger.info("evaluation %d cancelled", record.number)
+        self._running.clear()
+
+    def _write_json(self, force: bool = False) -> None:
+        now = time.time()
+        if not force and now - self._last_json < _JSON_EVERY_S:
+            return
+        self._last_json = now
+        finished = [r for r in self.store.list_evaluations(self.record.id) if r.state.finished]
+        info = {"id": self.record.id, "label": self.record.label, "start_time": self.stats.start_time}
+        write_results_json(self.folder, finished, info)
+
+    def _call(self, hook: str, record) -> None:
+        for callback in self.callbacks:
+            method = getattr(callback, hook, None)
+            if method is not None:
+                method(record, self.stats)
+
+    def _open_log(self) -> logging.Handler:
+        handler = logging.FileHandler(self.folder / LOG_NAME)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        return handler

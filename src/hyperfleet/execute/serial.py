@@ -1,0 +1,43 @@
+"""The serial executor: one evaluation at a time, in the driver's own process."""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Optional
+
+from hyperfleet.execute.base import Executor
+from hyperfleet.execute.task import EvalOutcome, EvalTask
+from hyperfleet.execute.worker import evaluate
+
+
+class SerialExecutor(Executor):
+    """Runs each evaluation in the calling process when the driver waits for it.
+
+    Simple and debuggable (a breakpoint in ``run`` works); output goes to the evaluation's
+    folder through ``sys.stdout``/``sys.stderr`` redirection.
+    """
+
+    num_workers = 1
+
+    def __init__(self) -> None:
+        self._queue: deque[EvalTask] = deque()
+
+    def submit(self, task: EvalTask) -> None:
+        self._queue.append(task)
+
+    def wait_any(self, timeout: Optional[float] = None) -> list[EvalOutcome]:
+        if not self._queue:
+            return []
+        return [evaluate(self._queue.popleft(), worker="serial-0")]
+
+    def cancel(self, eval_id: str) -> bool:
+        before = len(self._queue)
+        self._queue = deque(t for t in self._queue if t.eval_id != eval_id)
+        return len(self._queue) < before
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._queue)
+
+    def shutdown(self) -> None:
+        self._queue.clear()

@@ -1,0 +1,130 @@
+"""Running one evaluation: load the run function, capture its output, judge its return value."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import numbers
+import os
+import socket
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any, Callable, Iterator, Optional
+
+from hyperfleet.execute.task import EvalOutcome, EvalTask
+
+_RUN_CACHE: dict[tuple[str, str], Callable] = {}
+_HOST = socket.gethostname()
+
+
+def load_run_function(path: str, attr: str) -> Callable:
+    """The run function, imported once per worker process."""
+    key = (path, attr)
+    if key not in _RUN_CACHE:
+        from hyperfleet.user_code import CodeRef, load_attr
+
+        _RUN_CACHE[key] = load_attr(CodeRef(path, attr), "run function")
+    return _RUN_CACHE[key]
+
+
+def judge_result(value: Any) -> tuple[Optional[float], dict, Optional[str]]:
+    """Turn what ``run`` returned into (objective, metadata, error)."""
+    metadata: dict = {}
+    if isinstance(value, dict):
+        if "objective" not in value:
+            return None, {}, (f"run returned a dict without an 'objective' key (keys: {sorted(value)}); "
+                              f"return a number or a dict with 'objective'")
+        metadata = {k: _jsonable(v) for k, v in value.items() if k != "objective"}
+        value = value["objective"]
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return None, metadata, (f"run returned {type(value).__name__} {value!r:.80}; "
+                                f"return a number (the objective to maximize)")
+    objective = float(value)
+    if not math.isfinite(objective):
+        return None, metadata, f"run returned a non-finite objective ({objective})"
+    return objective, metadata, None
+
+
+def _jsonable(value: Any) -> Any:
+    try:
+        json.dumps(value)
+        return value
+    except (TypeError, ValueError):
+        if hasattr(value, "item"):
+            with contextlib.suppress(Exception):
+                return value.item()
+        return repr(value)
+
+
+@contextlib.contextmanager
+def python_level_capture(folder: Optional[str]) -> Iterator[None]:
+    """Send ``sys.stdout``/``sys.stderr`` to files in ``folder`` (for in-process evaluations)."""
+    if folder is None:
+        yield
+        return
+    with open(Path(folder) / "stdout.txt", "a") as out, open(Path(folder) / "stderr.txt", "a") as err:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            yield
+
+
+@contextlib.contextmanager
+def fd_level_capture(folder: Optional[str]) -> Iterator[None]:
+    """Send file descriptors 1 and 2 to files in ``folder`` (catches C-level output too).
+
+    For worker processes only: it changes what the whole process writes.
+    """
+    if folder is None:
+        yield
+        return
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    out = os.open(Path(folder) / "stdout.txt", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    err = os.open(Path(folder) / "stderr.txt", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    try:
+        os.dup2(out, 1)
+        os.dup2(err, 2)
+        yield
+    finally:
+        with contextlib.suppress(Exception):
+            sys.stdout.flush()
+            sys.stderr.flush()
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        for fd in (*saved, out, err):
+            os.close(fd)
+
+
+def evaluate(task: EvalTask, capture: Callable = python_level_capture, worker: Optional[str] = None
+             ) -> EvalOutcome:
+    """Run one evaluation and report how it ended; never raises for the user's errors."""
+    worker = worker or f"pid-{os.getpid()}"
+    start = time.time()
+    with capture(task.folder):
+        try:
+            run = load_run_function(task.run_path, task.run_attr)
+            value = run(dict(task.config))
+            objective, metadata, error = judge_result(value)
+        except BaseException as exc:  # noqa: BLE001 - a user's error of any kind fails the evaluation only
+            if isinstance(exc, KeyboardInterrupt):
+                raise
+            tb = traceback.format_exc()
+            print(tb, file=sys.stderr)
+            objective, metadata = None, {}
+            error = f"{type(exc).__name__}: {exc}\n{_tail(tb)}"
+    end = time.time()
+    return EvalOutcome(eval_id=task.eval_id, state="DONE" if error is None else "FAILED",
+                       objective=objective, metadata=metadata, error=error,
+                       start_time=start, end_time=end, worker=worker, host=_HOST)
+
+
+def evaluate_in_worker_process(task: EvalTask) -> EvalOutcome:
+    """Entry point of a pool worker process."""
+    return evaluate(task, capture=fd_level_capture)
+
+
+def _tail(text: str, lines: int = 15) -> str:
+    return "\n".join(text.rstrip().splitlines()[-lines:])

@@ -1,0 +1,121 @@
+"""Numeric encodings of configurations for the surrogate models and the acquisition optimizer.
+
+A configuration is first the problem's unit-cube vector ``u`` (``problem.to_vector``: one entry
+per dimension). The optimizer moves in that space; :meth:`Encoder.snap` maps any ``u`` to the
+canonical vector of the configuration it decodes to (integers and categories at the centre of
+their bin), and :meth:`Encoder.features` turns it into the model's inputs: floats and integers as
+they are, each categorical as a one-hot block scaled by ``1/sqrt(2)`` (so two different choices
+are at distance 1). ``Encoder.groups`` maps each feature column to its dimension, so that a GP can
+share one lengthscale per dimension.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from typing import Optional
+
+import numpy as np
+
+from hyperfleet.problem import HpProblem
+
+_SQRT_HALF = math.sqrt(0.5)
+
+
+class Encoder:
+    """Vectorised encode/decode helpers for one :class:`~hyperfleet.problem.HpProblem`."""
+
+    def __init__(self, problem: HpProblem) -> None:
+        self.problem = problem
+        self.dims = list(problem.dims)
+        self.d = len(self.dims)
+        self.kinds = [d.kind for d in self.dims]
+        self.cards = [getattr(d, "cardinality", None) if d.kind != "float" else None for d in self.dims]
+        self.float_idx = np.array([i for i, k in enumerate(self.kinds) if k == "float"], dtype=int)
+        self.int_idx = np.array([i for i, k in enumerate(self.kinds) if k == "int"], dtype=int)
+        self.cat_idx = np.array([i for i, k in enumerate(self.kinds) if k == "cat"], dtype=int)
+        groups = []
+        for i, dim in enumerate(self.dims):
+            groups.extend([i] * (dim.cardinality if dim.kind == "cat" else 1))
+        self.groups = np.array(groups, dtype=int)
+        self.n_features = len(groups)
+        self._offsets = np.concatenate([[0], np.cumsum([
+            dim.cardinality if dim.kind == "cat" else 1 for dim in self.dims])])
+
+    # ----- discrete values ----------------------------------------------------------------
+    def index(self, U: np.ndarray, j: int) -> np.ndarray:
+        """Integer value (int dimension) or choice index (categorical) of column ``j``."""
+        dim = self.dims[j]
+        u = np.clip(U[:, j], 0.0, 1.0)
+        if dim.kind == "cat" or (dim.kind == "int" and not dim.log):
+            idx = np.minimum(np.floor(u * dim.cardinality), dim.cardinality - 1).astype(np.int64)
+            return idx + (int(dim.low) if dim.kind == "int" else 0)
+        lo, hi = math.log(dim.low), math.log(dim.high)
+        values = np.rint(np.exp(lo + u * (hi - lo)))
+        return np.clip(values, dim.low, dim.high).astype(np.int64)
+
+    def unit(self, values: np.ndarray, j: int) -> np.ndarray:
+        """Inverse of :meth:`index`: the canonical unit value of integer values / choice indices."""
+        dim = self.dims[j]
+        values = np.asarray(values, dtype=float)
+        if dim.kind == "cat":
+            return (values + 0.5) / dim.cardinality
+        if not dim.log:
+            return (values - int(dim.low) + 0.5) / dim.cardinality
+        lo, hi = math.log(dim.low), math.log(dim.high)
+        return (np.log(values) - lo) / (hi - lo)
+
+    def snap(self, U: np.ndarray) -> np.ndarray:
+        """Canonical vectors: clip to the cube and move discrete entries to their value's centre."""
+        U = np.clip(np.array(U, dtype=float, copy=True), 0.0, 1.0)
+        for j in itertools.chain(self.int_idx, self.cat_idx):
+            U[:, j] = self.unit(self.index(U, j), j)
+        return U
+
+    # ----- model features ----------------------------------------------------------------
+    def features(self, U: np.ndarray, snapped: bool = False) -> np.ndarray:
+        """Model inputs of unit vectors ``U`` (shape ``(n, d)`` -> ``(n, n_features)``)."""
+        U = np.asarray(U, dtype=float)
+        if not snapped:
+            U = self.snap(U)
+        if len(self.cat_idx) == 0:
+            return U
+        F = np.zeros((U.shape[0], self.n_features))
+        for j, dim in enumerate(self.dims):
+            start = self._offsets[j]
+            if dim.kind == "cat":
+                idx = self.index(U, j)
+                F[np.arange(U.shape[0]), start + idx] = _SQRT_HALF
+            else:
+                F[:, start] = U[:, j]
+        return F
+
+    def encode(self, configs: list) -> np.ndarray:
+        """Canonical unit vectors of configurations."""
+        return self.problem.to_array(configs)
+
+    def decode(self, u: np.ndarray) -> dict:
+        """The configuration of one unit vector."""
+        return self.problem.from_vector(np.clip(u, 0.0, 1.0))
+
+    # ----- finite spaces -----------------------------------------------------------------
+    @property
+    def cardinality(self) -> float:
+        """Number of distinct configurations (``inf`` when a dimension is continuous)."""
+        if len(self.float_idx):
+            return math.inf
+        return float(np.prod([float(c) for c in self.cards]))
+
+    def enumerate_all(self, limit: int = 200_000) -> Optional[np.ndarray]:
+        """Canonical vectors of every configuration of a finite space (``None`` when too many)."""
+        if self.cardinality > limit:
+            return None
+        axes = []
+        for j, dim in enumerate(self.dims):
+            if dim.kind == "cat":
+                axes.append(self.unit(np.arange(dim.cardinality), j))
+            else:
+                values = np.arange(int(dim.low), int(dim.high) + 1)
+                axes.append(np.unique(self.unit(values, j)))
+        grids = np.meshgrid(*axes, indexing="ij")
+        return np.stack([g.ravel() for g in grids], axis=1)

@@ -1,0 +1,169 @@
+"""Settings of :class:`~hyperfleet.search.ambs.AMBS`, gathered in one frozen dataclass.
+
+Every setting can be given as a keyword argument of ``AMBS`` (or ``--ambs-setting key=value`` on
+the command line); string values are converted to the setting's type.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, fields
+from typing import Any, Optional
+
+SURROGATES = ("auto", "gp", "et", "rf")
+ACQUISITIONS = ("ei", "ucb", "pi")
+PENDING_STRATEGIES = ("auto", "cl_min", "cl_mean", "cl_max", "qucb")
+INITIAL_DESIGNS = ("sobol", "lhs", "random")
+
+
+@dataclass(frozen=True)
+class AMBSSettings:
+    """All tunable settings of AMBS, with their defaults.
+
+    =====================  ==========  =============================================================
+    setting                default     meaning
+    =====================  ==========  =============================================================
+    ``n_initial``          ``None``    size of the space-filling initial design (starting points
+                                       count towards it); ``None``: ``max(5, min(d + 3, 10))``
+                                       for ``d`` dimensions
+    ``initial_design``     ``sobol``   ``sobol`` (scrambled), ``lhs`` (Latin hypercube) or ``random``
+    ``surrogate``          ``auto``    ``auto`` (exact GP, then a GP on a subset of
+                                       ``gp_max_points`` points for long histories), ``gp``, ``et``
+                                       (extra trees), ``rf`` (random forest) or a scikit-learn
+                                       regressor instance
+    ``acquisition``        ``ei``      ``ei`` (log expected improvement), ``ucb``, ``pi``
+    ``kappa``              ``1.96``    UCB exploration weight (>= 0)
+    ``kappa_decay``        ``1.0``     kappa is multiplied by this factor per told result (<= 1)
+    ``kappa_min``          ``0.0``     floor of the decayed kappa
+    ``xi``                 ``0.0``     EI / PI improvement margin, in units of the objective's std
+    ``pending``            ``auto``    ``cl_min`` / ``cl_mean`` / ``cl_max`` (constant liar: pending
+                                       points enter the model with the lowest / mean / highest
+                                       objective seen), ``qucb`` (no refit: each point of a batch
+                                       uses UCB with an exponentially sampled kappa, penalised near
+                                       pending points); ``auto``: ``cl_min`` for GPs, ``qucb`` else
+    ``n_candidates``       ``1024``    random candidates scored per proposal
+    ``n_local``            ``5``       best candidates refined by local search
+    ``gp_max_points``      ``250``     ``auto``/``gp`` surrogate: largest exact GP; above, the GP
+                                       is fitted on the best half plus recent and random points
+    ``gp_restarts``        ``1``       extra hyperparameter-fit starts (besides the warm start)
+    ``n_trees``            ``48``      trees of the ``et`` / ``rf`` surrogates
+    ``exclusion_radius``   ``0.1``     ``qucb``: radius of the penalty around pending points
+    =====================  ==========  =============================================================
+    """
+
+    n_initial: Optional[int] = None
+    initial_design: Any = "sobol"
+    surrogate: Any = "auto"
+    acquisition: Any = "ei"
+    kappa: float = 1.96
+    kappa_decay: float = 1.0
+    kappa_min: float = 0.0
+    xi: float = 0.0
+    pending: Any = "auto"
+    n_candidates: int = 1024
+    n_local: int = 5
+    gp_max_points: int = 250
+    gp_restarts: int = 1
+    n_trees: int = 48
+    exclusion_radius: float = 0.1
+
+    def __post_init__(self) -> None:
+        def bad(name: str, why: str) -> ValueError:
+            return ValueError(f"AMBS setting '{name}': {why} (got {getattr(self, name)!r})")
+
+        if self.n_initial is not None and self.n_initial < 1:
+            raise bad("n_initial", "must be a positive integer or None")
+        if isinstance(self.initial_design, str) and self.initial_design not in INITIAL_DESIGNS:
+            raise bad("initial_design", f"must be one of {', '.join(INITIAL_DESIGNS)} or an "
+                                        f"InitialDesign instance")
+        if not isinstance(self.initial_design, str) and not hasattr(self.initial_design, "generate"):
+            raise bad("initial_design", "an instance must have a generate(n, d, rng) method")
+        if isinstance(self.surrogate, str):
+            if self.surrogate not in SURROGATES:
+                raise bad("surrogate", f"must be one of {', '.join(SURROGATES)} or a scikit-learn "
+                                       f"regressor instance")
+        elif not (hasattr(self.surrogate, "fit") and hasattr(self.surrogate, "predict")):
+            raise bad("surrogate", "an instance must have fit() and predict() methods")
+        if isinstance(self.acquisition, str) and self.acquisition not in ACQUISITIONS:
+            raise bad("acquisition", f"must be one of {', '.join(ACQUISITIONS)} or an "
+                                     f"Acquisition instance")
+        if not isinstance(self.acquisition, str) and not hasattr(self.acquisition, "evaluate"):
+            raise bad("acquisition", "an instance must have an evaluate(mean, std, best) method")
+        if not self.kappa >= 0:
+            raise bad("kappa", "must be >= 0")
+        if not 0 < self.kappa_decay <= 1:
+            raise bad("kappa_decay", "must be in (0, 1]")
+        if not self.kappa_min >= 0:
+            raise bad("kappa_min", "must be >= 0")
+        if not self.xi >= 0:
+            raise bad("xi", "must be >= 0")
+        if isinstance(self.pending, str) and self.pending not in PENDING_STRATEGIES:
+            raise bad("pending", f"must be one of {', '.join(PENDING_STRATEGIES)} or a "
+                                 f"PendingStrategy instance")
+        if not isinstance(self.pending, str) and not hasattr(self.pending, "propose"):
+            raise bad("pending", "an instance must have a propose(...) method")
+        if self.n_candidates < 1:
+            raise bad("n_candidates", "must be >= 1")
+        if self.n_local < 0:
+            raise bad("n_local", "must be >= 0")
+        if self.gp_max_points < 10:
+            raise bad("gp_max_points", "must be >= 10")
+        if self.gp_restarts < 0:
+            raise bad("gp_restarts", "must be >= 0")
+        if self.n_trees < 1:
+            raise bad("n_trees", "must be >= 1")
+        if not self.exclusion_radius >= 0:
+            raise bad("exclusion_radius", "must be >= 0")
+
+    @classmethod
+    def from_kwargs(cls, **kwargs: Any) -> "AMBSSettings":
+        """Build settings from keyword arguments, converting strings (``"0.5"``, ``"none"``).
+
+        Raises:
+            ValueError: for an unknown setting name or a value of the wrong type or range.
+        """
+        known = {f.name: f for f in fields(cls)}
+        unknown = sorted(k for k in kwargs if k not in known)
+        if unknown:
+            raise ValueError(f"unknown AMBS setting(s) {unknown}; valid settings are "
+                             f"{', '.join(sorted(known))}")
+        values = {k: _convert(k, v) for k, v in kwargs.items()}
+        return cls(**values)
+
+    def replace(self, **kwargs: Any) -> "AMBSSettings":
+        """A copy with some settings changed (converted like :meth:`from_kwargs`)."""
+        known = {f.name for f in fields(self)}
+        unknown = sorted(k for k in kwargs if k not in known)
+        if unknown:
+            raise ValueError(f"unknown AMBS setting(s) {unknown}; valid settings are "
+                             f"{', '.join(sorted(known))}")
+        return dataclasses.replace(self, **{k: _convert(k, v) for k, v in kwargs.items()})
+
+
+_INT_SETTINGS = {"n_initial", "n_candidates", "n_local", "gp_max_points", "gp_restarts", "n_trees"}
+_FLOAT_SETTINGS = {"kappa", "kappa_decay", "kappa_min", "xi", "exclusion_radius"}
+
+
+def _convert(name: str, value: Any) -> Any:
+    if name in _INT_SETTINGS:
+        if value is None or (isinstance(value, str) and value.strip().lower() in ("none", "auto", "")):
+            if name == "n_initial":
+                return None
+            raise ValueError(f"AMBS setting '{name}': needs an integer (got {value!r})")
+        try:
+            number = float(value)
+            if isinstance(value, bool) or not number.is_integer():
+                raise ValueError
+            return int(number)
+        except (TypeError, ValueError):
+            raise ValueError(f"AMBS setting '{name}': needs an integer (got {value!r})") from None
+    if name in _FLOAT_SETTINGS:
+        try:
+            if isinstance(value, bool):
+                raise ValueError
+            return float(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"AMBS setting '{name}': needs a number (got {value!r})") from None
+    if isinstance(value, str):
+        return value.strip().lower()
+    return value  # an instance (surrogate, acquisition, pending strategy, initial design)

@@ -1,0 +1,79 @@
+"""The store interface: the single source of truth of searches and evaluations.
+
+Only the driver writes to a store; the CLI and reports read it.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Iterable, Optional
+
+from hyperfleet.store.records import EvaluationRecord, EvaluationState, SearchRecord, SearchSummary
+
+
+class StoreError(Exception):
+    """A store cannot be opened or does not hold what was asked for."""
+
+
+class Store(ABC):
+    """What every store implements (see :class:`hyperfleet.store.SqlStore`)."""
+
+    @abstractmethod
+    def create_search(self, label: str, folder: str, problem: dict, settings: dict,
+                      problem_path: Optional[str] = None, run_path: Optional[str] = None,
+                      search_id: Optional[str] = None) -> SearchRecord: ...
+
+    @abstractmethod
+    def update_search(self, search_id: str, **fields) -> None: ...
+
+    @abstractmethod
+    def get_search(self, search_id: str) -> SearchRecord: ...
+
+    @abstractmethod
+    def list_searches(self) -> list[SearchRecord]: ...
+
+    @abstractmethod
+    def find_searches(self, ref: str) -> list[SearchRecord]:
+        """Searches whose label equals ``ref`` or whose id starts with it, oldest first."""
+
+    @abstractmethod
+    def summaries(self, search_ids: Optional[Iterable[str]] = None) -> list[SearchSummary]: ...
+
+    @abstractmethod
+    def create_evaluation(self, search_id: str, number: int, config: dict, folder: Optional[str] = None,
+                          state: EvaluationState = EvaluationState.CREATED,
+                          eval_id: Optional[str] = None, **fields) -> EvaluationRecord: ...
+
+    @abstractmethod
+    def update_evaluation(self, eval_id: str, **fields) -> None: ...
+
+    @abstractmethod
+    def list_evaluations(self, search_id: str, states: Optional[Iterable[EvaluationState]] = None
+                         ) -> list[EvaluationRecord]: ...
+
+    @abstractmethod
+    def find_evaluations(self, prefix: str) -> list[EvaluationRecord]:
+        """Evaluations whose id starts with ``prefix``."""
+
+    def close(self) -> None:
+        """Release connections."""
+
+    def summary(self, search_id: str) -> SearchSummary:
+        return self.summaries([search_id])[0]
+
+    def resolve_search(self, ref: str) -> SearchRecord:
+        """The search named by a label (the latest with it) or a unique id prefix.
+
+        Raises:
+            StoreError: when nothing matches or an id prefix is ambiguous.
+        """
+        matches = self.find_searches(ref)
+        by_label = [s for s in matches if s.label == ref]
+        if by_label:
+            return by_label[-1]
+        if len(matches) == 1:
+            return matches[0]
+        if not matches:
+            raise StoreError(f"no search with label or id {ref!r}; `hyperfleet ls` lists the searches")
+        ids = ", ".join(s.id[:12] for s in matches[:5])
+        raise StoreError(f"id prefix {ref!r} matches {len(matches)} searches ({ids}); give more characters")

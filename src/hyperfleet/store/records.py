@@ -1,0 +1,106 @@
+"""What the store holds: searches and evaluations, with their states."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+
+class EvaluationState(str, enum.Enum):
+    """Life cycle of one evaluation."""
+
+    CREATED = "CREATED"
+    RUNNING = "RUNNING"
+    DONE = "DONE"
+    FAILED = "FAILED"
+    TIMEOUT = "TIMEOUT"
+    CANCELLED = "CANCELLED"
+
+    @property
+    def finished(self) -> bool:
+        return self in (EvaluationState.DONE, EvaluationState.FAILED, EvaluationState.TIMEOUT,
+                        EvaluationState.CANCELLED)
+
+
+class SearchState(str, enum.Enum):
+    """Life cycle of one search."""
+
+    CREATED = "CREATED"
+    QUEUED = "QUEUED"
+    RUNNING = "RUNNING"
+    FINISHED = "FINISHED"
+    FAILED = "FAILED"
+    INTERRUPTED = "INTERRUPTED"
+    CANCELLED = "CANCELLED"
+
+
+@dataclass
+class SearchRecord:
+    """One search: where its code is, how it was set up, and how far it got."""
+
+    id: str
+    label: str
+    state: SearchState
+    folder: str
+    problem_path: Optional[str] = None
+    run_path: Optional[str] = None
+    problem: dict = field(default_factory=dict)
+    settings: dict = field(default_factory=dict)
+    created_time: Optional[float] = None
+    start_time: Optional[float] = None
+    end_time: Optional[float] = None
+    message: Optional[str] = None
+
+
+@dataclass
+class EvaluationRecord:
+    """One evaluation of one configuration."""
+
+    id: str
+    search_id: str
+    number: int
+    config: dict
+    state: EvaluationState
+    objective: Optional[float] = None
+    metadata: dict = field(default_factory=dict)
+    error: Optional[str] = None
+    created_time: Optional[float] = None
+    start_time: Optional[float] = None
+    end_time: Optional[float] = None
+    worker: Optional[str] = None
+    host: Optional[str] = None
+    folder: Optional[str] = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The record as written to ``results.json``."""
+        return {"id": self.id, "number": self.number, "state": self.state.value,
+                "config": self.config, "objective": self.objective, "metadata": self.metadata,
+                "error": self.error, "start_time": self.start_time, "end_time": self.end_time,
+                "worker": self.worker, "host": self.host, "folder": self.folder}
+
+
+@dataclass
+class SearchSummary:
+    """Counts by state and the best objective of one search."""
+
+    search: SearchRecord
+    counts: dict[str, int]
+    best: Optional[float]
+
+    @property
+    def done(self) -> int:
+        return self.counts.get(EvaluationState.DONE.value, 0)
+
+    @property
+    def failed(self) -> int:
+        return sum(self.counts.get(s.value, 0) for s in
+                   (EvaluationState.FAILED, EvaluationState.TIMEOUT))
+
+    @property
+    def running(self) -> int:
+        return self.counts.get(EvaluationState.RUNNING.value, 0)
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())

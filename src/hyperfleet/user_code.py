@@ -1,0 +1,88 @@
+"""Loading the user's ``problem.py`` and ``run`` function from files."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+
+class UserCodeError(ValueError):
+    """The user's problem or run file cannot be used as given."""
+
+
+@dataclass(frozen=True)
+class CodeRef:
+    """A file and an attribute in it, written ``path.py:attr``."""
+
+    path: str
+    attr: str
+
+    @classmethod
+    def parse(cls, spec: str, default_attr: str) -> "CodeRef":
+        text = str(spec)
+        path, sep, attr = text.rpartition(":")
+        # "C:\\x.py" style drive letters and plain paths without ":attr"
+        if not sep or not attr.isidentifier() or not path:
+            path, attr = text, default_attr
+        return cls(str(Path(path).expanduser().resolve()), attr)
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.attr}"
+
+
+def load_module(path: str):
+    """Import a Python file as a module (its folder goes on ``sys.path`` for its own imports)."""
+    file = Path(path)
+    if not file.is_file():
+        raise UserCodeError(f"file {path} does not exist; check the path given to -p/-r")
+    digest = hashlib.sha1(str(file).encode()).hexdigest()[:10]
+    name = f"hyperfleet_user_{file.stem}_{digest}"
+    if name in sys.modules:
+        return sys.modules[name]
+    folder = str(file.parent)
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    spec = importlib.util.spec_from_file_location(name, file)
+    if spec is None or spec.loader is None:
+        raise UserCodeError(f"{path} is not a Python file that can be imported")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception as err:
+        del sys.modules[name]
+        raise UserCodeError(f"importing {path} failed: {type(err).__name__}: {err}") from err
+    return module
+
+
+def load_attr(ref: CodeRef, what: str) -> Any:
+    module = load_module(ref.path)
+    if not hasattr(module, ref.attr):
+        raise UserCodeError(f"{ref.path} defines no {what} named '{ref.attr}'; define it, or name "
+                            f"another with {Path(ref.path).name}:NAME")
+    return getattr(module, ref.attr)
+
+
+def load_problem(spec: str):
+    """Load an ``HpProblem`` from ``file.py`` (attribute ``Problem``) or ``file.py:attr``."""
+    from hyperfleet.problem import HpProblem
+
+    ref = CodeRef.parse(spec, "Problem")
+    problem = load_attr(ref, "problem")
+    if not isinstance(problem, HpProblem):
+        raise UserCodeError(f"{ref} is a {type(problem).__name__}, not an HpProblem; "
+                            f"create it with `Problem = HpProblem()` (from hyperfleet import HpProblem)")
+    return problem, ref
+
+
+def load_run(spec: str) -> tuple[Callable, CodeRef]:
+    """Load the run function from ``file.py`` (function ``run``) or ``file.py:func``."""
+    ref = CodeRef.parse(spec, "run")
+    func = load_attr(ref, "run function")
+    if not callable(func):
+        raise UserCodeError(f"{ref} is not callable; it must be a function run(param_dict) -> float")
+    return func, ref

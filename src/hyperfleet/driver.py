@@ -128,6 +128,8 @@ class Driver:
                     break
                 self._fill_workers()
                 if self.executor.in_flight == 0:
+                    if self.stats.submitted < self.max_evals:
+                        reason = "the search proposed no more configurations"
                     break
                 outcomes = self.executor.wait_any(timeout=self._time_left())
                 self._finish(outcomes)
@@ -198,6 +200,7 @@ class Driver:
                                          worker=record.worker, host=record.host)
             self._count(record)
             finished.append(record)
+        finished.sort(key=lambda r: r.end_time)
         self.csv.append(finished)
         self.search.tell([(r.config, r.objective) for r in finished])
         self._write_json()

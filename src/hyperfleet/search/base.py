@@ -15,7 +15,9 @@ Result = tuple  # (config: dict, objective: float | None)
 class Search(ABC):
     """Base class of a search: ``ask`` for configurations, ``tell`` their objectives.
 
-    The base class hands out the problem's starting points first, in order, keeps the
+    The base class hands out the problem's starting points first, in order, and by default
+    samples nothing until they have all been told (so ``ask`` may return fewer than ``n``
+    configurations, even none, while starting points are running). It keeps the
     history of told results (``self.history``) and the configurations asked but not yet
     told (``self.pending``). A subclass implements :meth:`_ask` and may override
     :meth:`_tell` to update a model.
@@ -25,9 +27,12 @@ class Search(ABC):
     Args:
         problem: the search space.
         seed: seed of the search's random generator, for reproducible sequences.
+        wait_for_starting_points: sample only once every starting point has been evaluated
+            (as the DeepHyper tutorial describes); ``False`` fills free workers at once.
     """
 
-    def __init__(self, problem: HpProblem, seed: Optional[int] = None) -> None:
+    def __init__(self, problem: HpProblem, seed: Optional[int] = None,
+                 wait_for_starting_points: bool = True) -> None:
         if not isinstance(problem, HpProblem):
             raise TypeError(f"problem must be an HpProblem, got {type(problem).__name__}")
         if len(problem) == 0:
@@ -38,15 +43,20 @@ class Search(ABC):
         self.history: list[tuple[dict, Optional[float]]] = []
         self.pending: dict[tuple, dict] = {}
         self._starting_queue = list(problem.starting_points)
+        self._starting_running: set[tuple] = set()
+        self.wait_for_starting_points = wait_for_starting_points
 
     def ask(self, n: int = 1) -> list[dict]:
-        """Return ``n`` new configurations to evaluate (starting points first)."""
+        """Return up to ``n`` new configurations to evaluate (starting points first)."""
         if n < 0:
             raise ValueError(f"n must be >= 0, got {n}")
         out: list[dict] = []
         while self._starting_queue and len(out) < n:
-            out.append(dict(self._starting_queue.pop(0)))
-        if len(out) < n:
+            point = dict(self._starting_queue.pop(0))
+            self._starting_running.add(self.problem.key(point))
+            out.append(point)
+        waiting = self.wait_for_starting_points and (self._starting_queue or self._starting_running)
+        if len(out) < n and not waiting:
             out.extend(self._ask(n - len(out)))
         for config in out:
             self.pending[self.problem.key(config)] = config
@@ -57,6 +67,7 @@ class Search(ABC):
         results = [(dict(c), _clean_objective(y)) for c, y in results]
         for config, _ in results:
             self.pending.pop(self.problem.key(config), None)
+            self._starting_running.discard(self.problem.key(config))
             self._starting_queue = [p for p in self._starting_queue
                                     if self.problem.key(p) != self.problem.key(config)]
         self.history.extend(results)

@@ -1,0 +1,5 @@
+"""``python -m hyperfleet`` runs the command line."""
+
+from hyperfleet.cli import main
+
+main()

@@ -1,0 +1,37 @@
+"""AMBS — asynchronous model-based search (Bayesian optimisation) for mixed spaces.
+
+``from hyperfleet.search.ambs import AMBS``. The parts live in small modules and can each be
+replaced by name or by instance: :mod:`.initial_design`, :mod:`.surrogates`, :mod:`.acquisition`,
+:mod:`.optimizer` (acquisition maximisation), :mod:`.pending` (pending evaluations); the settings
+are one frozen dataclass, :class:`AMBSSettings`.
+"""
+
+from hyperfleet.search.ambs.acquisition import (
+    Acquisition,
+    ExpectedImprovement,
+    ProbabilityOfImprovement,
+    UpperConfidenceBound,
+)
+from hyperfleet.search.ambs.initial_design import (
+    InitialDesign,
+    LatinHypercubeDesign,
+    RandomDesign,
+    SobolDesign,
+)
+from hyperfleet.search.ambs.pending import QUCB, ConstantLiar, PendingStrategy
+from hyperfleet.search.ambs.search import AMBS, default_n_initial
+from hyperfleet.search.ambs.settings import AMBSSettings
+from hyperfleet.search.ambs.surrogates import (
+    GaussianProcess,
+    SklearnSurrogate,
+    Surrogate,
+    TreeEnsemble,
+)
+
+__all__ = [
+    "AMBS", "AMBSSettings", "default_n_initial",
+    "Acquisition", "ExpectedImprovement", "ProbabilityOfImprovement", "UpperConfidenceBound",
+    "InitialDesign", "SobolDesign", "LatinHypercubeDesign", "RandomDesign",
+    "PendingStrategy", "ConstantLiar", "QUCB",
+    "Surrogate", "GaussianProcess", "TreeEnsemble", "SklearnSurrogate",
+]

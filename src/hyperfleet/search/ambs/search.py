@@ -1,0 +1,321 @@
+"""AMBS: asynchronous model-based search (Bayesian optimisation) for mixed spaces."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Optional
+
+import numpy as np
+
+from hyperfleet.problem import HpProblem
+from hyperfleet.search.ambs.acquisition import (
+    Acquisition,
+    ExpectedImprovement,
+    ProbabilityOfImprovement,
+    UpperConfidenceBound,
+    make_acquisition,
+    scheduled_kappa,
+)
+from hyperfleet.search.ambs.encoding import Encoder
+from hyperfleet.search.ambs.initial_design import make_initial_design
+from hyperfleet.search.ambs.optimizer import AcquisitionOptimizer
+from hyperfleet.search.ambs.pending import make_pending
+from hyperfleet.search.ambs.settings import AMBSSettings
+from hyperfleet.search.ambs.surrogates import (
+    GaussianProcess,
+    SklearnSurrogate,
+    Surrogate,
+    TreeEnsemble,
+)
+from hyperfleet.search.base import Search
+
+
+def default_n_initial(d: int) -> int:
+    """Default size of the initial design for ``d`` dimensions."""
+    return max(5, min(d + 3, 10))
+
+
+class AMBS(Search):
+    """Asynchronous model-based search: Bayesian optimisation over int, float and categorical
+    dimensions, safe to call with several evaluations pending.
+
+    Each proposal (after the starting points and a space-filling initial design) fits a
+    surrogate of the objective to the results told so far — failures count as the worst value
+    seen, so AMBS learns to avoid failing regions —, accounts for pending evaluations, and
+    maximises an acquisition function over the space. It never proposes a configuration that was
+    evaluated or is pending while unseen ones remain.
+
+    ===================  =========================================================================
+    part                 choices (setting)
+    ===================  =========================================================================
+    initial design       ``sobol`` (default), ``lhs``, ``random`` (``initial_design``,
+                         ``n_initial``)
+    surrogate            ``auto`` (default: Matern-5/2 ARD GP; beyond ``gp_max_points`` results
+                         a GP on the best/recent/random subset), ``gp`` (always exact), ``et``,
+                         ``rf``, or a scikit-learn regressor instance (``surrogate``)
+    acquisition          ``ei`` (log-EI, default), ``ucb`` (``kappa``, ``kappa_decay``,
+                         ``kappa_min``), ``pi`` (``xi``) or an ``Acquisition`` instance
+    acquisition search   random candidates + perturbations of the best points, refined by
+                         L-BFGS-B on floats and integer/categorical moves (``n_candidates``,
+                         ``n_local``)
+    pending points       ``cl_min`` / ``cl_mean`` / ``cl_max`` constant liar, ``qucb``;
+                         ``auto``: ``cl_min`` with GPs, ``qucb`` otherwise (``pending``)
+    ===================  =========================================================================
+
+    See :class:`~hyperfleet.search.ambs.settings.AMBSSettings` for every setting and its default.
+
+    Args:
+        problem: the search space.
+        seed: seed for reproducible sequences (one worker, same results -> same configurations).
+        settings: any field of :class:`AMBSSettings`, by keyword; strings are converted
+            (``kappa="2.5"``).
+
+    Raises:
+        ValueError: naming the setting, for an unknown setting or a bad value.
+
+    Examples:
+        >>> from hyperfleet import HpProblem
+        >>> from hyperfleet.search.ambs import AMBS
+        >>> p = HpProblem(); _ = p.add_dim('x', (-2.0, 2.0)); _ = p.add_dim('k', ['a', 'b'])
+        >>> search = AMBS(p, seed=0, acquisition='ucb', kappa=1.0)
+        >>> for _ in range(8):
+        ...     [c] = search.ask(1)
+        ...     search.tell([(c, -c['x'] ** 2 + (c['k'] == 'b'))])
+    """
+
+    def __init__(self, problem: HpProblem, seed: Optional[int] = None, **settings: Any) -> None:
+        super().__init__(problem, seed)
+        self.settings = AMBSSettings.from_kwargs(**settings)
+        s = self.settings
+        self.encoder = Encoder(problem)
+        self.n_initial = s.n_initial if s.n_initial is not None else default_n_initial(len(problem))
+        self._design = make_initial_design(s.initial_design)
+        self._design_queue: Optional[list] = None
+        self._base_acquisition = make_acquisition(s.acquisition, s.kappa, s.xi)
+        self._surrogate_spec = s.surrogate
+        cheap = isinstance(s.surrogate, str) and s.surrogate in ("auto", "gp")
+        self._pending_strategy = make_pending(s.pending, cheap)
+        self.optimizer = AcquisitionOptimizer(self.encoder, s.n_candidates, s.n_local, self.rng)
+        self._U = np.empty((64, self.encoder.d))
+        self._y = np.empty(64)
+        self._n = 0
+        self._seen: set = set()
+        self._model: Optional[Surrogate] = None
+        self._model_n = -1
+        self._gp: Optional[GaussianProcess] = None
+        self._gp_opt_n = 0
+        self._tree_fit_n = 0
+
+    # ----- bookkeeping -------------------------------------------------------------------
+    def _tell(self, results: list) -> None:
+        if not results:
+            return
+        U = self.encoder.encode([c for c, _ in results])
+        while self._n + len(results) > len(self._U):
+            self._U = np.vstack([self._U, np.empty_like(self._U)])
+            self._y = np.concatenate([self._y, np.empty_like(self._y)])
+        self._U[self._n:self._n + len(results)] = U
+        self._y[self._n:self._n + len(results)] = [np.nan if y is None else y for _, y in results]
+        self._n += len(results)
+        for config, _ in results:
+            self._seen.add(self.problem.key(config))
+
+    def _training_data(self) -> tuple[np.ndarray, np.ndarray]:
+        """Told vectors and objectives, failures replaced by the worst value seen."""
+        U, y = self._U[:self._n], self._y[:self._n].copy()
+        ok = ~np.isnan(y)
+        if ok.any():
+            y[~ok] = y[ok].min()
+        return U, y
+
+    @property
+    def _n_success(self) -> int:
+        return int(np.count_nonzero(~np.isnan(self._y[:self._n])))
+
+    # ----- proposals -----------------------------------------------------------------------
+    def _ask(self, n: int) -> list[dict]:
+        seen = self._seen | set(self.pending)
+        out: list[dict] = []
+        if self._design_queue is None:
+            n_design = max(0, self.n_initial - len(self.problem.starting_points))
+            U = self._design.generate(n_design, self.encoder.d, self.rng)
+            self._design_queue = list(self.encoder.snap(U)) if len(U) else []
+        while self._design_queue and len(out) < n:
+            config = self.encoder.decode(self._design_queue.pop(0))
+            key = self.problem.key(config)
+            if key in seen:
+                config = self._random_unseen(seen)
+                key = self.problem.key(config)
+            seen.add(key)
+            out.append(config)
+        if len(out) < n:
+            if self._n_success < 2:
+                for _ in range(n - len(out)):
+                    config = self._random_unseen(seen)
+                    seen.add(self.problem.key(config))
+                    out.append(config)
+            else:
+                out.extend(self._propose(n - len(out), seen, out))
+        return out
+
+    def _random_unseen(self, seen: set, tries: int = 64) -> dict:
+        for _ in range(tries):
+            u = self.encoder.snap(self.rng.random((1, self.encoder.d)))[0]
+            config = self.encoder.decode(u)
+            if self.problem.key(config) not in seen:
+                return config
+        unseen = self._enumerate_unseen(seen)
+        if unseen is not None and len(unseen):
+            return self.encoder.decode(unseen[self.rng.integers(len(unseen))])
+        return config  # the space is used up (or too large to enumerate): allow a repeat
+
+    def _enumerate_unseen(self, seen: set) -> Optional[np.ndarray]:
+        grid = self.encoder.enumerate_all()
+        if grid is None:
+            return None
+        idx = np.stack([self.encoder.index(grid, j) for j in range(self.encoder.d)], axis=1)
+        keep = np.array([tuple(int(v) for v in row) not in seen for row in idx], dtype=bool)
+        return grid[keep]
+
+    def _surrogate(self) -> Surrogate:
+        """The surrogate fitted to the told results (refitted lazily)."""
+        if self._model is not None and self._model_n == self._n:
+            return self._model
+        U, y = self._training_data()
+        F = self.encoder.features(U, snapped=True)
+        spec = self._surrogate_spec
+        s = self.settings
+        if isinstance(spec, str) and spec in ("auto", "gp"):
+            if spec == "auto" and len(y) > s.gp_max_points:
+                idx = self._subset(y, s.gp_max_points)
+                F, y = F[idx], y[idx]
+            if self._gp is None:
+                self._gp = GaussianProcess(self.encoder.groups, restarts=s.gp_restarts, rng=self.rng)
+            # re-fit hyperparameters on every result while the history is short, then when it
+            # has grown by 5 % (the warm-started fit is cheap; the factorisation is exact anyway)
+            grown = len(y) - self._gp_opt_n
+            refit = self._gp.theta_ is None or grown >= max(1, 0.05 * self._gp_opt_n) \
+                or self._n <= 40
+            self._gp.fit(F, y, optimize_hypers=refit)
+            if refit:
+                self._gp_opt_n = len(y)
+            self._model = self._gp
+        else:
+            stale = self._model is None or self._n - self._tree_fit_n >= max(1, 0.02 * self._tree_fit_n)
+            if stale:
+                if isinstance(spec, str):
+                    model: Surrogate = TreeEnsemble(spec, s.n_trees, int(self.rng.integers(2**31)))
+                else:
+                    model = SklearnSurrogate(spec)
+                self._model = model.fit(F, y)
+                self._tree_fit_n = self._n
+        self._model_n = self._n
+        return self._model
+
+    def _subset(self, y: np.ndarray, m: int) -> np.ndarray:
+        """Indices of the best m/2, the m/4 most recent and m/4 random other results."""
+        n = len(y)
+        best = np.argsort(-y, kind="stable")[: m // 2]
+        chosen = np.zeros(n, dtype=bool)
+        chosen[best] = True
+        recent = [i for i in range(n - 1, -1, -1) if not chosen[i]][: m // 4]
+        chosen[recent] = True
+        rest = np.flatnonzero(~chosen)
+        k = m - int(chosen.sum())
+        if k > 0 and len(rest):
+            chosen[self.rng.choice(rest, size=min(k, len(rest)), replace=False)] = True
+        return np.flatnonzero(chosen)
+
+    def _current_acquisition(self) -> Acquisition:
+        s = self.settings
+        acq = self._base_acquisition
+        if isinstance(acq, UpperConfidenceBound) and s.kappa_decay < 1:
+            return UpperConfidenceBound(scheduled_kappa(s.kappa, s.kappa_decay, s.kappa_min,
+                                                        self._n, self.n_initial))
+        return acq
+
+    def _propose(self, q: int, seen: set, chosen: list) -> list[dict]:
+        s = self.settings
+        model = self._surrogate()
+        U_told, y_told = self._training_data()
+        y_mean = float(y_told.mean())
+        scale = float(y_told.std()) or 1.0
+        best_s = (float(y_told.max()) - y_mean) / scale
+        strategy = self._pending_strategy
+        pending_U = self.encoder.encode(list(self.pending.values()) + list(chosen))
+        if not strategy.penalize and len(pending_U):
+            model = strategy.fantasize(model, self.encoder.features(pending_U, snapped=True), y_told)
+        base = self._current_acquisition()
+        kappa = getattr(base, "kappa", s.kappa)
+        top = np.argsort(-y_told, kind="stable")[:5]
+        anchors = U_told[top]
+        # keep large batches affordable: fewer candidates per point
+        n_cand = s.n_candidates if q <= 2 else max(128, s.n_candidates // q * 2)
+        n_local = s.n_local if q <= 2 else max(1, min(s.n_local, 2))
+        out = []
+        for _ in range(q):
+            acq = strategy.acquisition(base, kappa, self.rng)
+            penalty_F = (self.encoder.features(pending_U, snapped=True)
+                         if strategy.penalize and len(pending_U) else None)
+            score = self._scorer(model, acq, y_mean, scale, best_s, penalty_F)
+            has_grad = hasattr(model, "predict_grad")
+            U_sorted, _ = self.optimizer.optimize(score, anchors, has_grad, n_cand, n_local)
+            config, u = self._first_unseen(U_sorted, seen, score)
+            seen.add(self.problem.key(config))
+            out.append(config)
+            pending_U = np.vstack([pending_U, u[None, :]]) if len(pending_U) else u[None, :]
+            if not strategy.penalize:
+                model = strategy.fantasize(model, self.encoder.features(u[None, :], snapped=True),
+                                           y_told)
+        return out
+
+    def _first_unseen(self, U_sorted: np.ndarray, seen: set, score) -> tuple[dict, np.ndarray]:
+        for u in U_sorted[:256]:
+            config = self.encoder.decode(u)
+            if self.problem.key(config) not in seen:
+                return config, self.encoder.snap(u[None, :])[0]
+        unseen = self._enumerate_unseen(seen)
+        if unseen is None:  # large finite or continuous space: random unseen configuration
+            config = self._random_unseen(seen)
+            return config, self.encoder.encode([config])[0]
+        if len(unseen):
+            values = score(unseen, False)[0]
+            u = unseen[int(np.argmax(values))]
+            return self.encoder.decode(u), u
+        u = U_sorted[0]  # every configuration is used: repeat the best-scoring one
+        return self.encoder.decode(u), self.encoder.snap(u[None, :])[0]
+
+    def _scorer(self, model, acq: Acquisition, y_mean: float, scale: float, best_s: float,
+                penalty_F: Optional[np.ndarray]):
+        enc = self.encoder
+        float_cols = enc._offsets[enc.float_idx] if len(enc.float_idx) else np.empty(0, dtype=int)
+        radius = self.settings.exclusion_radius
+
+        def score(U: np.ndarray, grad: bool):
+            F = enc.features(U, snapped=True)  # the optimizer only builds canonical vectors
+            if grad:
+                m, sd, dm, dsd = model.predict_grad(F)
+            else:
+                m, sd = model.predict(F)
+            v, dv_dm, dv_ds = acq.evaluate((m - y_mean) / scale, sd / scale, best_s)
+            g = None
+            if grad:
+                g = ((dv_dm[:, None] * dm + dv_ds[:, None] * dsd) / scale)[:, float_cols]
+            if penalty_F is not None and radius > 0:
+                diff = F[:, None, :] - penalty_F[None, :, :]
+                d2 = np.einsum("ijk,ijk->ij", diff, diff)
+                corr = np.exp(-0.5 * d2 / radius**2)
+                j = corr.argmax(axis=1)
+                c = corr[np.arange(len(F)), j]
+                weight = 2.0
+                v = v - weight * c
+                if grad:
+                    dc = -(c / radius**2)[:, None] * diff[np.arange(len(F)), j]
+                    g = g - weight * dc[:, float_cols]
+            return v, g
+
+        return score
+
+
+__all__ = ["AMBS", "AMBSSettings", "default_n_initial", "ExpectedImprovement",
+           "ProbabilityOfImprovement", "UpperConfidenceBound"]

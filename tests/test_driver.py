@@ -1,0 +1,140 @@
+"""The driver with both executors: budget, failures, outputs, store."""
+
+import csv
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from hyperfleet import HpProblem, RandomSearch, run_search
+from hyperfleet.store import EvaluationState, SearchState, SqlStore
+from tests.conftest import RUNS
+
+
+def run_ref(name):
+    return f"{RUNS}:{name}"
+
+
+@pytest.fixture(params=["serial", "process"])
+def evaluator(request):
+    return request.param
+
+
+def _read_csv(folder):
+    with open(Path(folder) / "results.csv") as f:
+        return list(csv.reader(f))
+
+
+def test_search_runs_to_budget_and_records_everything(tmp_path, x_problem, evaluator):
+    x_problem.add_starting_point(x=0.3)
+    store = tmp_path / "hf.db"
+    result = run_search(x_problem, run_ref("quadratic"), search="random", max_evals=12, evaluator=evaluator,
+                        workers=2 if evaluator == "process" else None, label="quad", seed=0, store=store)
+    assert result.stats.done == 12 and result.stats.failed == 0
+    assert result.best.config == {"x": 0.3} and result.best.objective == pytest.approx(1.0)
+    db = SqlStore(store)
+    evaluations = db.list_evaluations(result.search.id)
+    assert len(evaluations) == 12
+    assert all(e.state == EvaluationState.DONE for e in evaluations)
+    assert evaluations[0].config == {"x": 0.3}
+    assert db.get_search(result.search.id).state == SearchState.FINISHED
+    rows = _read_csv(result.folder)
+    assert rows[0] == ["x", "objective", "elapsed_sec"]
+    assert len(rows) == 13
+    assert sorted(float(r[0]) for r in rows[1:]) == sorted(e.config["x"] for e in evaluations)
+    elapsed = [float(r[2]) for r in rows[1:]]
+    assert elapsed == sorted(elapsed)
+    data = json.loads((result.folder / "results.json").read_text())
+    assert len(data["evaluations"]) == 12
+    first = next(e for e in data["evaluations"] if e["number"] == 0)
+    assert set(first) >= {"id", "state", "config", "objective", "metadata", "error", "start_time",
+                          "end_time", "worker"}
+    assert "search ended" in (result.folder / "hyperfleet.log").read_text()
+    assert result.folder.parent == tmp_path / "searches"
+
+
+def test_failures_are_recorded_and_the_search_goes_on(tmp_path, x_problem, evaluator):
+    result = run_search(x_problem, run_ref("fails_above_half"), search="random", max_evals=16,
+                        evaluator=evaluator, workers=2 if evaluator == "process" else None, seed=1,
+                        store=tmp_path / "hf.db")
+    db = SqlStore(tmp_path / "hf.db")
+    evaluations = db.list_evaluations(result.search.id)
+    failed = [e for e in evaluations if e.state == EvaluationState.FAILED]
+    assert len(evaluations) == 16
+    assert failed and all(e.config["x"] > 0.5 and "diverged" in e.error for e in failed)
+    assert result.stats.failed == len(failed) and result.stats.done == 16 - len(failed)
+    rows = _read_csv(result.folder)[1:]
+    assert sum(1 for r in rows if r[1] == "") == len(failed)
+    assert all("diverged" in (Path(e.folder) / "stderr.txt").read_text() for e in failed)
+
+
+def test_every_evaluation_failing_still_finishes(tmp_path, x_problem):
+    result = run_search(x_problem, run_ref("returns_text"), search="random", max_evals=4, evaluator="serial",
+                        store=tmp_path / "hf.db")
+    assert result.best is None and result.stats.failed == 4
+
+
+def test_never_exceeds_max_evals_with_more_workers_than_budget(tmp_path, x_problem):
+    result = run_search(x_problem, run_ref("quadratic"), search="random", max_evals=3, evaluator="process",
+                        workers=4, store=tmp_path / "hf.db")
+    db = SqlStore(tmp_path / "hf.db")
+    assert len(db.list_evaluations(result.search.id)) == 3
+
+
+def test_timeout_stops_and_cancels_running(tmp_path, x_problem, monkeypatch):
+    monkeypatch.setenv("HF_TEST_SLEEP", "0.6")
+    result = run_search(x_problem, run_ref("sleeps"), search="random", max_evals=100, timeout=2.0,
+                        evaluator="process", workers=2, store=tmp_path / "hf.db")
+    db = SqlStore(tmp_path / "hf.db")
+    states = [e.state for e in db.list_evaluations(result.search.id)]
+    assert "timeout" in result.stop_reason
+    assert 1 <= states.count(EvaluationState.DONE) < 10
+    assert EvaluationState.RUNNING not in states
+    assert states.count(EvaluationState.CANCELLED) >= 1
+
+
+def test_asynchronous_no_batch_barrier(tmp_path, monkeypatch):
+    """A slow evaluation must not stop the other worker from taking new work."""
+    problem = HpProblem()
+    problem.add_dim("x", (0.0, 1.0))
+    problem.add_starting_point(x=1.0)   # sleeps 1.5 s
+    runs = tmp_path / "slow.py"
+    runs.write_text("import time\n"
+                    "def run(c):\n"
+                    "    time.sleep(1.5 if c['x'] == 1.0 else 0.1)\n"
+                    "    return c['x']\n")
+    search = RandomSearch(problem, seed=0, wait_for_starting_points=False)
+    result = run_search(problem, str(runs), search=search, max_evals=8, evaluator="process", workers=2,
+                        store=tmp_path / "hf.db")
+    db = SqlStore(tmp_path / "hf.db")
+    evaluations = {e.number: e for e in db.list_evaluations(result.search.id)}
+    slow = evaluations[0]
+    during = [e for n, e in evaluations.items() if n > 0 and e.end_time < slow.end_time]
+    assert len(during) >= 4
+
+
+def test_run_function_given_as_a_python_function(tmp_path, x_problem):
+    from tests.fixtures.runs import quadratic
+
+    result = run_search(x_problem, quadratic, search=RandomSearch(x_problem, seed=0), max_evals=3,
+                        evaluator="process", workers=2, store=tmp_path / "hf.db")
+    assert result.stats.done == 3
+
+
+def test_bad_driver_arguments(tmp_path, x_problem):
+    with pytest.raises(ValueError, match="max_evals must be >= 1"):
+        run_search(x_problem, run_ref("quadratic"), search="random", max_evals=0, evaluator="serial",
+                   store=tmp_path / "hf.db")
+    with pytest.raises(ValueError, match="label 'a b' is not usable"):
+        run_search(x_problem, run_ref("quadratic"), search="random", max_evals=1, evaluator="serial",
+                   label="a b", store=tmp_path / "hf.db")
+
+
+def test_environment_pins_threads_in_workers(tmp_path, x_problem):
+    runs = tmp_path / "env.py"
+    runs.write_text("import os\ndef run(c):\n    return {'objective': 1.0, 'omp': os.environ.get('OMP_NUM_THREADS')}\n")
+    os.environ.pop("OMP_NUM_THREADS", None)
+    result = run_search(x_problem, str(runs), search="random", max_evals=1, evaluator="process", workers=1,
+                        store=tmp_path / "hf.db")
+    assert result.best.metadata == {"omp": "1"}

@@ -3,10 +3,12 @@ from pathlib import Path
 
 import pytest
 
+import hyperfleet.testing.runs
+
 from hyperfleet import HpProblem
 
-FIXTURES = Path(__file__).parent / "fixtures"
-RUNS = FIXTURES / "runs.py"
+
+RUNS = Path(hyperfleet.testing.runs.__file__)
 TUTORIAL = Path(__file__).parents[1] / "examples" / "tutorial"
 
 

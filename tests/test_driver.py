@@ -115,7 +115,7 @@ def test_asynchronous_no_batch_barrier(tmp_path, monkeypatch):
 
 
 def test_run_function_given_as_a_python_function(tmp_path, x_problem):
-    from tests.fixtures.runs import quadratic
+    from hyperfleet.testing.runs import quadratic
 
     result = run_search(x_problem, quadratic, search=RandomSearch(x_problem, seed=0), max_evals=3,
                         evaluator="process", workers=2, store=tmp_path / "hf.db")

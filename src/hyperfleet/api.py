@@ -7,10 +7,11 @@ import re
 import time
 import uuid
 from pathlib import Path
-from typing import Callable, Optional, Sequence, Union
+from typing import Any, Callable, Optional, Sequence, Union
 
 from hyperfleet.driver import Driver, SearchResult
 from hyperfleet.execute import Executor, make_executor
+from hyperfleet.execute.resources import GpuPool
 from hyperfleet.problem import HpProblem
 from hyperfleet.search import Search, make_search
 from hyperfleet.store import SearchRecord, Store, open_store
@@ -64,10 +65,13 @@ def create_search_record(store: Store, problem: HpProblem, run_ref: CodeRef, lab
 
 def run_search(problem: HpProblem, run: Union[str, Callable, CodeRef], *,
                search: Union[str, Search] = "ambs", max_evals: int = 100,
-               timeout: Optional[float] = None, evaluator: Union[str, Executor] = "process",
+               timeout: Optional[float] = None, evaluator: Union[str, Executor, Any] = "process",
                workers: Optional[int] = None, label: Optional[str] = None, seed: Optional[int] = None,
                store: Union[str, Store, None] = None, search_settings: Optional[dict] = None,
-               problem_path: Optional[str] = None, callbacks: Sequence[object] = ()) -> SearchResult:
+               problem_path: Optional[str] = None, callbacks: Sequence[object] = (),
+               eval_timeout: Optional[float] = None, isolate: Optional[bool] = None,
+               gpus_per_eval: int = 0, gpus: Optional[Sequence[str]] = None,
+               dask_address: Optional[str] = None) -> Optional[SearchResult]:
     """Run a whole search and return its result.
 
     Args:
@@ -78,17 +82,24 @@ def run_search(problem: HpProblem, run: Union[str, Callable, CodeRef], *,
         search: ``"ambs"``, ``"random"`` or a :class:`~hyperfleet.Search` instance.
         max_evals: number of evaluations (never exceeded).
         timeout: wall-clock seconds after which the search stops.
-        evaluator: ``"serial"``, ``"process"`` or an :class:`~hyperfleet.execute.Executor`.
-        workers: worker count for ``"process"`` (default: CPU count).
+        evaluator: ``"serial"``, ``"thread"``, ``"process"``, ``"dask"``, ``"mpi"``, an
+            :class:`~hyperfleet.execute.Executor`, or a Dask ``Client`` / cluster object.
+        workers: worker count for ``thread``/``process``/``dask`` (default: CPU count).
         label: a name for the search (default: ``search-DATE-TIME``).
         seed: random seed of the search.
         store: a store, or its path/URL (default ``$HYPERFLEET_STORE`` or ``./hyperfleet.db``).
         search_settings: settings passed to the search by name (e.g. AMBS's ``kappa``).
         problem_path: where the problem came from, recorded for reference.
-        callbacks: objects with ``on_launch``/``on_done`` methods.
+        callbacks: objects with ``on_start``/``on_launch``/``on_done`` methods.
+        eval_timeout: seconds after which one evaluation is killed (state TIMEOUT).
+        isolate: run each evaluation in a child process of its own (default: only for ``mpi``).
+        gpus_per_eval: GPUs given to each running evaluation through ``CUDA_VISIBLE_DEVICES``.
+        gpus: the GPU ids to hand out (default: detected).
+        dask_address: a running Dask scheduler for ``evaluator="dask"``.
 
     Returns:
-        :class:`~hyperfleet.driver.SearchResult` with the search record, counts and best evaluation.
+        :class:`~hyperfleet.driver.SearchResult` with the search record, counts and best
+        evaluation; ``None`` on the worker ranks of an MPI run.
 
     Examples:
         >>> result = run_search(problem, "model_run.py", search="random", max_evals=30,
@@ -96,26 +107,47 @@ def run_search(problem: HpProblem, run: Union[str, Callable, CodeRef], *,
         >>> result.best.objective, result.folder  # doctest: +SKIP
     """
     run_ref = run_ref_of(run)
-    own_store = not isinstance(store, Store)
-    store_obj = open_store(store) if own_store else store
+    gpu_pool = GpuPool(gpus_per_eval, gpus) if gpus_per_eval else None
+    if gpus is not None and not gpus_per_eval:
+        raise ValueError("--gpus needs --gpus-per-eval K")
     search_settings = dict(search_settings or {})
     if isinstance(search, Search):
         search_obj, search_name = search, type(search).__name__
     else:
         search_obj, search_name = make_search(search, problem, seed=seed, **search_settings), search
-    executor = evaluator if isinstance(evaluator, Executor) else make_executor(evaluator, workers)
+    executor = _executor(evaluator, workers, dask_address)
+    if executor is None:  # an MPI worker rank, done serving evaluations
+        return None
+    evaluator_name = evaluator if isinstance(evaluator, str) else type(executor).__name__
+    if isolate is None:
+        isolate = evaluator_name == "mpi"
     settings = {"search": search_name, "search_settings": search_settings, "seed": seed,
-                "evaluator": evaluator if isinstance(evaluator, str) else type(evaluator).__name__,
-                "workers": executor.num_workers, "max_evals": max_evals, "timeout": timeout}
+                "evaluator": evaluator_name, "workers": workers, "max_evals": max_evals, "timeout": timeout,
+                "eval_timeout": eval_timeout, "isolate": isolate, "gpus_per_eval": gpus_per_eval,
+                "gpus": gpu_pool.ids if gpu_pool else None}
+    own_store = not isinstance(store, Store)
     try:
-        record = create_search_record(store_obj, problem, run_ref, label, settings, problem_path)
-        driver = Driver(record, problem, run_ref, search_obj, executor, store_obj, max_evals, timeout,
-                        callbacks)
-        return driver.run()
+        store_obj = open_store(store) if own_store else store
+        try:
+            record = create_search_record(store_obj, problem, run_ref, label, settings, problem_path)
+            driver = Driver(record, problem, run_ref, search_obj, executor, store_obj, max_evals, timeout,
+                            callbacks, eval_timeout=eval_timeout, isolate=isolate, gpus=gpu_pool)
+            return driver.run()
+        finally:
+            if own_store:
+                store_obj.close()
     finally:
         executor.shutdown()
-        if own_store:
-            store_obj.close()
+
+
+def _executor(evaluator: Any, workers: Optional[int], dask_address: Optional[str]) -> Optional[Executor]:
+    if isinstance(evaluator, Executor):
+        return evaluator
+    if isinstance(evaluator, str):
+        return make_executor(evaluator, workers, dask_address=dask_address)
+    from hyperfleet.execute.dask import DaskExecutor  # a Dask Client or cluster object
+
+    return DaskExecutor(client=evaluator)
 
 
 def best_evaluations(store: Store, search_id: str, top: int = 10) -> list:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Optional, Protocol, Sequence
 
 from hyperfleet.execute import EvalOutcome, EvalTask, Executor
+from hyperfleet.execute.resources import GpuPool
 from hyperfleet.problem import HpProblem
 from hyperfleet.report.exports import ResultsCsv, write_results_json
 from hyperfleet.search import Search
@@ -87,11 +88,15 @@ class Driver:
         max_evals: evaluations to create at most (never exceeded).
         timeout: wall-clock seconds after which running evaluations are cancelled.
         callbacks: objects with ``on_launch``/``on_done`` hooks (e.g. a progress bar).
+        eval_timeout: seconds after which one evaluation is killed and recorded as TIMEOUT.
+        isolate: run each evaluation in a child process of its own.
+        gpus: hands each running evaluation its own GPUs through ``CUDA_VISIBLE_DEVICES``.
     """
 
     def __init__(self, record: SearchRecord, problem: HpProblem, run_ref: CodeRef, search: Search,
                  executor: Executor, store: Store, max_evals: int, timeout: Optional[float] = None,
-                 callbacks: Sequence[object] = ()) -> None:
+                 callbacks: Sequence[object] = (), eval_timeout: Optional[float] = None,
+                 isolate: bool = False, gpus: Optional[GpuPool] = None) -> None:
         if max_evals < 1:
             raise ValueError(f"max_evals must be >= 1, got {max_evals}")
         if timeout is not None and timeout <= 0:
@@ -105,6 +110,12 @@ class Driver:
         self.max_evals = max_evals
         self.timeout = timeout
         self.callbacks = list(callbacks)
+        if eval_timeout is not None and eval_timeout <= 0:
+            raise ValueError(f"eval_timeout must be > 0 seconds, got {eval_timeout}")
+        self.eval_timeout = eval_timeout
+        self.isolate = isolate
+        self.gpus = gpus
+        self._gpus_of: dict[str, list[str]] = {}
         self.folder = Path(record.folder)
         self.stats = DriverStats(max_evals=max_evals)
         self._running: dict[str, EvaluationRecord] = {}
@@ -128,9 +139,13 @@ class Driver:
                     break
                 self._fill_workers()
                 if self.executor.in_flight == 0:
-                    if self.stats.submitted < self.max_evals:
+                    if self.stats.submitted >= self.max_evals:
+                        break
+                    if self._capacity() > 0:
                         reason = "the search proposed no more configurations"
-                    break
+                        break
+                    time.sleep(min(0.5, self._time_left() or 0.5))  # no worker yet (a cluster starting)
+                    continue
                 outcomes = self.executor.wait_any(timeout=self._time_left())
                 self._finish(outcomes)
         except KeyboardInterrupt:
@@ -158,10 +173,14 @@ class Driver:
             return None
         return max(0.0, self.timeout - (time.time() - self.stats.start_time))
 
-    def _fill_workers(self) -> None:
+    def _capacity(self) -> int:
         free = self.executor.num_workers - self.executor.in_flight
-        budget = self.max_evals - self.stats.submitted
-        n = min(free, budget)
+        if self.gpus is not None:
+            free = min(free, self.gpus.capacity)
+        return free
+
+    def _fill_workers(self) -> None:
+        n = min(self._capacity(), self.max_evals - self.stats.submitted)
         if n <= 0:
             return
         for config in self.search.ask(n):
@@ -171,9 +190,16 @@ class Driver:
         number = self.stats.submitted
         folder = self.folder / "evals" / f"{number:05d}"
         folder.mkdir(parents=True, exist_ok=True)
+        env, metadata = {}, {}
+        if self.gpus is not None:
+            ids = self.gpus.acquire()
+            env["CUDA_VISIBLE_DEVICES"] = metadata["gpus"] = ",".join(ids)
         record = self.store.create_evaluation(self.record.id, number, config, folder=str(folder),
-                                              state=EvaluationState.RUNNING)
-        self.executor.submit(EvalTask(record.id, self.run_ref.path, self.run_ref.attr, config, str(folder)))
+                                              state=EvaluationState.RUNNING, metadata=metadata)
+        if self.gpus is not None:
+            self._gpus_of[record.id] = ids
+        self.executor.submit(EvalTask(record.id, self.run_ref.path, self.run_ref.attr, config, str(folder),
+                                      timeout=self.eval_timeout, isolate=self.isolate, env=env))
         self._running[record.id] = record
         self.stats.submitted += 1
         self.stats.running += 1
@@ -190,7 +216,8 @@ class Driver:
                 continue
             record.state = EvaluationState(outcome.state)
             record.objective = outcome.objective
-            record.metadata = outcome.metadata
+            record.metadata = {**record.metadata, **outcome.metadata}
+            self._release_gpus(record.id)
             record.error = outcome.error
             record.start_time, record.end_time = outcome.start_time, outcome.end_time or time.time()
             record.worker, record.host = outcome.worker, outcome.host
@@ -219,9 +246,14 @@ class Driver:
             first_line = (record.error or "").splitlines()[0] if record.error else ""
             logger.warning("evaluation %d %s: %s", record.number, record.state.value.lower(), first_line)
 
+    def _release_gpus(self, eval_id: str) -> None:
+        if self.gpus is not None:
+            self.gpus.release(self._gpus_of.pop(eval_id, []))
+
     def _cancel_running(self) -> None:
         for eval_id, record in list(self._running.items()):
             self.executor.cancel(eval_id)
+            self._release_gpus(eval_id)
             self.store.update_evaluation(eval_id, state=EvaluationState.CANCELLED, end_time=time.time(),
                                          error="cancelled: the search stopped before it finished")
             self.stats.running -= 1

@@ -47,26 +47,42 @@ def _value(text: str):
 @click.option("--evaluator", type=click.Choice(EXECUTORS), default="process", show_default=True,
               help="Where evaluations run.")
 @click.option("--workers", type=click.IntRange(min=1), default=None,
-              help="Parallel evaluations (process evaluator) [default: CPU count].")
+              help="Parallel evaluations (thread, process, dask) [default: CPU count].")
+@click.option("--dask-address", default=None, metavar="tcp://HOST:PORT",
+              help="Join a running Dask cluster (with --evaluator dask) instead of starting one.")
+@click.option("--eval-timeout", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Kill an evaluation after this many seconds (state TIMEOUT).")
+@click.option("--isolate/--no-isolate", default=None,
+              help="Run each evaluation in a child process of its own [default: only with mpi].")
+@click.option("--gpus-per-eval", type=click.IntRange(min=0), default=0,
+              help="GPUs for each running evaluation, through CUDA_VISIBLE_DEVICES.")
+@click.option("--gpus", default=None, metavar="IDS",
+              help="GPU ids to hand out, e.g. 0,1,2,3 [default: detected].")
 @click.option("--name", "label", default=None, help="Label of the search [default: search-DATE-TIME].")
 @click.option("--seed", type=int, default=None, help="Random seed of the search.")
 @click.option("--setting", "settings", multiple=True, metavar="KEY=VALUE",
               help="A setting of the search algorithm (repeatable), e.g. --setting kappa=1.5.")
 @click.option("--quiet", is_flag=True, help="No progress display.")
 @store_option
-def command(problem, run, search_name, max_evals, timeout, evaluator, workers, label, seed, settings,
-            quiet, store):
+def command(problem, run, search_name, max_evals, timeout, evaluator, workers, dask_address, eval_timeout,
+            isolate, gpus_per_eval, gpus, label, seed, settings, quiet, store):
     """Run a search of PROBLEM's space with the RUN function, here and now."""
     from hyperfleet.api import run_search
+    from hyperfleet.execute.resources import parse_gpu_ids
     from hyperfleet.user_code import load_problem
 
     problem_obj, problem_ref = load_problem(problem)
     display = ProgressDisplay(max_evals, enabled=not quiet)
-    result = run_search(problem_obj, run, search=search_name, max_evals=max_evals, timeout=timeout,
-                        evaluator=evaluator, workers=workers, label=label, seed=seed, store=store,
-                        search_settings=parse_settings(settings), problem_path=str(problem_ref),
-                        callbacks=[display])
-    display.close()
+    try:
+        result = run_search(problem_obj, run, search=search_name, max_evals=max_evals, timeout=timeout,
+                            evaluator=evaluator, workers=workers, label=label, seed=seed, store=store,
+                            search_settings=parse_settings(settings), problem_path=str(problem_ref),
+                            callbacks=[display], dask_address=dask_address, eval_timeout=eval_timeout,
+                            isolate=isolate, gpus_per_eval=gpus_per_eval, gpus=parse_gpu_ids(gpus))
+    finally:
+        display.close()
+    if result is None:  # an MPI worker rank
+        return
     stats = result.stats
     click.echo(f"search {result.search.id} ({result.search.label}) {result.stop_reason}: "
                f"{stats.done} done, {stats.failed} failed")

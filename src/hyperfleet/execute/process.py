@@ -1,30 +1,76 @@
-"""The process executor: a pool of worker processes on this machine."""
+"""The process executor: long-lived worker processes on this machine, each watched by the driver.
+
+Unlike ``concurrent.futures.ProcessPoolExecutor``, a worker that dies (segfault, ``os._exit``,
+killed for memory) fails only the evaluation it was running, with its exit code or signal and
+the last lines of its stderr, and is replaced; and an evaluation over its time limit is killed
+with its worker, recorded as TIMEOUT, and a fresh worker takes the next task.
+"""
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import multiprocessing
 import os
-from concurrent.futures.process import BrokenProcessPool
+import time
+from collections import deque
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from pathlib import Path
 from typing import Optional
 
 from hyperfleet.execute.base import Executor
+from hyperfleet.execute.isolation import crash_message, die_with_parent, kill_group
 from hyperfleet.execute.task import EvalOutcome, EvalTask
-from hyperfleet.execute.worker import evaluate_in_worker_process
 
-_THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
-                     "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                    "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")
+
+
+def pin_threads(threads: int = 1) -> None:
+    """Set the BLAS/OpenMP thread variables (unless already set) for processes started later."""
+    for var in THREAD_VARIABLES:
+        os.environ.setdefault(var, str(threads))
+
+
+def _worker_main(conn: Connection) -> None:
+    """Loop of a worker process: receive a task, run it, send the outcome back."""
+    os.setsid()  # its own process group, so a kill takes whatever the evaluation started
+    die_with_parent()
+    from hyperfleet.execute.worker import fd_level_capture, run_task
+
+    name = f"pid-{os.getpid()}"
+    while True:
+        try:
+            task = conn.recv()
+        except (EOFError, OSError):
+            return
+        if task is None:
+            return
+        conn.send(run_task(task, capture=fd_level_capture, worker=name))
+
+
+@dataclass
+class _Worker:
+    process: multiprocessing.process.BaseProcess
+    conn: Connection
+    task: Optional[EvalTask] = None
+    started: float = 0.0
+
+    @property
+    def deadline(self) -> Optional[float]:
+        if self.task is None or self.task.timeout is None:
+            return None
+        return self.started + self.task.timeout
 
 
 class ProcessExecutor(Executor):
-    """Runs evaluations in ``num_workers`` long-lived worker processes.
+    """Runs evaluations in ``num_workers`` worker processes (started with ``spawn``).
 
-    Each worker imports the run function once and reuses it. Worker processes start with
+    Each worker imports the run function once and reuses it. Workers start with
     ``OMP_NUM_THREADS`` and the other BLAS thread variables set to ``threads_per_worker``
     (unless already set) so that concurrent trainings do not fight over cores.
 
     Args:
-        num_workers: processes in the pool (default: the number of CPUs).
+        num_workers: worker processes (default: the number of CPUs).
         threads_per_worker: value of the thread variables in the workers.
     """
 
@@ -32,63 +78,128 @@ class ProcessExecutor(Executor):
         self.num_workers = int(num_workers or os.cpu_count() or 1)
         if self.num_workers < 1:
             raise ValueError(f"num_workers must be >= 1, got {num_workers}")
-        for var in _THREAD_VARIABLES:
-            os.environ.setdefault(var, str(threads_per_worker))
+        pin_threads(threads_per_worker)
         self._context = multiprocessing.get_context("spawn")
-        self._pool = self._new_pool()
-        self._futures: dict[cf.Future, EvalTask] = {}
+        self._workers = [self._start_worker() for _ in range(self.num_workers)]
+        self._queue: deque[EvalTask] = deque()
+        self._ready: list[EvalOutcome] = []
 
-    def _new_pool(self) -> cf.ProcessPoolExecutor:
-        return cf.ProcessPoolExecutor(max_workers=self.num_workers, mp_context=self._context)
+    def _start_worker(self) -> _Worker:
+        parent, child = self._context.Pipe()
+        process = self._context.Process(target=_worker_main, args=(child,), daemon=True)
+        process.start()
+        child.close()
+        return _Worker(process, parent)
 
+    def _replace(self, worker: _Worker) -> None:
+        kill_group(worker.process)
+        worker.process.join(timeout=5)
+        worker.conn.close()
+        self._workers[self._workers.index(worker)] = self._start_worker()
+
+    # ----- the interface -----------------------------------------------------------------------
     def submit(self, task: EvalTask) -> None:
-        try:
-            future = self._pool.submit(evaluate_in_worker_process, task)
-        except BrokenProcessPool:
-            self._pool = self._new_pool()
-            future = self._pool.submit(evaluate_in_worker_process, task)
-        self._futures[future] = task
+        self._queue.append(task)
+        self._dispatch()
+
+    def _dispatch(self) -> None:
+        for worker in self._workers:
+            if not self._queue:
+                return
+            if worker.task is None:
+                task = self._queue.popleft()
+                worker.task, worker.started = task, time.time()
+                try:
+                    worker.conn.send(task)
+                except (BrokenPipeError, OSError):
+                    self._on_death(worker)
 
     def wait_any(self, timeout: Optional[float] = None) -> list[EvalOutcome]:
-        if not self._futures:
-            return []
-        done, _ = cf.wait(list(self._futures), timeout=timeout, return_when=cf.FIRST_COMPLETED)
-        outcomes = []
-        broken = False
-        for future in done:
-            task = self._futures.pop(future)
-            try:
-                outcomes.append(future.result())
-            except cf.CancelledError:
-                continue
-            except BrokenProcessPool as err:
-                broken = True
-                outcomes.append(EvalOutcome(task.eval_id, "FAILED",
-                                            error=f"the worker process died abruptly ({err})"))
-            except Exception as err:  # noqa: BLE001 - e.g. a config that cannot be pickled
-                outcomes.append(EvalOutcome(task.eval_id, "FAILED", error=f"{type(err).__name__}: {err}"))
-        if broken:
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = self._new_pool()
+        end = None if timeout is None else time.time() + timeout
+        while not self._ready and self.in_flight:
+            busy = [w for w in self._workers if w.task is not None]
+            deadlines = [d for d in (w.deadline for w in busy) if d is not None]
+            limit = min([*deadlines, *([end] if end is not None else [])], default=None)
+            wait_s = None if limit is None else max(0.0, limit - time.time())
+            ready = wait([x for w in busy for x in (w.conn, w.process.sentinel)], timeout=wait_s)
+            for worker in busy:
+                if worker.conn in ready:
+                    self._receive(worker)
+                elif worker.process.sentinel in ready:
+                    self._on_death(worker)
+            self._kill_overdue()
+            self._dispatch()
+            if end is not None and time.time() >= end:
+                break
+        outcomes, self._ready = self._ready, []
         return outcomes
 
+    def _receive(self, worker: _Worker) -> None:
+        try:
+            outcome = worker.conn.recv()
+        except (EOFError, OSError):
+            self._on_death(worker)
+            return
+        worker.task = None
+        self._ready.append(outcome)
+
+    def _on_death(self, worker: _Worker) -> None:
+        task = worker.task
+        worker.process.join(timeout=5)
+        if task is not None:
+            stderr = Path(task.folder) / "stderr.txt" if task.folder else None
+            self._ready.append(EvalOutcome(task.eval_id, "FAILED",
+                                           error=crash_message(worker.process.exitcode, stderr),
+                                           start_time=worker.started, end_time=time.time(),
+                                           worker=f"pid-{worker.process.pid}"))
+        self._replace(worker)
+
+    def _kill_overdue(self) -> None:
+        now = time.time()
+        for worker in list(self._workers):
+            if worker.deadline is not None and now >= worker.deadline:
+                task = worker.task
+                self._ready.append(EvalOutcome(task.eval_id, "TIMEOUT",
+                                               error=f"killed after the time limit of {task.timeout:g} s",
+                                               start_time=worker.started, end_time=now,
+                                               worker=f"pid-{worker.process.pid}"))
+                self._replace(worker)
+
     def cancel(self, eval_id: str) -> bool:
-        for future, task in list(self._futures.items()):
-            if task.eval_id == eval_id and future.cancel():
-                del self._futures[future]
+        for task in list(self._queue):
+            if task.eval_id == eval_id:
+                self._queue.remove(task)
+                return True
+        for worker in self._workers:
+            if worker.task is not None and worker.task.eval_id == eval_id:
+                self._replace(worker)
                 return True
         return False
 
     @property
     def in_flight(self) -> int:
-        return len(self._futures)
+        return len(self._queue) + sum(w.task is not None for w in self._workers) + len(self._ready)
 
     def shutdown(self) -> None:
-        processes = list((getattr(self._pool, "_processes", None) or {}).values())
-        self._pool.shutdown(wait=False, cancel_futures=True)
-        for process in processes:
-            if process.is_alive():
-                process.terminate()
-        for process in processes:
-            process.join(timeout=5)
-        self._futures.clear()
+        self._queue.clear()
+        for worker in self._workers:
+            if worker.task is None:
+                try:
+                    worker.conn.send(None)
+                except (BrokenPipeError, OSError):
+                    pass
+            else:
+                kill_group(worker.process)
+        for worker in self._workers:
+            worker.process.join(timeout=2)
+            if worker.process.is_alive():
+                kill_group(worker.process)
+                worker.process.join(timeout=5)
+            worker.conn.close()
+        self._workers = []
+        self._ready = []
+
+    @property
+    def processes(self) -> list:
+        """The worker processes (for tests and monitoring)."""
+        return [w.process for w in self._workers]

@@ -7,7 +7,7 @@ from typing import Optional
 
 from hyperfleet.execute.base import Executor
 from hyperfleet.execute.task import EvalOutcome, EvalTask
-from hyperfleet.execute.worker import evaluate
+from hyperfleet.execute.worker import run_task
 
 
 class SerialExecutor(Executor):
@@ -28,7 +28,7 @@ class SerialExecutor(Executor):
     def wait_any(self, timeout: Optional[float] = None) -> list[EvalOutcome]:
         if not self._queue:
             return []
-        return [evaluate(self._queue.popleft(), worker="serial-0")]
+        return [run_task(self._queue.popleft(), worker="serial-0")]
 
     def cancel(self, eval_id: str) -> bool:
         before = len(self._queue)

@@ -8,13 +8,32 @@ from typing import Optional
 
 @dataclass(frozen=True)
 class EvalTask:
-    """One evaluation to run: the run function's location, the configuration, the folder."""
+    """One evaluation to run.
+
+    Attributes:
+        eval_id: the evaluation's id in the store.
+        run_path, run_attr: where the run function is.
+        config: the hyperparameters.
+        folder: the evaluation's folder (its stdout/stderr files go there).
+        timeout: wall-clock seconds after which the evaluation is killed (TIMEOUT).
+        isolate: run the evaluation in a child process of its own, so that a crash, a hang or a
+            memory blow-up cannot take the worker down.
+        env: environment variables for the evaluation (e.g. ``CUDA_VISIBLE_DEVICES``); an
+            evaluation with its own environment always runs in a child process.
+    """
 
     eval_id: str
     run_path: str
     run_attr: str
     config: dict
     folder: Optional[str] = None
+    timeout: Optional[float] = None
+    isolate: bool = False
+    env: dict = field(default_factory=dict)
+
+    @property
+    def needs_child_process(self) -> bool:
+        return self.isolate or self.timeout is not None or bool(self.env)
 
 
 @dataclass

@@ -9,6 +9,7 @@ import numbers
 import os
 import socket
 import sys
+import threading
 import time
 import traceback
 from pathlib import Path
@@ -57,6 +58,60 @@ def _jsonable(value: Any) -> Any:
             with contextlib.suppress(Exception):
                 return value.item()
         return repr(value)
+
+
+@contextlib.contextmanager
+def no_capture(folder: Optional[str]) -> Iterator[None]:
+    """Leave output where it goes (an isolated child's streams already point at the folder)."""
+    yield
+
+
+class _ThreadRoutedStream:
+    """A ``sys.stdout``/``sys.stderr`` stand-in that sends each thread's writes to its own file."""
+
+    def __init__(self, original, name: str) -> None:
+        self.original = original
+        self.name = name
+        self.local = threading.local()
+
+    def _target(self):
+        return getattr(self.local, "file", None) or self.original
+
+    def write(self, text: str) -> int:
+        return self._target().write(text)
+
+    def flush(self) -> None:
+        self._target().flush()
+
+    def __getattr__(self, item):
+        return getattr(self._target(), item)
+
+
+_routing_lock = threading.Lock()
+
+
+def _routed(name: str) -> _ThreadRoutedStream:
+    with _routing_lock:
+        stream = getattr(sys, name)
+        if not isinstance(stream, _ThreadRoutedStream):
+            stream = _ThreadRoutedStream(stream, name)
+            setattr(sys, name, stream)
+        return stream
+
+
+@contextlib.contextmanager
+def thread_level_capture(folder: Optional[str]) -> Iterator[None]:
+    """Send this thread's ``print`` output to files in ``folder``; other threads are unaffected."""
+    if folder is None:
+        yield
+        return
+    out_stream, err_stream = _routed("stdout"), _routed("stderr")
+    with open(Path(folder) / "stdout.txt", "a") as out, open(Path(folder) / "stderr.txt", "a") as err:
+        out_stream.local.file, err_stream.local.file = out, err
+        try:
+            yield
+        finally:
+            out_stream.local.file = err_stream.local.file = None
 
 
 @contextlib.contextmanager
@@ -121,9 +176,25 @@ def evaluate(task: EvalTask, capture: Callable = python_level_capture, worker: O
                        start_time=start, end_time=end, worker=worker, host=_HOST)
 
 
-def evaluate_in_worker_process(task: EvalTask) -> EvalOutcome:
-    """Entry point of a pool worker process."""
-    return evaluate(task, capture=fd_level_capture)
+def run_task(task: EvalTask, capture: Callable = python_level_capture, worker: Optional[str] = None
+             ) -> EvalOutcome:
+    """Run a task where it stands, or in a child process when it needs one (timeout, isolation,
+    its own environment)."""
+    if task.needs_child_process:
+        from hyperfleet.execute.isolation import evaluate_isolated
+
+        return evaluate_isolated(task, worker=worker)
+    return evaluate(task, capture=capture, worker=worker)
+
+
+def run_task_in_thread(task: EvalTask) -> EvalOutcome:
+    """Entry point for thread pools (output routed per thread)."""
+    return run_task(task, capture=thread_level_capture, worker=f"thread-{threading.get_ident() % 100000}")
+
+
+def run_task_in_worker_process(task: EvalTask) -> EvalOutcome:
+    """Entry point for a worker process that runs one evaluation at a time (Dask, MPI ranks)."""
+    return run_task(task, capture=fd_level_capture)
 
 
 def _tail(text: str, lines: int = 15) -> str:

@@ -1,0 +1,100 @@
+"""The Dask executor: a LocalCluster, a running Dask cluster by address, or any Client."""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any, Optional
+
+from hyperfleet.execute.futures import FuturesExecutor
+from hyperfleet.execute.process import pin_threads
+from hyperfleet.execute.task import EvalOutcome, EvalTask
+
+
+def run_task_on_dask_worker(task: EvalTask) -> EvalOutcome:
+    """Entry point on a Dask worker (output routed per thread; Dask workers may have several)."""
+    from distributed import get_worker
+
+    from hyperfleet.execute.worker import run_task, thread_level_capture
+
+    try:
+        name = f"dask-{get_worker().name}"
+    except ValueError:
+        name = None
+    return run_task(task, capture=thread_level_capture, worker=name)
+
+
+class DaskExecutor(FuturesExecutor):
+    """Runs evaluations on Dask workers.
+
+    Args:
+        num_workers: workers of the ``LocalCluster`` started when neither ``address`` nor
+            ``client`` is given (one thread each; default: the number of CPUs).
+        address: a running scheduler, e.g. ``tcp://10.0.0.1:8786`` (from ``dask scheduler`` or
+            dask-jobqueue).
+        client: a ``distributed.Client``, or a cluster object (``LocalCluster``,
+            ``SLURMCluster`` ...), to use as it is.
+
+    A task whose worker dies is not retried on another worker (a crashing evaluation would
+    otherwise take down one worker after another): it is FAILED and the nanny restarts the worker.
+    The number of workers is read from the scheduler, so clusters that grow or shrink (adaptive,
+    dask-jobqueue) are used as they are.
+    """
+
+    def __init__(self, num_workers: Optional[int] = None, address: Optional[str] = None,
+                 client: Any = None) -> None:
+        super().__init__()
+        try:
+            import dask
+            import distributed
+        except ImportError:
+            raise ImportError("the dask evaluator needs Dask: pip install 'hyperfleet[dask]'") from None
+        self._own_cluster = None
+        self._own_client = client is None or not isinstance(client, distributed.Client)
+        if client is not None:
+            self.client = client if isinstance(client, distributed.Client) else distributed.Client(client)
+        elif address is not None:
+            try:
+                self.client = distributed.Client(address, timeout="10s")
+            except (OSError, TimeoutError) as err:
+                raise ValueError(f"cannot reach the Dask scheduler at {address}: {err}; start one with "
+                                 f"`dask scheduler` or check the address") from None
+        else:
+            pin_threads(1)
+            n = int(num_workers or os.cpu_count() or 1)
+            with dask.config.set({"distributed.scheduler.allowed-failures": 0,
+                                  "distributed.worker.daemon": False}):
+                self._own_cluster = distributed.LocalCluster(
+                    n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+                    silence_logs=logging.ERROR)
+            self.client = distributed.Client(self._own_cluster)
+        self._requested = num_workers if self._own_cluster is None else None
+
+    @property
+    def num_workers(self) -> int:
+        info = self.client.scheduler_info(n_workers=-1) if _accepts_n_workers() else self.client.scheduler_info()
+        return sum(w.get("nthreads", 1) for w in info.get("workers", {}).values())
+
+    def _submit(self, task: EvalTask) -> Any:
+        return self.client.submit(run_task_on_dask_worker, task, key=f"hyperfleet-eval-{task.eval_id}",
+                                  pure=False, retries=0)
+
+    def _describe_loss(self, err: BaseException) -> str:
+        if type(err).__name__ == "KilledWorker":
+            return ("the Dask worker running the evaluation died (crash, os._exit or out of memory); "
+                    f"the worker was restarted ({err})")
+        return super()._describe_loss(err)
+
+    def _close(self) -> None:
+        if self._own_client:
+            self.client.close()
+        if self._own_cluster is not None:
+            self._own_cluster.close()
+
+
+def _accepts_n_workers() -> bool:
+    import inspect
+
+    import distributed
+
+    return "n_workers" in inspect.signature(distributed.Client.scheduler_info).parameters

@@ -1,0 +1,84 @@
+"""Executors on top of any futures engine (threads, Dask, MPI): one base, a few lines each."""
+
+from __future__ import annotations
+
+import queue
+import time
+from abc import abstractmethod
+from typing import Any, Optional
+
+from hyperfleet.execute.base import Executor
+from hyperfleet.execute.isolation import request_cancel
+from hyperfleet.execute.task import EvalOutcome, EvalTask
+
+
+class FuturesExecutor(Executor):
+    """Submits tasks to an engine that returns futures; finished futures land in a queue.
+
+    Subclasses implement :meth:`_submit` (returning a future with ``add_done_callback``,
+    ``cancel`` and ``result``) and may override :meth:`_close`.
+    """
+
+    def __init__(self) -> None:
+        self._done: queue.SimpleQueue = queue.SimpleQueue()
+        self._futures: dict[str, Any] = {}
+        self._tasks: dict[str, EvalTask] = {}
+
+    @abstractmethod
+    def _submit(self, task: EvalTask) -> Any:
+        """Start the task on the engine; return its future."""
+
+    def _close(self) -> None:
+        """Release the engine."""
+
+    def submit(self, task: EvalTask) -> None:
+        future = self._submit(task)
+        self._futures[task.eval_id] = future
+        self._tasks[task.eval_id] = task
+        future.add_done_callback(lambda f, eval_id=task.eval_id: self._done.put(eval_id))
+
+    def wait_any(self, timeout: Optional[float] = None) -> list[EvalOutcome]:
+        if not self._futures:
+            return []
+        ids = []
+        try:
+            ids.append(self._done.get(timeout=timeout))
+        except queue.Empty:
+            return []
+        while True:
+            try:
+                ids.append(self._done.get_nowait())
+            except queue.Empty:
+                break
+        return [o for o in (self._collect(i) for i in ids) if o is not None]
+
+    def _collect(self, eval_id: str) -> Optional[EvalOutcome]:
+        future = self._futures.pop(eval_id, None)
+        task = self._tasks.pop(eval_id, None)
+        if future is None or task is None or future.cancelled():
+            return None
+        try:
+            return future.result()
+        except Exception as err:  # noqa: BLE001 - the engine lost the task (worker died, ...)
+            return EvalOutcome(eval_id, "FAILED", error=self._describe_loss(err), end_time=time.time())
+
+    def _describe_loss(self, err: BaseException) -> str:
+        return f"the engine lost the evaluation: {type(err).__name__}: {err}"
+
+    def cancel(self, eval_id: str) -> bool:
+        future = self._futures.pop(eval_id, None)
+        task = self._tasks.pop(eval_id, None)
+        if future is None:
+            return False
+        if not future.cancel() and task is not None and task.needs_child_process:
+            request_cancel(task.folder)  # stops the evaluation's child process wherever it runs
+        return True
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._futures)
+
+    def shutdown(self) -> None:
+        for eval_id in list(self._futures):
+            self.cancel(eval_id)
+        self._close()

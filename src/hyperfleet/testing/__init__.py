@@ -1,0 +1,1 @@
+"""Test kits shipped with hyperfleet: every executor (and yours) can run the same checks."""

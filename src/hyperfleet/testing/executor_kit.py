@@ -1,0 +1,261 @@
+"""The behaviour every executor must show, as plain check functions.
+
+Each check takes ``make``, a function returning a fresh executor, and a scratch folder; it
+raises ``AssertionError`` when the executor misbehaves. ``tests/execute`` runs them against
+every executor under pytest, and ``python -m hyperfleet.testing.executor_kit`` runs them under
+``mpiexec`` for the MPI executor. A new executor passes them all before it is used.
+
+``crash_needs_isolation``: executors that run evaluations in the driver's own process (serial,
+thread) or in ranks whose death ends the job (MPI) survive a crash only with isolation, so the
+crash check runs them with ``isolate=True``.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from pathlib import Path
+from typing import Callable
+
+import hyperfleet.testing.runs as runs_module
+from hyperfleet.execute import EvalOutcome, EvalTask, Executor
+
+RUNS = str(Path(runs_module.__file__))
+Make = Callable[[], Executor]
+
+
+def task(run: str, folder: Path, **config) -> EvalTask:
+    """A task for the run function ``run`` of :mod:`hyperfleet.testing.runs`."""
+    options = {k: config.pop(k) for k in ("timeout", "isolate", "env") if k in config}
+    eval_id = f"{run}-{uuid.uuid4().hex[:8]}"
+    sub = Path(folder) / eval_id
+    sub.mkdir(parents=True)
+    config.setdefault("x", 0.25)
+    config.setdefault("folder", str(sub))
+    return EvalTask(eval_id, RUNS, run, config, str(sub), **options)
+
+
+def collect(executor: Executor, n: int, limit: float = 60) -> list[EvalOutcome]:
+    """Wait for ``n`` outcomes, in the order they arrive."""
+    outcomes: list[EvalOutcome] = []
+    deadline = time.time() + limit
+    while len(outcomes) < n and time.time() < deadline:
+        outcomes += executor.wait_any(timeout=max(0.1, min(5, deadline - time.time())))
+    assert len(outcomes) >= n, f"only {len(outcomes)} of {n} outcomes after {limit} s"
+    return outcomes
+
+
+def check_results_arrive_as_they_finish(make: Make, folder: Path) -> None:
+    ex = make()
+    try:
+        warm = [task("quadratic", folder, x=0.1) for _ in range(max(1, ex.num_workers))]
+        for t in warm:
+            ex.submit(t)
+        collect(ex, len(warm))
+        slow = task("sleeps_and_records_pid", folder, seconds=2.5)
+        fast = task("quadratic", folder, x=0.3)
+        ex.submit(slow)
+        ex.submit(fast)
+        first = collect(ex, 1)
+        if ex.num_workers > 1:
+            assert [o.eval_id for o in first] == [fast.eval_id], "a fast evaluation waited for a slow one"
+        rest = collect(ex, 2 - len(first))
+        by_id = {o.eval_id: o for o in first + rest}
+        assert by_id[fast.eval_id].state == "DONE" and abs(by_id[fast.eval_id].objective - 1.0) < 1e-12
+        done = by_id[slow.eval_id]
+        assert done.state == "DONE" and done.start_time <= done.end_time and done.worker and done.host
+        assert ex.in_flight == 0 and ex.wait_any(timeout=0.1) == []
+    finally:
+        ex.shutdown()
+
+
+FAILURES = {
+    "fails_above_half": "RuntimeError: diverged at x=0.9",
+    "returns_nan": "non-finite objective (nan)",
+    "returns_text": "run returned str",
+    "returns_dict_without_objective": "without an 'objective' key",
+    "exits": "SystemExit: 3",
+}
+
+
+def check_failures_are_outcomes(make: Make, folder: Path) -> None:
+    ex = make()
+    try:
+        tasks = {run: task(run, folder, x=0.9) for run in FAILURES}
+        good = task("returns_dict", folder, x=0.5)
+        for t in [*tasks.values(), good]:
+            ex.submit(t)
+        by_id = {o.eval_id: o for o in collect(ex, len(tasks) + 1)}
+        for run, t in tasks.items():
+            outcome = by_id[t.eval_id]
+            assert outcome.state == "FAILED" and outcome.objective is None, (run, outcome)
+            assert FAILURES[run] in outcome.error, (run, outcome.error)
+        assert by_id[good.eval_id].objective == 0.5
+        assert by_id[good.eval_id].metadata == {"epochs": 3, "loss": [0.5, 0.25]}
+        assert "RuntimeError: diverged" in (Path(tasks["fails_above_half"].folder) / "stderr.txt").read_text()
+    finally:
+        ex.shutdown()
+
+
+def check_output_goes_to_the_folder(make: Make, folder: Path) -> None:
+    ex = make()
+    try:
+        t = task("chatty", folder, x=0.5)
+        ex.submit(t)
+        assert collect(ex, 1)[0].state == "DONE"
+        assert "stdout line for x=0.5" in (Path(t.folder) / "stdout.txt").read_text()
+        assert "stderr line for x=0.5" in (Path(t.folder) / "stderr.txt").read_text()
+    finally:
+        ex.shutdown()
+
+
+def check_timeout_kills_and_the_worker_carries_on(make: Make, folder: Path) -> None:
+    ex = make()
+    try:
+        hung = task("sleeps_and_records_pid", folder, seconds=60, timeout=1.5)
+        start = time.time()
+        ex.submit(hung)
+        [outcome] = collect(ex, 1, limit=30)
+        assert outcome.state == "TIMEOUT" and "time limit of 1.5 s" in outcome.error
+        assert time.time() - start < 20
+        _assert_dead(hung)
+        after = task("quadratic", folder, x=0.3)
+        ex.submit(after)
+        assert collect(ex, 1)[0].state == "DONE"
+    finally:
+        ex.shutdown()
+
+
+def check_crash_is_a_failure(make: Make, folder: Path, isolate: bool = False) -> None:
+    ex = make()
+    try:
+        crashes = [task("hard_exit", folder, isolate=isolate), task("segfault", folder, isolate=isolate)]
+        for t in crashes:
+            ex.submit(t)
+        by_id = {o.eval_id: o for o in collect(ex, 2)}
+        assert by_id[crashes[0].eval_id].state == "FAILED"
+        assert by_id[crashes[1].eval_id].state == "FAILED"
+        if not by_id[crashes[0].eval_id].error.startswith("the Dask worker"):
+            assert "exited with code 7" in by_id[crashes[0].eval_id].error
+            assert "about to exit hard" in by_id[crashes[0].eval_id].error
+            assert "SIGSEGV" in by_id[crashes[1].eval_id].error
+        after = [task("quadratic", folder, x=0.3) for _ in range(2)]
+        for t in after:
+            ex.submit(t)
+        assert all(o.state == "DONE" for o in collect(ex, 2))
+    finally:
+        ex.shutdown()
+
+
+def check_cancel(make: Make, folder: Path) -> None:
+    ex = make()
+    try:
+        running = [task("sleeps_and_records_pid", folder, seconds=60, isolate=True)
+                   for _ in range(max(1, ex.num_workers))]
+        queued = task("quadratic", folder)
+        for t in [*running, queued]:
+            ex.submit(t)
+        _wait_for_pids(running)
+        assert ex.cancel(queued.eval_id)
+        for t in running:
+            assert ex.cancel(t.eval_id)
+        assert ex.in_flight == 0
+        reported = ex.wait_any(timeout=1.0)
+        assert not [o for o in reported if o.eval_id == queued.eval_id]
+        for t in running:
+            _assert_dead(t, within=15)
+        after = task("quadratic", folder, x=0.3)
+        ex.submit(after)
+        outcomes = [o for o in collect(ex, 1) if o.eval_id == after.eval_id] or collect(ex, 1)
+        assert outcomes[0].state == "DONE"
+    finally:
+        ex.shutdown()
+
+
+def check_shutdown_leaves_nothing_running(make: Make, folder: Path) -> None:
+    ex = make()
+    tasks = [task("sleeps_and_records_pid", folder, seconds=60, isolate=True)
+             for _ in range(max(1, ex.num_workers))]
+    for t in tasks:
+        ex.submit(t)
+    _wait_for_pids(tasks)
+    start = time.time()
+    ex.shutdown()
+    assert time.time() - start < 30, "shutdown waited for running evaluations"
+    for t in tasks:
+        _assert_dead(t, within=15)
+
+
+ALL_CHECKS = [check_results_arrive_as_they_finish, check_failures_are_outcomes, check_output_goes_to_the_folder,
+              check_timeout_kills_and_the_worker_carries_on, check_crash_is_a_failure, check_cancel,
+              check_shutdown_leaves_nothing_running]
+
+
+def _wait_for_pids(tasks: list[EvalTask], limit: float = 30) -> None:
+    deadline = time.time() + limit
+    while time.time() < deadline:
+        if all((Path(t.folder) / "pid.txt").exists() for t in tasks):
+            return
+        time.sleep(0.05)
+    raise AssertionError("the evaluations did not start")
+
+
+def _assert_dead(t: EvalTask, within: float = 10) -> None:
+    pid = int((Path(t.folder) / "pid.txt").read_text())
+    assert pid != os.getpid(), "the evaluation ran in the driver's own process"
+    deadline = time.time() + within
+    while time.time() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        if _is_zombie(pid):
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"process {pid} of {t.eval_id} is still running")
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(")")[-1].split()[0] == "Z"
+    except OSError:
+        return True
+
+
+def main() -> int:
+    """Run every check against the MPI executor (under ``mpiexec -n 3``); exit 1 on failure."""
+    import tempfile
+    import traceback
+
+    from hyperfleet.execute.mpi import MPIExecutor
+
+    failures = 0
+    for check in ALL_CHECKS:
+        ex = MPIExecutor.start()
+        if ex is None:  # a worker rank: served this check's evaluations
+            continue
+        with tempfile.TemporaryDirectory() as folder:
+            def make(first=[ex]):
+                return first.pop() if first else _reused_error()
+            kwargs = {"isolate": True} if check is check_crash_is_a_failure else {}
+            try:
+                check(make, Path(folder), **kwargs)
+                print(f"PASSED {check.__name__}", flush=True)
+            except Exception:  # noqa: BLE001
+                failures += 1
+                print(f"FAILED {check.__name__}\n{traceback.format_exc()}", flush=True)
+    from mpi4py import MPI
+
+    if MPI.COMM_WORLD.Get_rank() == 0:
+        print(f"{len(ALL_CHECKS) - failures} passed, {failures} failed", flush=True)
+    return 1 if failures else 0
+
+
+def _reused_error():
+    raise AssertionError("a check asked for a second executor")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

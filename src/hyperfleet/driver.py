@@ -120,6 +120,7 @@ class Driver:
         self.stats = DriverStats(max_evals=max_evals)
         self._running: dict[str, EvaluationRecord] = {}
         self._last_json = 0.0
+        self._json_cost = 0.0
 
     # ----- the loop ------------------------------------------------------------------------
     def run(self) -> SearchResult:
@@ -209,7 +210,7 @@ class Driver:
     def _finish(self, outcomes: list[EvalOutcome]) -> None:
         if not outcomes:
             return
-        finished = []
+        finished, updates = [], []
         for outcome in outcomes:
             record = self._running.pop(outcome.eval_id, None)
             if record is None:
@@ -221,12 +222,13 @@ class Driver:
             record.error = outcome.error
             record.start_time, record.end_time = outcome.start_time, outcome.end_time or time.time()
             record.worker, record.host = outcome.worker, outcome.host
-            self.store.update_evaluation(record.id, state=record.state, objective=record.objective,
-                                         metadata=record.metadata, error=record.error,
-                                         start_time=record.start_time, end_time=record.end_time,
-                                         worker=record.worker, host=record.host)
+            updates.append((record.id, dict(state=record.state, objective=record.objective,
+                                            metadata=record.metadata, error=record.error,
+                                            start_time=record.start_time, end_time=record.end_time,
+                                            worker=record.worker, host=record.host)))
             self._count(record)
             finished.append(record)
+        self.store.update_evaluations(updates)
         finished.sort(key=lambda r: r.end_time)
         self.csv.append(finished)
         self.search.tell([(r.config, r.objective) for r in finished])
@@ -261,13 +263,16 @@ class Driver:
         self._running.clear()
 
     def _write_json(self, force: bool = False) -> None:
+        # Rewritten from the store at most every few seconds, and never taking more than ~5% of
+        # the driver's time, however long the history grows.
         now = time.time()
-        if not force and now - self._last_json < _JSON_EVERY_S:
+        if not force and now - self._last_json < max(_JSON_EVERY_S, 20 * self._json_cost):
             return
-        self._last_json = now
         finished = [r for r in self.store.list_evaluations(self.record.id) if r.state.finished]
         info = {"id": self.record.id, "label": self.record.label, "start_time": self.stats.start_time}
         write_results_json(self.folder, finished, info)
+        self._last_json = time.time()
+        self._json_cost = self._last_json - now
 
     def _call(self, hook: str, record) -> None:
         for callback in self.callbacks:

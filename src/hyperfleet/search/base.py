@@ -44,6 +44,7 @@ class Search(ABC):
         self.pending: dict[tuple, dict] = {}
         self._starting_queue = list(problem.starting_points)
         self._starting_running: set[tuple] = set()
+        self._evaluated: set[tuple] = set()
         self.wait_for_starting_points = wait_for_starting_points
 
     def ask(self, n: int = 1) -> list[dict]:
@@ -71,6 +72,7 @@ class Search(ABC):
             self._starting_queue = [p for p in self._starting_queue
                                     if self.problem.key(p) != self.problem.key(config)]
         self.history.extend(results)
+        self._evaluated.update(self.problem.key(c) for c, _ in results)
         self._tell(results)
 
     @abstractmethod
@@ -82,7 +84,8 @@ class Search(ABC):
 
     @property
     def evaluated_keys(self) -> set:
-        return {self.problem.key(c) for c, _ in self.history}
+        """Keys (:meth:`HpProblem.key`) of every configuration told so far (do not modify)."""
+        return self._evaluated
 
 
 def _clean_objective(y) -> Optional[float]:

@@ -21,14 +21,15 @@ class RandomSearch(Search):
     max_tries = 50
 
     def _ask(self, n: int) -> list[dict]:
-        seen = self.evaluated_keys | set(self.pending)
+        evaluated, pending = self.evaluated_keys, self.pending
+        chosen: set = set()
         out = []
         for _ in range(n):
             for _ in range(self.max_tries):
                 config = self.problem.sample(1, self.rng)[0]
                 key = self.problem.key(config)
-                if key not in seen:
+                if key not in evaluated and key not in pending and key not in chosen:
                     break
-            seen.add(key)
+            chosen.add(key)
             out.append(config)
         return out

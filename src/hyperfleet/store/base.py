@@ -6,7 +6,7 @@ Only the driver writes to a store; the CLI and reports read it.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Iterable, Optional
+from typing import Iterable, Optional, Sequence
 
 from hyperfleet.store.records import EvaluationRecord, EvaluationState, SearchRecord, SearchSummary
 
@@ -46,6 +46,11 @@ class Store(ABC):
 
     @abstractmethod
     def update_evaluation(self, eval_id: str, **fields) -> None: ...
+
+    def update_evaluations(self, updates: Sequence[tuple[str, dict]]) -> None:
+        """Apply several updates (``[(eval_id, fields), ...]``); stores may do it in one transaction."""
+        for eval_id, fields in updates:
+            self.update_evaluation(eval_id, **fields)
 
     @abstractmethod
     def list_evaluations(self, search_id: str, states: Optional[Iterable[EvaluationState]] = None

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 import uuid
 from pathlib import Path
-from typing import Iterable, Optional
+from typing import Iterable, Optional, Sequence
 
 import sqlalchemy as sa
 
@@ -198,15 +199,20 @@ class SqlStore(Store):
                                   created_time=time.time(), **fields)
         values = {**record.__dict__, "state": record.state.value}
         with self.engine.begin() as conn:
-            conn.execute(evaluations_table.insert().values(**values))
+            conn.execute(evaluations_table.insert(), values)
         return record
 
     def update_evaluation(self, eval_id: str, **fields) -> None:
-        _check_fields(fields, _EVAL_FIELDS)
-        if "state" in fields:
-            fields["state"] = EvaluationState(fields["state"]).value
+        self.update_evaluations([(eval_id, fields)])
+
+    def update_evaluations(self, updates: Sequence[tuple[str, dict]]) -> None:
+        """Apply several updates in one transaction (``[(eval_id, {field: value}), ...]``)."""
         with self.engine.begin() as conn:
-            conn.execute(evaluations_table.update().where(evaluations_table.c.id == eval_id).values(**fields))
+            for eval_id, fields in updates:
+                _check_fields(fields, _EVAL_FIELDS)
+                if "state" in fields:
+                    fields = {**fields, "state": EvaluationState(fields["state"]).value}
+                conn.execute(_update_statement(tuple(sorted(fields))), {"_id": eval_id, **fields})
 
     def list_evaluations(self, search_id: str, states: Optional[Iterable[EvaluationState]] = None
                          ) -> list[EvaluationRecord]:
@@ -224,6 +230,13 @@ class SqlStore(Store):
             rows = conn.execute(sa.select(e).where(e.c.id.startswith(prefix, autoescape=True))
                                 .limit(20)).all()
         return [_evaluation_record(r) for r in rows]
+
+
+@functools.lru_cache(maxsize=64)
+def _update_statement(names: tuple[str, ...]):
+    """One compiled UPDATE per set of fields, so SQLAlchemy's statement cache is hit."""
+    e = evaluations_table
+    return e.update().where(e.c.id == sa.bindparam("_id")).values({n: sa.bindparam(n) for n in names})
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

@@ -71,7 +71,7 @@ def run_search(problem: HpProblem, run: Union[str, Callable, CodeRef], *,
                problem_path: Optional[str] = None, callbacks: Sequence[object] = (),
                eval_timeout: Optional[float] = None, isolate: Optional[bool] = None,
                gpus_per_eval: int = 0, gpus: Optional[Sequence[str]] = None,
-               dask_address: Optional[str] = None) -> Optional[SearchResult]:
+               dask_address: Optional[str] = None, prefetch: Optional[int] = None) -> Optional[SearchResult]:
     """Run a whole search and return its result.
 
     Args:
@@ -96,6 +96,8 @@ def run_search(problem: HpProblem, run: Union[str, Callable, CodeRef], *,
         gpus_per_eval: GPUs given to each running evaluation through ``CUDA_VISIBLE_DEVICES``.
         gpus: the GPU ids to hand out (default: detected).
         dask_address: a running Dask scheduler for ``evaluator="dask"``.
+        prefetch: configurations asked ahead so free workers restart at once (default: 1 with
+            several workers, 0 with one; see :class:`~hyperfleet.driver.Driver`).
 
     Returns:
         :class:`~hyperfleet.driver.SearchResult` with the search record, counts and best
@@ -124,14 +126,15 @@ def run_search(problem: HpProblem, run: Union[str, Callable, CodeRef], *,
     settings = {"search": search_name, "search_settings": search_settings, "seed": seed,
                 "evaluator": evaluator_name, "workers": workers, "max_evals": max_evals, "timeout": timeout,
                 "eval_timeout": eval_timeout, "isolate": isolate, "gpus_per_eval": gpus_per_eval,
-                "gpus": gpu_pool.ids if gpu_pool else None}
+                "gpus": gpu_pool.ids if gpu_pool else None, "prefetch": prefetch}
     own_store = not isinstance(store, Store)
     try:
         store_obj = open_store(store) if own_store else store
         try:
             record = create_search_record(store_obj, problem, run_ref, label, settings, problem_path)
             driver = Driver(record, problem, run_ref, search_obj, executor, store_obj, max_evals, timeout,
-                            callbacks, eval_timeout=eval_timeout, isolate=isolate, gpus=gpu_pool)
+                            callbacks, eval_timeout=eval_timeout, isolate=isolate, gpus=gpu_pool,
+                            prefetch=prefetch)
             return driver.run()
         finally:
             if own_store:

@@ -91,12 +91,17 @@ class Driver:
         eval_timeout: seconds after which one evaluation is killed and recorded as TIMEOUT.
         isolate: run each evaluation in a child process of its own.
         gpus: hands each running evaluation its own GPUs through ``CUDA_VISIBLE_DEVICES``.
+        prefetch: configurations asked ahead and kept ready, so that a worker that frees up
+            restarts at once instead of waiting for the search's ``tell`` and ``ask`` (they run
+            while the worker is busy). The price: a prefetched configuration was chosen before the
+            latest results came in. Default: 1 with several workers, 0 with one.
     """
 
     def __init__(self, record: SearchRecord, problem: HpProblem, run_ref: CodeRef, search: Search,
                  executor: Executor, store: Store, max_evals: int, timeout: Optional[float] = None,
                  callbacks: Sequence[object] = (), eval_timeout: Optional[float] = None,
-                 isolate: bool = False, gpus: Optional[GpuPool] = None) -> None:
+                 isolate: bool = False, gpus: Optional[GpuPool] = None,
+                 prefetch: Optional[int] = None) -> None:
         if max_evals < 1:
             raise ValueError(f"max_evals must be >= 1, got {max_evals}")
         if timeout is not None and timeout <= 0:
@@ -116,6 +121,10 @@ class Driver:
         self.isolate = isolate
         self.gpus = gpus
         self._gpus_of: dict[str, list[str]] = {}
+        if prefetch is not None and prefetch < 0:
+            raise ValueError(f"prefetch must be >= 0, got {prefetch}")
+        self.prefetch = prefetch if prefetch is not None else (1 if executor.num_workers > 1 else 0)
+        self._buffer: list[dict] = []
         self.folder = Path(record.folder)
         self.stats = DriverStats(max_evals=max_evals)
         self._running: dict[str, EvaluationRecord] = {}
@@ -148,7 +157,12 @@ class Driver:
                     time.sleep(min(0.5, self._time_left() or 0.5))  # no worker yet (a cluster starting)
                     continue
                 outcomes = self.executor.wait_any(timeout=self._time_left())
-                self._finish(outcomes)
+                finished = self._record(outcomes)
+                self._fill_workers(from_buffer_only=True)  # free workers restart at once
+                if finished:
+                    self.search.tell([(r.config, r.objective) for r in finished])
+                    for record in finished:
+                        self._call("on_done", record)
         except KeyboardInterrupt:
             state, reason = SearchState.INTERRUPTED, "interrupted by the user"
             raise
@@ -180,12 +194,19 @@ class Driver:
             free = min(free, self.gpus.capacity)
         return free
 
-    def _fill_workers(self) -> None:
+    def _fill_workers(self, from_buffer_only: bool = False) -> None:
         n = min(self._capacity(), self.max_evals - self.stats.submitted)
-        if n <= 0:
+        while n > 0 and self._buffer:
+            self._launch(self._buffer.pop(0))
+            n -= 1
+        if from_buffer_only:
             return
-        for config in self.search.ask(n):
-            self._launch(config)
+        if n > 0:
+            for config in self.search.ask(n):
+                self._launch(config)
+        room = min(self.prefetch - len(self._buffer), self.max_evals - self.stats.submitted - len(self._buffer))
+        if room > 0:
+            self._buffer.extend(self.search.ask(room))
 
     def _launch(self, config: dict) -> None:
         number = self.stats.submitted
@@ -207,9 +228,8 @@ class Driver:
         logger.info("launched evaluation %d (%s): %s", number, record.id, config)
         self._call("on_launch", record)
 
-    def _finish(self, outcomes: list[EvalOutcome]) -> None:
-        if not outcomes:
-            return
+    def _record(self, outcomes: list[EvalOutcome]) -> list[EvaluationRecord]:
+        """Write finished evaluations to the store and results.csv; return them in finish order."""
         finished, updates = [], []
         for outcome in outcomes:
             record = self._running.pop(outcome.eval_id, None)
@@ -228,13 +248,13 @@ class Driver:
                                             worker=record.worker, host=record.host)))
             self._count(record)
             finished.append(record)
+        if not finished:
+            return finished
         self.store.update_evaluations(updates)
         finished.sort(key=lambda r: r.end_time)
         self.csv.append(finished)
-        self.search.tell([(r.config, r.objective) for r in finished])
         self._write_json()
-        for record in finished:
-            self._call("on_done", record)
+        return finished
 
     def _count(self, record: EvaluationRecord) -> None:
         self.stats.running -= 1

@@ -58,6 +58,9 @@ def _value(text: str):
               help="GPUs for each running evaluation, through CUDA_VISIBLE_DEVICES.")
 @click.option("--gpus", default=None, metavar="IDS",
               help="GPU ids to hand out, e.g. 0,1,2,3 [default: detected].")
+@click.option("--prefetch", type=click.IntRange(min=0), default=None,
+              help="Configurations asked ahead so a free worker restarts at once [default: 1 with "
+                   "several workers, 0 with one].")
 @click.option("--name", "label", default=None, help="Label of the search [default: search-DATE-TIME].")
 @click.option("--seed", type=int, default=None, help="Random seed of the search.")
 @click.option("--setting", "settings", multiple=True, metavar="KEY=VALUE",
@@ -65,7 +68,7 @@ def _value(text: str):
 @click.option("--quiet", is_flag=True, help="No progress display.")
 @store_option
 def command(problem, run, search_name, max_evals, timeout, evaluator, workers, dask_address, eval_timeout,
-            isolate, gpus_per_eval, gpus, label, seed, settings, quiet, store):
+            isolate, gpus_per_eval, gpus, prefetch, label, seed, settings, quiet, store):
     """Run a search of PROBLEM's space with the RUN function, here and now."""
     from hyperfleet.api import run_search
     from hyperfleet.execute.resources import parse_gpu_ids
@@ -78,7 +81,7 @@ def command(problem, run, search_name, max_evals, timeout, evaluator, workers, d
                             evaluator=evaluator, workers=workers, label=label, seed=seed, store=store,
                             search_settings=parse_settings(settings), problem_path=str(problem_ref),
                             callbacks=[display], dask_address=dask_address, eval_timeout=eval_timeout,
-                            isolate=isolate, gpus_per_eval=gpus_per_eval, gpus=parse_gpu_ids(gpus))
+                            isolate=isolate, gpus_per_eval=gpus_per_eval, gpus=parse_gpu_ids(gpus), prefetch=prefetch)
     finally:
         display.close()
     if result is None:  # an MPI worker rank

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
+import time
 from typing import Any, Optional
 
 from hyperfleet.execute.futures import FuturesExecutor
@@ -68,12 +70,17 @@ class DaskExecutor(FuturesExecutor):
                     n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
                     silence_logs=logging.ERROR)
             self.client = distributed.Client(self._own_cluster)
-        self._requested = num_workers if self._own_cluster is None else None
+        self._count, self._counted_at = 0, -1e9
 
     @property
     def num_workers(self) -> int:
-        info = self.client.scheduler_info(n_workers=-1) if _accepts_n_workers() else self.client.scheduler_info()
-        return sum(w.get("nthreads", 1) for w in info.get("workers", {}).values())
+        """Worker threads the scheduler knows, re-read at most once a second."""
+        now = time.monotonic()
+        if now - self._counted_at > 1.0:
+            info = self.client.scheduler_info(**({"n_workers": -1} if _accepts_n_workers() else {}))
+            self._count = sum(w.get("nthreads", 1) for w in info.get("workers", {}).values())
+            self._counted_at = now
+        return self._count
 
     def _submit(self, task: EvalTask) -> Any:
         return self.client.submit(run_task_on_dask_worker, task, key=f"hyperfleet-eval-{task.eval_id}",
@@ -92,6 +99,7 @@ class DaskExecutor(FuturesExecutor):
             self._own_cluster.close()
 
 
+@functools.lru_cache(maxsize=1)
 def _accepts_n_workers() -> bool:
     import inspect
 

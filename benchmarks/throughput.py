@@ -1,0 +1,141 @@
+"""Throughput and utilization of the executors, side by side with DeepHyper's evaluators.
+
+    python benchmarks/throughput.py [--anchor-python /work/venvs/anchors/bin/python] [--evals 2000]
+
+1. Throughput: a no-op run function, random search, 2 workers; evaluations per second from the
+   first evaluation's start to the last one's end, for hyperfleet's ``process``, ``dask`` and
+   ``thread`` evaluators and (with ``--anchor-python``) DeepHyper 0.13.2's ``process`` and
+   ``thread`` evaluators, measured in the same run.
+2. Utilization: AMBS, 2 workers, 40 evaluations each sleeping 0.5 s:
+   sum of evaluation run times / (workers x wall time of the search), on ``process`` and ``dask``.
+
+Prints a markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+NOOP = "def run(config):\n    return 0.0\n"
+SLEEP = "import time\n\ndef run(config):\n    time.sleep(0.5)\n    return config['x']\n"
+
+
+def problem():
+    from hyperfleet import HpProblem
+
+    p = HpProblem()
+    p.add_dim("x", (0.0, 1.0))
+    p.add_dim("y", (0, 100))
+    return p
+
+
+def hyperfleet_run(evaluator: str, search: str, n: int, run_source: str, workers: int = 2) -> dict:
+    from hyperfleet import run_search
+    from hyperfleet.store import SqlStore
+
+    with tempfile.TemporaryDirectory() as work:
+        run_file = Path(work) / "run.py"
+        run_file.write_text(run_source)
+        store = SqlStore(Path(work) / "hf.db")
+        start = time.time()
+        result = run_search(problem(), str(run_file), search=search, max_evals=n, evaluator=evaluator,
+                            workers=workers, store=store, seed=0)
+        wall = time.time() - start
+        records = store.list_evaluations(result.search.id)
+        store.close()
+    return _figures(records, wall, workers)
+
+
+def _figures(records, wall: float, workers: int) -> dict:
+    starts = [r.start_time for r in records]
+    ends = [r.end_time for r in records]
+    span = max(ends) - min(starts)
+    busy = sum(e - s for s, e in zip(starts, ends))
+    return {"n": len(records), "evals_per_s": len(records) / span, "span_s": span, "wall_s": wall,
+            "utilization": busy / (workers * span)}
+
+
+DEEPHYPER_SCRIPT = textwrap.dedent("""
+    import json, os, sys, time, tempfile
+    from deephyper.evaluator import Evaluator
+    from deephyper.hpo import HpProblem, RandomSearch
+    sys.path.insert(0, sys.argv[3])
+    from dh_noop import run
+    method, n = sys.argv[1], int(sys.argv[2])
+    p = HpProblem()
+    p.add_hyperparameter((0.0, 1.0), "x")
+    p.add_hyperparameter((0, 100), "y")
+    ev = Evaluator.create(run, method=method, method_kwargs={"num_workers": 2})
+    os.chdir(tempfile.mkdtemp())
+    search = RandomSearch(p, random_state=0)
+    t0 = time.time()
+    df = search.search(ev, max_evals=n)
+    wall = time.time() - t0
+    span = df["m:timestamp_end"].max() - df["m:timestamp_start"].min() if "m:timestamp_start" in df else wall
+    print(json.dumps({"n": len(df), "evals_per_s": len(df) / span, "span_s": float(span), "wall_s": wall}))
+""")
+
+
+def deephyper_run(python: str, method: str, n: int) -> dict:
+    with tempfile.TemporaryDirectory() as work:
+        (Path(work) / "dh_noop.py").write_text(NOOP)
+        script = Path(work) / "dh_bench.py"
+        script.write_text(DEEPHYPER_SCRIPT)
+        env = {**os.environ, "PYTHONPATH": ""}
+        out = subprocess.run([python, str(script), method, str(n), work], capture_output=True, text=True,
+                             env=env, timeout=1800)
+    if out.returncode != 0:
+        raise RuntimeError(f"DeepHyper {method} failed:\n{out.stderr[-2000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--anchor-python", help="python of the virtual environment with deephyper==0.13.2")
+    parser.add_argument("--evals", type=int, default=2000, help="no-op evaluations per throughput run")
+    parser.add_argument("--skip-utilization", action="store_true")
+    args = parser.parse_args()
+
+    rows = []
+    for evaluator in ("process", "dask", "thread"):
+        f = hyperfleet_run(evaluator, "random", args.evals, NOOP)
+        rows.append((f"hyperfleet {evaluator}", f))
+        print(f"hyperfleet {evaluator}: {f['evals_per_s']:.0f} evals/s", file=sys.stderr, flush=True)
+    if args.anchor_python:
+        for method in ("process", "thread"):
+            f = deephyper_run(args.anchor_python, method, args.evals)
+            rows.append((f"DeepHyper 0.13.2 {method}", f))
+            print(f"deephyper {method}: {f['evals_per_s']:.0f} evals/s", file=sys.stderr, flush=True)
+
+    print(f"\n### Throughput: no-op run function, random search, 2 workers, {args.evals} evaluations\n")
+    print("| library / evaluator | evaluations/s (first start to last end) | wall s (whole search) |")
+    print("|---|---|---|")
+    for name, f in rows:
+        print(f"| {name} | {f['evals_per_s']:.0f} | {f['wall_s']:.1f} |")
+    dh = dict(rows).get("DeepHyper 0.13.2 process")
+    if dh:
+        ratio = dict(rows)["hyperfleet process"]["evals_per_s"] / dh["evals_per_s"]
+        print(f"\nhyperfleet process / DeepHyper process: {ratio:.1f}x")
+
+    if not args.skip_utilization:
+        print("\n### Utilization: AMBS, 2 workers, 40 evaluations sleeping 0.5 s\n")
+        print("| evaluator | utilization (busy / (workers x span)) | span s |")
+        print("|---|---|---|")
+        for evaluator in ("process", "dask"):
+            f = hyperfleet_run(evaluator, "ambs", 40, SLEEP)
+            print(f"| {evaluator} | {f['utilization']:.3f} | {f['span_s']:.1f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import inspect
+import os
 import re
+import socket
 import time
 import uuid
 from pathlib import Path
@@ -13,8 +15,8 @@ from hyperfleet.driver import Driver, SearchResult
 from hyperfleet.execute import Executor, make_executor
 from hyperfleet.execute.resources import GpuPool
 from hyperfleet.problem import HpProblem
-from hyperfleet.search import Search, make_search
-from hyperfleet.store import SearchRecord, Store, open_store
+from hyperfleet.search import SEARCHES, Search, make_search
+from hyperfleet.store import SearchRecord, SearchState, Store, open_store
 from hyperfleet.user_code import CodeRef, UserCodeError
 
 _LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
@@ -109,9 +111,9 @@ def run_search(problem: HpProblem, run: Union[str, Callable, CodeRef], *,
         >>> result.best.objective, result.folder  # doctest: +SKIP
     """
     run_ref = run_ref_of(run)
-    gpu_pool = GpuPool(gpus_per_eval, gpus) if gpus_per_eval else None
     if gpus is not None and not gpus_per_eval:
         raise ValueError("--gpus needs --gpus-per-eval K")
+    gpu_ids = GpuPool(gpus_per_eval, gpus).ids if gpus_per_eval else None
     search_settings = dict(search_settings or {})
     if isinstance(search, Search):
         search_obj, search_name = search, type(search).__name__
@@ -121,26 +123,140 @@ def run_search(problem: HpProblem, run: Union[str, Callable, CodeRef], *,
     if executor is None:  # an MPI worker rank, done serving evaluations
         return None
     evaluator_name = evaluator if isinstance(evaluator, str) else type(executor).__name__
-    if isolate is None:
-        isolate = evaluator_name == "mpi"
     settings = {"search": search_name, "search_settings": search_settings, "seed": seed,
-                "evaluator": evaluator_name, "workers": workers, "max_evals": max_evals, "timeout": timeout,
-                "eval_timeout": eval_timeout, "isolate": isolate, "gpus_per_eval": gpus_per_eval,
-                "gpus": gpu_pool.ids if gpu_pool else None, "prefetch": prefetch}
+                "evaluator": evaluator_name, "workers": workers, "dask_address": dask_address,
+                "max_evals": max_evals, "timeout": timeout, "eval_timeout": eval_timeout,
+                "isolate": evaluator_name == "mpi" if isolate is None else isolate,
+                "gpus_per_eval": gpus_per_eval, "gpus": gpu_ids, "prefetch": prefetch}
     own_store = not isinstance(store, Store)
     try:
         store_obj = open_store(store) if own_store else store
         try:
             record = create_search_record(store_obj, problem, run_ref, label, settings, problem_path)
-            driver = Driver(record, problem, run_ref, search_obj, executor, store_obj, max_evals, timeout,
-                            callbacks, eval_timeout=eval_timeout, isolate=isolate, gpus=gpu_pool,
-                            prefetch=prefetch)
-            return driver.run()
+            return drive(store_obj, record, problem, run_ref, search_obj, executor, settings, callbacks)
         finally:
             if own_store:
                 store_obj.close()
     finally:
         executor.shutdown()
+
+
+def drive(store: Store, record: SearchRecord, problem: HpProblem, run_ref: CodeRef, search: Search,
+          executor: Executor, settings: dict, callbacks: Sequence[object] = (),
+          history: Sequence = (), rerun_running: bool = True) -> SearchResult:
+    """Run the driver for ``record`` with the recorded ``settings``."""
+    gpus = GpuPool(settings["gpus_per_eval"], settings["gpus"]) if settings.get("gpus_per_eval") else None
+    driver = Driver(record, problem, run_ref, search, executor, store, settings["max_evals"],
+                    settings.get("timeout"), callbacks, eval_timeout=settings.get("eval_timeout"),
+                    isolate=bool(settings.get("isolate")), gpus=gpus, prefetch=settings.get("prefetch"),
+                    history=history, rerun_running=rerun_running)
+    return driver.run()
+
+
+def continue_search(ref: str, *, store: Union[str, Store, None] = None, max_evals: Optional[int] = None,
+                    timeout: Optional[float] = None, running: str = "rerun", evaluator: Optional[str] = None,
+                    workers: Optional[int] = None, search: Optional[Search] = None,
+                    callbacks: Sequence[object] = (), queued_only: bool = False) -> Optional[SearchResult]:
+    """Continue a search from the store alone (``hyperfleet resume``; also how a batch job starts).
+
+    Finished evaluations are kept and told to the search; the ones a dead driver left RUNNING are
+    re-run (``running="rerun"``) or marked FAILED (``running="fail"``); ``max_evals`` counts
+    what is done.
+
+    Args:
+        ref: the search's label (latest with it) or id prefix.
+        store: the store or its location.
+        max_evals: a new total budget (default: the recorded one).
+        timeout: wall-clock seconds for this run (default: none, or the recorded one).
+        running: what to do with evaluations left RUNNING: ``"rerun"`` or ``"fail"``.
+        evaluator, workers: run on another evaluator than the recorded one.
+        search: a search instance, for searches started with a custom ``Search`` object.
+        callbacks: driver callbacks (progress display).
+        queued_only: refuse unless the search is QUEUED or CREATED (a batch job starting it).
+
+    Raises:
+        ValueError: the search is running elsewhere, its problem file changed incompatibly, or
+            an option is wrong.
+    """
+    if running not in ("rerun", "fail"):
+        raise ValueError(f"--running must be 'rerun' or 'fail', got {running!r}")
+    own_store = not isinstance(store, Store)
+    store_obj = open_store(store) if own_store else store
+    try:
+        record = store_obj.resolve_search(ref)
+        check_not_running(record)
+        if queued_only and record.state not in (SearchState.QUEUED, SearchState.CREATED):
+            raise ValueError(f"search {record.label} ({record.id[:8]}) is {record.state.value}, not QUEUED; "
+                             f"continue it with: hyperfleet resume {record.label}")
+        problem = recorded_problem(record)
+        settings = dict(record.settings)
+        if max_evals is not None:
+            settings["max_evals"] = max_evals
+        if timeout is not None:
+            settings["timeout"] = timeout
+        if evaluator is not None:
+            settings["evaluator"], settings["workers"] = evaluator, workers
+        elif workers is not None:
+            settings["workers"] = workers
+        if search is None:
+            if settings["search"] not in SEARCHES:
+                raise ValueError(f"search {record.label} used a custom search ({settings['search']}); "
+                                 f"continue it from Python with continue_search(..., search=...)")
+            search = make_search(settings["search"], problem, seed=settings.get("seed"),
+                                 **settings.get("search_settings", {}))
+        executor = make_executor(settings["evaluator"], settings.get("workers"),
+                                 dask_address=settings.get("dask_address"))
+        if executor is None:
+            return None
+        try:
+            store_obj.update_search(record.id, settings=settings)
+            history = store_obj.list_evaluations(record.id)
+            run_ref = CodeRef.parse(record.run_path, "run")
+            return drive(store_obj, record, problem, run_ref, search, executor, settings, callbacks,
+                         history=history, rerun_running=running == "rerun")
+        finally:
+            executor.shutdown()
+    finally:
+        if own_store:
+            store_obj.close()
+
+
+def check_not_running(record: SearchRecord) -> None:
+    """Refuse to drive a search whose driver is alive on this host (or RUNNING on another)."""
+    if record.state != SearchState.RUNNING:
+        return
+    here = socket.gethostname()
+    if record.driver_host == here and record.driver_pid and _alive(record.driver_pid):
+        raise ValueError(f"search {record.label} ({record.id[:8]}) is running (driver pid {record.driver_pid}); "
+                         f"wait for it or stop it with: hyperfleet cancel {record.label}")
+    if record.driver_host not in (None, here) and record.scheduler is None:
+        raise ValueError(f"search {record.label} ({record.id[:8]}) is RUNNING on {record.driver_host}; "
+                         f"resume it there, or stop it with: hyperfleet cancel {record.label}")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def recorded_problem(record: SearchRecord) -> HpProblem:
+    """The problem as recorded; refuses when its file now declares an incompatible space."""
+    problem = HpProblem.from_dict(record.problem)
+    if record.problem_path:
+        ref = CodeRef.parse(record.problem_path, "Problem")
+        if Path(ref.path).is_file():
+            from hyperfleet.user_code import load_problem
+
+            current, _ = load_problem(str(ref))
+            if current.to_dict()["dims"] != problem.to_dict()["dims"]:
+                raise ValueError(f"the problem in {ref.path} has changed since search {record.label} started "
+                                 f"(now: {', '.join(map(str, current.dims))}); restore it, or start a new search")
+    return problem
 
 
 def _executor(evaluator: Any, workers: Optional[int], dask_address: Optional[str]) -> Optional[Executor]:

@@ -8,6 +8,8 @@ for the free workers; there is no batch barrier.
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -95,13 +97,17 @@ class Driver:
             restarts at once instead of waiting for the search's ``tell`` and ``ask`` (they run
             while the worker is busy). The price: a prefetched configuration was chosen before the
             latest results came in. Default: 1 with several workers, 0 with one.
+        history: the search's evaluations already in the store (resuming): finished ones are
+            told to the search and count towards ``max_evals``; those left RUNNING by a driver that
+            died are re-run (``rerun_running``) or marked FAILED.
     """
 
     def __init__(self, record: SearchRecord, problem: HpProblem, run_ref: CodeRef, search: Search,
                  executor: Executor, store: Store, max_evals: int, timeout: Optional[float] = None,
                  callbacks: Sequence[object] = (), eval_timeout: Optional[float] = None,
                  isolate: bool = False, gpus: Optional[GpuPool] = None,
-                 prefetch: Optional[int] = None) -> None:
+                 prefetch: Optional[int] = None, history: Sequence[EvaluationRecord] = (),
+                 rerun_running: bool = True) -> None:
         if max_evals < 1:
             raise ValueError(f"max_evals must be >= 1, got {max_evals}")
         if timeout is not None and timeout <= 0:
@@ -125,6 +131,9 @@ class Driver:
             raise ValueError(f"prefetch must be >= 0, got {prefetch}")
         self.prefetch = prefetch if prefetch is not None else (1 if executor.num_workers > 1 else 0)
         self._buffer: list[dict] = []
+        self._history = list(history)
+        self._rerun_running = rerun_running
+        self._next_number = 0
         self.folder = Path(record.folder)
         self.stats = DriverStats(max_evals=max_evals)
         self._running: dict[str, EvaluationRecord] = {}
@@ -136,8 +145,12 @@ class Driver:
         """Run until ``max_evals`` evaluations have finished or ``timeout`` has passed."""
         handler = self._open_log()
         start = self.stats.start_time = time.time()
-        self.csv = ResultsCsv(self.folder, self.problem, start)
-        self.store.update_search(self.record.id, state=SearchState.RUNNING, start_time=start)
+        first_start = self.record.start_time or start
+        self.csv = ResultsCsv(self.folder, self.problem, first_start)
+        self.store.update_search(self.record.id, state=SearchState.RUNNING, start_time=first_start,
+                                 end_time=None, message=None, driver_host=socket.gethostname(),
+                                 driver_pid=os.getpid())
+        self._take_over(self._history)
         self._call("on_start", self.record)
         logger.info("search %s (%s) started: max_evals=%d timeout=%s workers=%d", self.record.id,
                     self.record.label, self.max_evals, self.timeout, self.executor.num_workers)
@@ -183,6 +196,40 @@ class Driver:
         self.record = self.store.get_search(self.record.id)
         return SearchResult(self.record, self.stats, reason)
 
+    def _take_over(self, history: list[EvaluationRecord]) -> None:
+        """Continue from what the store holds: tell the finished, re-run or fail the interrupted."""
+        if not history:
+            return
+        self._next_number = max(e.number for e in history) + 1
+        finished = sorted((e for e in history if e.state.finished and e.state != EvaluationState.CANCELLED),
+                          key=lambda e: (e.end_time or 0, e.number))
+        for record in finished:
+            self.stats.submitted += 1
+            self.stats.running += 1
+            self._count(record)
+        appended = self.csv.catch_up(finished)
+        interrupted = [e for e in history if not e.state.finished]
+        now = time.time()
+        if self._rerun_running:
+            updates = [(e.id, {"state": EvaluationState.CANCELLED, "end_time": now,
+                               "error": "the driver stopped while this evaluation ran; it was re-run"})
+                       for e in interrupted]
+            self._buffer = [e.config for e in interrupted] + self._buffer
+            self.search.mark_pending(e.config for e in interrupted)
+        else:
+            updates = [(e.id, {"state": EvaluationState.FAILED, "end_time": now,
+                               "error": "the driver stopped while this evaluation ran"}) for e in interrupted]
+        self.store.update_evaluations(updates)
+        told = [(e.config, e.objective if e.state == EvaluationState.DONE else None) for e in finished]
+        if not self._rerun_running:
+            told += [(e.config, None) for e in interrupted]
+            for e in interrupted:
+                self.stats.submitted += 1
+                self.stats.failed += 1
+        self.search.tell(told)
+        logger.info("resumed: %d finished evaluations kept (%d rows added to results.csv), %d interrupted %s",
+                    len(finished), appended, len(interrupted), "re-run" if self._rerun_running else "failed")
+
     def _time_left(self) -> Optional[float]:
         if self.timeout is None:
             return None
@@ -209,7 +256,8 @@ class Driver:
             self._buffer.extend(self.search.ask(room))
 
     def _launch(self, config: dict) -> None:
-        number = self.stats.submitted
+        number = self._next_number
+        self._next_number += 1
         folder = self.folder / "evals" / f"{number:05d}"
         folder.mkdir(parents=True, exist_ok=True)
         env, metadata = {}, {}

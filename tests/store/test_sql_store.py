@@ -81,7 +81,7 @@ def test_persists_across_reopen_and_is_wal(tmp_path):
     again.close()
     with sqlite3.connect(path) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert conn.execute("SELECT value FROM hyperfleet_meta WHERE key='schema_version'").fetchone() == ("1",)
+        assert conn.execute("SELECT value FROM hyperfleet_meta WHERE key='schema_version'").fetchone() == ("2",)
 
 
 def test_newer_schema_is_refused(tmp_path):
@@ -102,3 +102,26 @@ def test_bad_locations(tmp_path):
         SqlStore(not_db)
     with pytest.raises(StoreError, match="cannot use store URL"):
         SqlStore("nosuchdialect://user:secret@host/db")
+
+
+def test_version_1_store_is_migrated(tmp_path):
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as conn:
+        conn.executescript("""
+            CREATE TABLE hyperfleet_meta (key VARCHAR(64) PRIMARY KEY, value VARCHAR(256) NOT NULL);
+            INSERT INTO hyperfleet_meta VALUES ('schema_version', '1');
+            CREATE TABLE searches (id VARCHAR(36) PRIMARY KEY, label VARCHAR(256) NOT NULL,
+                state VARCHAR(16) NOT NULL, folder TEXT NOT NULL, problem_path TEXT, run_path TEXT,
+                problem JSON NOT NULL, settings JSON NOT NULL, created_time FLOAT, start_time FLOAT,
+                end_time FLOAT, message TEXT);
+            INSERT INTO searches (id, label, state, folder, problem, settings)
+                VALUES ('abc', 'old', 'FINISHED', '/tmp', '{}', '{}');
+        """)
+    store = SqlStore(path)
+    record = store.get_search("abc")
+    assert record.label == "old" and record.job_id is None
+    store.update_search("abc", scheduler="slurm", job_id="42")
+    assert store.get_search("abc").job_id == "42"
+    store.close()
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT value FROM hyperfleet_meta").fetchone() == ("2",)

@@ -84,8 +84,12 @@ def command(problem, run, search_name, max_evals, timeout, evaluator, workers, d
                             isolate=isolate, gpus_per_eval=gpus_per_eval, gpus=parse_gpu_ids(gpus), prefetch=prefetch)
     finally:
         display.close()
-    if result is None:  # an MPI worker rank
-        return
+    if result is not None:  # None on MPI worker ranks
+        report_result(result)
+
+
+def report_result(result) -> None:
+    """The closing lines of a search: how it ended, the best configuration, where results are."""
     stats = result.stats
     click.echo(f"search {result.search.id} ({result.search.label}) {result.stop_reason}: "
                f"{stats.done} done, {stats.failed} failed")

@@ -50,6 +50,20 @@ class ResultsCsv:
             with open(self.path, "w", newline="") as f:
                 csv.writer(f).writerow(csv_header(problem))
 
+    def catch_up(self, finished: list[EvaluationRecord]) -> int:
+        """After a crash: drop a half-written last line, then append the evaluations the store
+        has finished beyond the rows already there (``finished`` in the order they finished).
+        Rows already written are never rewritten or reordered. Returns the rows appended."""
+        data = self.path.read_bytes()
+        if data and not data.endswith(b"\n"):
+            with open(self.path, "r+b") as f:
+                f.truncate(data.rfind(b"\n") + 1)
+        with open(self.path, newline="") as f:
+            rows = sum(1 for _ in csv.reader(f)) - 1
+        missing = finished[max(rows, 0):]
+        self.append(missing)
+        return len(missing)
+
     def append(self, records: Iterable[EvaluationRecord]) -> None:
         with open(self.path, "a", newline="") as f:
             writer = csv.writer(f)

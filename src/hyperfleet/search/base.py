@@ -75,6 +75,17 @@ class Search(ABC):
         self._evaluated.update(self.problem.key(c) for c, _ in results)
         self._tell(results)
 
+    def mark_pending(self, configs: Iterable[dict]) -> None:
+        """Record configurations as running although they were not asked here (a resumed search
+        re-running what was interrupted): never proposed again, told later as usual."""
+        for config in configs:
+            key = self.problem.key(config)
+            self.pending[key] = dict(config)
+            before = len(self._starting_queue)
+            self._starting_queue = [p for p in self._starting_queue if self.problem.key(p) != key]
+            if len(self._starting_queue) < before:
+                self._starting_running.add(key)
+
     @abstractmethod
     def _ask(self, n: int) -> list[dict]:
         """Propose ``n`` configurations (starting points are already handled)."""

@@ -51,6 +51,10 @@ class SearchRecord:
     start_time: Optional[float] = None
     end_time: Optional[float] = None
     message: Optional[str] = None
+    scheduler: Optional[str] = None
+    job_id: Optional[str] = None
+    driver_host: Optional[str] = None
+    driver_pid: Optional[int] = None
 
 
 @dataclass

@@ -20,7 +20,15 @@ from hyperfleet.store.records import (
     SearchSummary,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+
+# What each schema version added, applied in order to an older store when it is opened.
+MIGRATIONS = {
+    2: ["ALTER TABLE searches ADD COLUMN scheduler VARCHAR(16)",
+        "ALTER TABLE searches ADD COLUMN job_id VARCHAR(64)",
+        "ALTER TABLE searches ADD COLUMN driver_host VARCHAR(256)",
+        "ALTER TABLE searches ADD COLUMN driver_pid INTEGER"],
+}
 
 _metadata = sa.MetaData()
 
@@ -44,6 +52,10 @@ searches_table = sa.Table(
     sa.Column("start_time", sa.Float),
     sa.Column("end_time", sa.Float),
     sa.Column("message", sa.Text),
+    sa.Column("scheduler", sa.String(16)),
+    sa.Column("job_id", sa.String(64)),
+    sa.Column("driver_host", sa.String(256)),
+    sa.Column("driver_pid", sa.Integer),
 )
 
 evaluations_table = sa.Table(
@@ -111,6 +123,10 @@ class SqlStore(Store):
 
     def _create_schema(self) -> None:
         try:
+            with self.engine.begin() as conn:
+                fresh = not sa.inspect(conn).has_table("searches")
+            if not fresh:
+                self._migrate()
             _metadata.create_all(self.engine)
             with self.engine.begin() as conn:
                 row = conn.execute(sa.select(meta_table.c.value)
@@ -125,6 +141,19 @@ class SqlStore(Store):
             raise StoreError(f"cannot open store {_safe(self.url)}: {err.orig}") from None
         except sa.exc.OperationalError as err:  # pragma: no cover - server unreachable
             raise StoreError(f"cannot reach store {_safe(self.url)}: {err.orig}") from None
+
+    def _migrate(self) -> None:
+        """Bring a store written by an older hyperfleet up to :data:`SCHEMA_VERSION`."""
+        with self.engine.begin() as conn:
+            row = conn.execute(sa.select(meta_table.c.value).where(meta_table.c.key == "schema_version")).first()
+            version = int(row[0]) if row else 1
+            if version >= SCHEMA_VERSION:
+                return
+            for target in range(version + 1, SCHEMA_VERSION + 1):
+                for statement in MIGRATIONS.get(target, []):
+                    conn.execute(sa.text(statement))
+            conn.execute(meta_table.update().where(meta_table.c.key == "schema_version")
+                         .values(value=str(SCHEMA_VERSION)))
 
     def close(self) -> None:
         self.engine.dispose()

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import socket
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +29,25 @@ LOG_NAME = "hyperfleet.log"
 _JSON_EVERY_S = 2.0
 
 logger = logging.getLogger("hyperfleet")
+
+
+class Terminated(BaseException):
+    """The driver received SIGTERM (``hyperfleet cancel``, ``scancel``, the end of a walltime)."""
+
+
+def _catch_sigterm():
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def handler(signum, frame):
+        raise Terminated()
+
+    return signal.signal(signal.SIGTERM, handler)
+
+
+def _restore_sigterm(previous) -> None:
+    if previous is not None:
+        signal.signal(signal.SIGTERM, previous)
 
 
 class Callback(Protocol):
@@ -155,6 +176,7 @@ class Driver:
         logger.info("search %s (%s) started: max_evals=%d timeout=%s workers=%d", self.record.id,
                     self.record.label, self.max_evals, self.timeout, self.executor.num_workers)
         state, reason = SearchState.FINISHED, "max_evals reached"
+        previous_handler = _catch_sigterm()
         try:
             while True:
                 if self.timeout is not None and time.time() - start >= self.timeout:
@@ -179,6 +201,8 @@ class Driver:
         except KeyboardInterrupt:
             state, reason = SearchState.INTERRUPTED, "interrupted by the user"
             raise
+        except Terminated:
+            state, reason = SearchState.CANCELLED, "terminated (SIGTERM: hyperfleet cancel or the scheduler)"
         except Exception as err:
             state, reason = SearchState.FAILED, f"{type(err).__name__}: {err}"
             logger.exception("search failed")
@@ -193,6 +217,7 @@ class Driver:
                         self.stats.failed, self.stats.best)
             logger.removeHandler(handler)
             handler.close()
+            _restore_sigterm(previous_handler)
         self.record = self.store.get_search(self.record.id)
         return SearchResult(self.record, self.stats, reason)
 

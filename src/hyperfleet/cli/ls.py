@@ -25,10 +25,11 @@ def command(ref: Optional[str], states: tuple[str, ...], store) -> None:
         if not summaries:
             out.print("no searches yet; start one with: hyperfleet search -p problem.py -r run.py")
             return
-        table = new_table("id", "label", "state", "done", "running", "failed", "total", "best", "started")
+        table = new_table("id", "label", "state", "batch job", "done", "running", "failed", "total", "best",
+                          "started")
         for s in summaries:
-            table.add_row(s.search.id, s.search.label, s.search.state.value, str(s.done), str(s.running),
-                          str(s.failed), str(s.total), fmt_number(s.best),
+            table.add_row(s.search.id, s.search.label, s.search.state.value, job_state(s.search), str(s.done),
+                          str(s.running), str(s.failed), str(s.total), fmt_number(s.best),
                           fmt_time(s.search.start_time or s.search.created_time))
         print_table(table)
         return
@@ -40,7 +41,9 @@ def command(ref: Optional[str], states: tuple[str, ...], store) -> None:
                                  param_hint="--state") from None
     evaluations = db.list_evaluations(search.id, wanted)
     summary = db.summary(search.id)
-    title = (f"search {search.id} ({search.label}) {search.state.value}: {summary.done} done, "
+    job = job_state(search)
+    title = (f"search {search.id} ({search.label}) {search.state.value}"
+             f"{'' if job == '-' else ', batch job ' + job}: {summary.done} done, "
              f"{summary.running} running, {summary.failed} failed, best {fmt_number(summary.best)}")
     table = new_table("id", "#", "state", "objective", "seconds", "worker", "config", title=title)
     for e in evaluations:
@@ -48,3 +51,20 @@ def command(ref: Optional[str], states: tuple[str, ...], store) -> None:
         table.add_row(e.id, str(e.number), e.state.value, fmt_number(e.objective), seconds,
                       e.worker or "-", fmt_config(e.config))
     print_table(table)
+
+
+def job_state(search) -> str:
+    """``slurm 42 RUNNING`` for a batch search (asked of the scheduler while it is active)."""
+    if not search.job_id:
+        return "-"
+    from hyperfleet.store import SearchState
+
+    state = ""
+    if search.state in (SearchState.QUEUED, SearchState.RUNNING):
+        from hyperfleet.batch import SchedulerError, get_scheduler
+
+        try:
+            state = " " + get_scheduler(search.scheduler).state(search.job_id)
+        except SchedulerError:
+            state = " UNKNOWN"
+    return f"{search.scheduler} {search.job_id}{state}"

@@ -52,9 +52,9 @@ def main(ctx: click.Context, debug: bool) -> None:
 
 
 def _register() -> None:
-    from hyperfleet.cli import ls, path, results, resume, search, simulate
+    from hyperfleet.cli import cancel, ls, path, results, resume, search, simulate, submit
 
-    for module in (search, resume, ls, path, results, simulate):
+    for module in (search, submit, resume, cancel, ls, path, results, simulate):
         main.add_command(module.command)
 
 

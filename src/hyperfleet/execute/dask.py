@@ -33,7 +33,7 @@ class DaskExecutor(FuturesExecutor):
         num_workers: workers of the ``LocalCluster`` started when neither ``address`` nor
             ``client`` is given (one thread each; default: the number of CPUs).
         address: a running scheduler, e.g. ``tcp://10.0.0.1:8786`` (from ``dask scheduler`` or
-            dask-jobqueue).
+            dask-jobqueue), or the path of its scheduler file.
         client: a ``distributed.Client``, or a cluster object (``LocalCluster``,
             ``SLURMCluster`` ...), to use as it is.
 
@@ -56,8 +56,9 @@ class DaskExecutor(FuturesExecutor):
         if client is not None:
             self.client = client if isinstance(client, distributed.Client) else distributed.Client(client)
         elif address is not None:
+            target = {"scheduler_file": address} if os.path.isfile(address) else {"address": address}
             try:
-                self.client = distributed.Client(address, timeout="10s")
+                self.client = distributed.Client(**target, timeout="10s")
             except (OSError, TimeoutError) as err:
                 raise ValueError(f"cannot reach the Dask scheduler at {address}: {err}; start one with "
                                  f"`dask scheduler` or check the address") from None

@@ -1,0 +1,146 @@
+"""``hyperfleet submit``: a search as a batch job, like the tutorial's ``balsam-submit``.
+
+The search is recorded in the store first (QUEUED, with the scheduler's job id); inside the
+allocation the batch script runs ``hyperfleet resume ID --queued-only``, which starts it from
+the store. Submitting again with the label of a search that stopped (walltime, cancel) continues
+that search in a new job.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import sys
+from pathlib import Path
+from typing import Optional
+
+from hyperfleet.batch.schedulers import BatchJob, Scheduler, SchedulerError, get_scheduler
+from hyperfleet.store import SearchRecord, SearchState, Store
+
+#: seconds a batch job needs before the search runs (Python, imports, workers)
+STARTUP_S = 30
+JOB_MODES = ("serial", "mpi")
+
+
+def stop_margin(minutes: int) -> float:
+    """Seconds kept free at the end of the walltime to stop cleanly and leave the store consistent."""
+    return max(30.0, 0.05 * minutes * 60)
+
+
+def search_time(minutes: int) -> float:
+    """Seconds the search itself may run inside a job of ``minutes``."""
+    seconds = minutes * 60 - STARTUP_S - stop_margin(minutes)
+    if seconds < 30:
+        raise ValueError(f"a walltime of {minutes} min leaves {max(seconds, 0):.0f} s for the search after "
+                         f"{STARTUP_S} s of start-up and {stop_margin(minutes):.0f} s to stop cleanly; ask -t 2 or more")
+    return seconds
+
+
+def job_body(record: SearchRecord, store_url: str, minutes: int, nodes: int, job_mode: str,
+             slots_per_node: Optional[int], scheduler: Scheduler, python: str = sys.executable) -> list[str]:
+    """The shell lines that start the recorded search inside the allocation."""
+    py = shlex.quote(python)
+    folder = shlex.quote(record.folder)
+    slots = str(slots_per_node) if slots_per_node else f"${{{scheduler.cpus_var}:-$(nproc)}}"
+    resume = (f"{py} -m hyperfleet resume {record.id} --store {shlex.quote(store_url)} --queued-only --quiet "
+              f"--timeout {search_time(minutes):.0f}")
+    lines = ["set -u", "export PYTHONUNBUFFERED=1", f'echo "hyperfleet search {record.id} on $(hostname)"']
+    if job_mode == "mpi":
+        lines += [f"{resume} --evaluator process --workers {nodes}"]
+    elif nodes == 1:
+        lines += [f"{resume} --evaluator process --workers {slots}"]
+    else:  # one Dask worker per slot on every node, the driver beside the scheduler
+        lines += [f"SCHEDULER_FILE={folder}/dask-scheduler-${{{scheduler.job_id_var}:-$$}}.json",
+                  f"{py} -m distributed.cli.dask_scheduler --scheduler-file \"$SCHEDULER_FILE\" "
+                  "--dashboard-address :0 &",
+                  f"{scheduler.per_node(nodes)} {py} -m distributed.cli.dask_worker "
+                  f"--scheduler-file \"$SCHEDULER_FILE\" --nworkers {slots} --nthreads 1 &",
+                  "sleep 5",
+                  f"{resume} --evaluator dask --dask-address \"$SCHEDULER_FILE\"",
+                  "kill %1 %2 2>/dev/null || true"]
+    return lines
+
+
+def submit_search(store: Store, *, problem, problem_ref, run_ref, label: str, minutes: int, nodes: int,
+                  queue: Optional[str], account: Optional[str], job_mode: str, settings: dict,
+                  scheduler: Optional[str] = None, slots_per_node: Optional[int] = None,
+                  gpus_per_node: int = 0) -> tuple[SearchRecord, str, Scheduler]:
+    """Record the search (or take up the stopped one with this label), write and submit its script.
+
+    Returns:
+        The search record, the scheduler's job id and the scheduler.
+
+    Raises:
+        SchedulerError: no scheduler, or it refused the job (its own message); the search is then
+            marked FAILED with that message.
+        ValueError: a bad walltime, job mode, or a label whose search is queued or running.
+    """
+    from hyperfleet.api import check_label, create_search_record, recorded_problem
+
+    if job_mode not in JOB_MODES:
+        raise ValueError(f"job mode must be one of {', '.join(JOB_MODES)}, got {job_mode!r}")
+    if nodes < 1 or minutes < 1:
+        raise ValueError("-n NODES and -t MINUTES must be >= 1")
+    search_time(minutes)
+    check_label(label)
+    sched = get_scheduler(scheduler)
+    previous = [s for s in store.find_searches(label) if s.label == label]
+    record = previous[-1] if previous else None
+    if record is not None and record.state in (SearchState.QUEUED, SearchState.RUNNING):
+        where = f" (job {record.job_id})" if record.job_id else ""
+        raise ValueError(f"search {label} is already {record.state.value}{where}; wait for it, cancel it with "
+                         f"`hyperfleet cancel {label}`, or choose another label")
+    if record is None:
+        record = create_search_record(store, problem, run_ref, label, settings, problem_path=str(problem_ref))
+    else:  # continue the stopped search in a new job
+        recorded_problem(record)
+        store.update_search(record.id, settings={**record.settings, "max_evals": settings["max_evals"]})
+    folder = Path(record.folder)
+    number = len(list(folder.glob("batch-*.sh"))) + 1
+    script_path = folder / f"batch-{number}.{sched.name}.sh"
+    job = BatchJob(name=f"hf-{label}"[:64], minutes=minutes, nodes=nodes, queue=queue, account=account,
+                   output=str(folder / f"batch-{number}.out"), workdir=os.getcwd(), gpus_per_node=gpus_per_node,
+                   body=job_body(record, getattr(store, "url", ""), minutes, nodes, job_mode, slots_per_node,
+                                 sched))
+    script_path.write_text(sched.render(job))
+    script_path.chmod(0o700)
+    try:
+        job_id = sched.submit(str(script_path))
+    except SchedulerError as err:
+        store.update_search(record.id, state=SearchState.FAILED, message=str(err))
+        raise
+    store.update_search(record.id, state=SearchState.QUEUED, scheduler=sched.name, job_id=job_id,
+                        message=f"submitted as {sched.name} job {job_id}")
+    return store.get_search(record.id), job_id, sched
+
+
+def cancel_search(store: Store, record: SearchRecord) -> str:
+    """Cancel a batch job or stop a local driver; mark what was running CANCELLED."""
+    import signal
+    import socket
+    import time
+
+    from hyperfleet.store import EvaluationState
+
+    if record.state not in (SearchState.QUEUED, SearchState.RUNNING, SearchState.CREATED):
+        raise ValueError(f"search {record.label} is {record.state.value}: nothing to cancel")
+    if record.job_id and record.scheduler:
+        get_scheduler(record.scheduler).cancel(record.job_id)
+        what = f"{record.scheduler} job {record.job_id} cancelled"
+    elif record.driver_pid and record.driver_host == socket.gethostname():
+        try:
+            os.kill(record.driver_pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        what = f"driver (pid {record.driver_pid}) stopped"
+    else:
+        raise ValueError(f"search {record.label} runs on {record.driver_host}, not here; cancel it there")
+    now = time.time()
+    running = store.list_evaluations(record.id, [EvaluationState.RUNNING, EvaluationState.CREATED])
+    store.update_evaluations([(e.id, {"state": EvaluationState.CANCELLED, "end_time": now,
+                                      "error": "cancelled with hyperfleet cancel"}) for e in running])
+    store.update_search(record.id, state=SearchState.CANCELLED, end_time=now, message=what)
+    return what
+
+
+__all__ = ["submit_search", "cancel_search", "search_time", "stop_margin", "job_body", "SchedulerError"]

@@ -1,0 +1,83 @@
+"""``hyperfleet submit``: run a search as a batch job (the tutorial's ``balsam-submit``)."""
+
+from __future__ import annotations
+
+import click
+
+from hyperfleet.cli.main import store_option
+from hyperfleet.cli.search import parse_settings
+from hyperfleet.search import SEARCHES
+
+
+@click.command("submit")
+@click.option("-p", "--problem", required=True, help="problem.py (attribute Problem) or file.py:attr.")
+@click.option("-r", "--run", "run", required=True, help="run.py (function run) or file.py:func.")
+@click.option("-t", "--time", "minutes", type=click.IntRange(min=1), required=True, help="Walltime in minutes.")
+@click.option("-q", "--queue", default=None, help="Queue / partition.")
+@click.option("-n", "--nodes", type=click.IntRange(min=1), default=1, show_default=True, help="Nodes.")
+@click.option("-A", "--account", default=None, help="Project account to charge.")
+@click.option("-j", "--job-mode", type=click.Choice(["serial", "mpi"]), default="serial", show_default=True,
+              help="serial: one evaluation per slot; mpi: one evaluation per node, launched by the run "
+                   "function with srun/mpiexec.")
+@click.option("--scheduler", type=click.Choice(["slurm", "pbs", "lsf"]), default=None,
+              help="Batch scheduler [default: detected from sbatch/qsub/bsub on PATH].")
+@click.option("--slots-per-node", type=click.IntRange(min=1), default=None,
+              help="Evaluations at once on each node [default: the node's CPUs in the job].")
+@click.option("--gpus-per-node", type=click.IntRange(min=0), default=0, help="GPUs to ask for on each node.")
+@click.option("--elastic", is_flag=True,
+              help="Run the driver here and get workers as batch jobs (dask-jobqueue), up to -n at a time.")
+@click.option("--search", "search_name", type=click.Choice(SEARCHES), default="ambs", show_default=True)
+@click.option("--max-evals", type=click.IntRange(min=1), default=100, show_default=True)
+@click.option("--seed", type=int, default=None)
+@click.option("--eval-timeout", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Kill an evaluation after this many seconds.")
+@click.option("--setting", "settings", multiple=True, metavar="KEY=VALUE", help="A search setting (repeatable).")
+@click.argument("words", nargs=-1, required=True, metavar="[hps] LABEL")
+@store_option
+def command(problem, run, minutes, queue, nodes, account, job_mode, scheduler, slots_per_node, gpus_per_node,
+            elastic, search_name, max_evals, seed, eval_timeout, settings, words, store):
+    """Submit a search of PROBLEM with RUN as a batch job labelled LABEL.
+
+    The tutorial's command works with only the program name changed:
+
+        hyperfleet submit -p problem.py -r mnist_mlp_run.py -t 20 -q debug -n 2 -A myproject -j serial hps test-mnist
+    """
+    if len(words) == 2 and words[0] == "hps":
+        label = words[1]
+    elif len(words) == 1:
+        label = words[0]
+    else:
+        raise click.UsageError("give the search's label last, optionally after the word 'hps' "
+                               "(e.g. `... hps test-mnist`)")
+    from hyperfleet.api import run_ref_of
+    from hyperfleet.batch import submit_search
+    from hyperfleet.store import open_store
+    from hyperfleet.user_code import load_problem
+
+    problem_obj, problem_ref = load_problem(problem)
+    run_ref = run_ref_of(run)
+    search_settings = parse_settings(settings)
+    if elastic:
+        from hyperfleet.batch.elastic import run_elastic
+
+        run_elastic(problem_obj, problem_ref, run_ref, label=label, minutes=minutes, nodes=nodes, queue=queue,
+                    account=account, scheduler=scheduler, slots_per_node=slots_per_node, search=search_name,
+                    max_evals=max_evals, seed=seed, eval_timeout=eval_timeout, search_settings=search_settings,
+                    store=store)
+        return
+    from hyperfleet.search import make_search
+
+    make_search(search_name, problem_obj, seed=seed, **search_settings)  # bad settings fail here, not in the job
+    recorded = {"search": search_name, "search_settings": search_settings, "seed": seed, "evaluator": "process",
+                "workers": None, "max_evals": max_evals, "timeout": None, "eval_timeout": eval_timeout,
+                "isolate": False, "gpus_per_eval": 0, "gpus": None, "prefetch": None,
+                "batch": {"minutes": minutes, "queue": queue, "nodes": nodes, "account": account,
+                          "job_mode": job_mode}}
+    db = open_store(store)
+    record, job_id, sched = submit_search(db, problem=problem_obj, problem_ref=problem_ref, run_ref=run_ref,
+                                          label=label, minutes=minutes, nodes=nodes, queue=queue,
+                                          account=account, job_mode=job_mode, settings=recorded,
+                                          scheduler=scheduler, slots_per_node=slots_per_node,
+                                          gpus_per_node=gpus_per_node)
+    click.echo(f"search {record.id} ({record.label}) QUEUED as {sched.name} job {job_id}")
+    click.echo(f"folder {record.folder}")

@@ -1,0 +1,19 @@
+#!/bin/bash
+#SBATCH --job-name=hf-test-mnist
+#SBATCH --time=00:20:00
+#SBATCH --nodes=2
+#SBATCH --output=/work/searches/test-mnist-0123abcd/batch-1.out
+#SBATCH --chdir=/work
+#SBATCH --partition=debug
+#SBATCH --account=datascience
+#SBATCH --gpus-per-node=1
+
+set -u
+export PYTHONUNBUFFERED=1
+echo "hyperfleet search 0123abcd-0000-0000-0000-000000000000 on $(hostname)"
+SCHEDULER_FILE=/work/searches/test-mnist-0123abcd/dask-scheduler-${SLURM_JOB_ID:-$$}.json
+/opt/py/bin/python -m distributed.cli.dask_scheduler --scheduler-file "$SCHEDULER_FILE" --dashboard-address :0 &
+srun --nodes=2 --ntasks-per-node=1 /opt/py/bin/python -m distributed.cli.dask_worker --scheduler-file "$SCHEDULER_FILE" --nworkers 4 --nthreads 1 &
+sleep 5
+/opt/py/bin/python -m hyperfleet resume 0123abcd-0000-0000-0000-000000000000 --store sqlite:////work/hyperfleet.db --queued-only --quiet --timeout 1110 --evaluator dask --dask-address "$SCHEDULER_FILE"
+kill %1 %2 2>/dev/null || true

@@ -1,0 +1,63 @@
+"""PBS and LSF scripts against expected files, and the schedulers' answers parsed.
+
+No PBS or LSF server can run here: these tests check the scripts and the parsing of recorded
+answers (test doubles of the servers' output), not a live submission. Slurm is tested live in
+test_slurm.py.
+"""
+
+from pathlib import Path
+
+import pytest
+
+from hyperfleet.batch import LSF, PBS, BatchJob, SchedulerError, Slurm, get_scheduler, search_time
+from hyperfleet.batch.submit import job_body
+from hyperfleet.store import SearchRecord, SearchState
+
+EXPECTED = Path(__file__).parent / "expected"
+
+
+def _job(nodes=2, scheduler=None):
+    record = SearchRecord(id="0123abcd-0000-0000-0000-000000000000", label="test-mnist", state=SearchState.CREATED,
+                          folder="/work/searches/test-mnist-0123abcd")
+    body = job_body(record, "sqlite:////work/hyperfleet.db", 20, nodes, "serial", 4, scheduler or Slurm(),
+                    python="/opt/py/bin/python")
+    return BatchJob(name="hf-test-mnist", minutes=20, nodes=nodes, queue="debug", account="datascience",
+                    output="/work/searches/test-mnist-0123abcd/batch-1.out", workdir="/work", gpus_per_node=1,
+                    body=body)
+
+
+@pytest.mark.parametrize("scheduler", [Slurm(), PBS(), LSF()], ids=lambda s: s.name)
+def test_scripts_match_expected_files(scheduler):
+    expected = (EXPECTED / f"{scheduler.name}.sh").read_text()
+    assert scheduler.render(_job(scheduler=scheduler)) == expected
+
+
+def test_single_node_runs_the_process_evaluator():
+    body = "\n".join(_job(nodes=1).body)
+    assert "--evaluator process --workers 4" in body and "dask" not in body
+
+
+def test_pbs_states():
+    pbs = PBS()
+    assert pbs.parse_state("Job Id: 1.server\n    job_state = Q\n") == "QUEUED"
+    assert pbs.parse_state("    job_state = R\n") == "RUNNING"
+    assert pbs.parse_state("    job_state = F\n    Exit_status = 0\n") == "FINISHED"
+    assert pbs.parse_state("    job_state = F\n    Exit_status = 271\n") == "FAILED"
+    assert pbs.parse_state("") == "UNKNOWN"
+
+
+def test_lsf_job_id():
+    assert LSF.parse_job_id("Job <4242> is submitted to queue <debug>.\n") == "4242"
+    with pytest.raises(SchedulerError, match="could not read the job id"):
+        LSF.parse_job_id("Request aborted by esub.")
+
+
+def test_walltime_budget():
+    assert search_time(20) == 20 * 60 - 30 - 60
+    with pytest.raises(ValueError, match="walltime of 1 min"):
+        search_time(1)
+
+
+def test_unknown_scheduler():
+    with pytest.raises(SchedulerError, match="unknown scheduler 'sge'"):
+        get_scheduler("sge")

@@ -1,0 +1,150 @@
+"""`hyperfleet submit` against a real single-node Slurm (.ci/slurm-up.sh starts it)."""
+
+import csv
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from hyperfleet.store import EvaluationState, SearchState, SqlStore
+from tests.conftest import TUTORIAL
+
+pytestmark = pytest.mark.skipif(shutil.which("sbatch") is None,
+                                reason="Slurm is not installed here (.ci/run installs and starts it)")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def slurm_up():
+    proc = subprocess.run(["bash", str(Path(__file__).parents[2] / ".ci" / "slurm-up.sh")],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+
+
+@pytest.fixture
+def project(tmp_path):
+    for name in ("problem.py", "synthetic_run.py"):
+        shutil.copy(TUTORIAL / name, tmp_path / name)
+    return tmp_path
+
+
+def hf(args, cwd, sleep="0.05", check=True, path=None):
+    env = {k: v for k, v in os.environ.items() if k != "HYPERFLEET_STORE"}
+    env["SYNTHETIC_SLEEP"] = sleep
+    if path is not None:
+        env["PATH"] = path
+    proc = subprocess.run([sys.executable, "-m", "hyperfleet", *args], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=120)
+    if check:
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc
+
+
+def wait_for(predicate, limit=120, what="condition"):
+    deadline = time.time() + limit
+    while time.time() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.5)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def search_state(project, label):
+    db = SqlStore(project / "hyperfleet.db")
+    try:
+        return db.resolve_search(label)
+    finally:
+        db.close()
+
+
+def test_tutorial_submit_command_runs_the_search_in_a_job(project):
+    out = hf(["submit", "-p", "problem.py", "-r", "synthetic_run.py", "-t", "5", "-q", "debug", "-n", "1",
+              "-A", "datascience", "-j", "serial", "--search", "random", "--max-evals", "20", "hps",
+              "test-mnist"], project).stdout
+    assert "QUEUED as slurm job" in out
+    job_id = out.split("slurm job ")[1].split()[0]
+    record = search_state(project, "test-mnist")
+    assert record.scheduler == "slurm" and record.job_id == job_id
+    assert record.state in (SearchState.QUEUED, SearchState.RUNNING, SearchState.FINISHED)
+    listing = hf(["ls"], project).stdout
+    assert f"slurm {job_id}" in listing
+    wait_for(lambda: search_state(project, "test-mnist").state == SearchState.FINISHED, what="the job to finish")
+    folder = Path(hf(["path", "test-mnist"], project).stdout.strip())
+    with open(folder / "results.csv") as f:
+        rows = list(csv.reader(f))
+    assert len(rows) == 21 and rows[0][-2:] == ["objective", "elapsed_sec"]
+    assert rows[1][:6] == ["7", "100", "20", "0.2", "0.2", "RMSprop"]
+    assert (folder / "batch-1.slurm.sh").read_text().count("#SBATCH --account=datascience") == 1
+    assert "hyperfleet search" in (folder / "batch-1.out").read_text()
+    evaluations = hf(["ls", "test-mnist"], project).stdout
+    assert evaluations.count(" DONE ") == 20 and f"batch job slurm {job_id}" in evaluations
+
+
+def test_cancel_a_running_search(project):
+    hf(["submit", "-p", "problem.py", "-r", "synthetic_run.py", "-t", "5", "-n", "1", "--search", "random",
+        "--max-evals", "50", "slow"], project, sleep="3")
+    wait_for(lambda: any(e.state == EvaluationState.RUNNING for e in _evaluations(project, "slow")),
+             what="an evaluation to run")
+    record = search_state(project, "slow")
+    out = hf(["cancel", "slow"], project).stdout
+    assert f"slurm job {record.job_id} cancelled" in out
+    record = search_state(project, "slow")
+    assert record.state == SearchState.CANCELLED
+    wait_for(lambda: subprocess.run(["squeue", "-h", "-j", record.job_id], capture_output=True,
+                                    text=True).stdout.strip() == "", what="the job to leave the queue")
+    time.sleep(1)
+    states = {e.state for e in _evaluations(project, "slow")}
+    assert EvaluationState.RUNNING not in states and EvaluationState.CANCELLED in states
+    assert search_state(project, "slow").state == SearchState.CANCELLED
+    # submitting again with the same label continues the search in a new job
+    out = hf(["submit", "-p", "problem.py", "-r", "synthetic_run.py", "-t", "5", "-n", "1", "--search", "random",
+              "--max-evals", "6", "slow"], project).stdout
+    assert search_state(project, "slow").id == record.id and "QUEUED" in out
+    wait_for(lambda: search_state(project, "slow").state == SearchState.FINISHED, what="the continued search")
+    done = [e for e in _evaluations(project, "slow") if e.state == EvaluationState.DONE]
+    assert len(done) == 6
+
+
+def _evaluations(project, label):
+    db = SqlStore(project / "hyperfleet.db")
+    try:
+        return db.list_evaluations(db.resolve_search(label).id)
+    finally:
+        db.close()
+
+
+def test_elastic_mode_with_two_worker_jobs(project):
+    pytest.importorskip("dask_jobqueue")
+    out = hf(["submit", "-p", "problem.py", "-r", "synthetic_run.py", "-t", "5", "-q", "debug", "-n", "2",
+              "--elastic", "--search", "random", "--max-evals", "16", "hps", "elastic"], project, sleep="0.3").stdout
+    assert "up to 2 slurm worker job(s)" in out and "16 done, 0 failed" in out
+    workers = {e.worker for e in _evaluations(project, "elastic")}
+    assert len(workers) == 2 and all(w.startswith("dask-") for w in workers)
+    assert subprocess.run(["squeue", "-h"], capture_output=True, text=True).stdout.strip() == ""
+
+
+def test_scheduler_errors_are_clear(project):
+    proc = hf(["submit", "-p", "problem.py", "-r", "synthetic_run.py", "-t", "5", "-q", "nosuchqueue",
+               "--search", "random", "bad-queue"], project, check=False)
+    assert proc.returncode == 2 and "refused to accept the job" in proc.stderr
+    assert "partition" in proc.stderr.lower()
+    assert search_state(project, "bad-queue").state == SearchState.FAILED
+    proc = hf(["submit", "-p", "problem.py", "-r", "synthetic_run.py", "-t", "1", "--search", "random", "short"],
+              project, check=False)
+    assert proc.returncode == 2 and "walltime of 1 min" in proc.stderr
+    proc = hf(["submit", "-p", "problem.py", "-r", "synthetic_run.py", "-t", "5", "--search", "random", "x"],
+              project, check=False, path="/nonexistent")
+    assert proc.returncode == 2 and "no batch scheduler found" in proc.stderr
+    hf(["submit", "-p", "problem.py", "-r", "synthetic_run.py", "-t", "5", "--search", "random",
+        "--max-evals", "200", "twice"], project, sleep="1")
+    proc = hf(["submit", "-p", "problem.py", "-r", "synthetic_run.py", "-t", "5", "--search", "random", "twice"],
+              project, check=False)
+    assert proc.returncode == 2 and "search twice is already" in proc.stderr
+    hf(["cancel", "twice"], project)
+    proc = hf(["submit", "-p", "problem.py", "-r", "synthetic_run.py", "-t", "5", "one", "two", "three"],
+              project, check=False)
+    assert proc.returncode == 2 and "label last" in proc.stderr

@@ -96,7 +96,7 @@ def test_two_gpus_per_evaluation(tmp_path):
 
 
 def test_gpu_pool_errors():
-    with pytest.raises(ValueError, match="2 GPU\\(s\\) per evaluation asked, but GPUs found: 0"):
+    with pytest.raises(ValueError, match="2 GPU\\(s\\) per evaluation asked, but found: 0"):
         GpuPool(2, ["0"])
     with pytest.raises(ValueError, match="names a GPU twice"):
         parse_gpu_ids("0,0")

@@ -13,7 +13,7 @@ from typing import Any, Callable, Optional, Sequence, Union
 
 from hyperfleet.driver import Driver, SearchResult
 from hyperfleet.execute import Executor, make_executor
-from hyperfleet.execute.resources import GpuPool
+from hyperfleet.execute.resources import GpuPool, NodePool
 from hyperfleet.problem import HpProblem
 from hyperfleet.search import SEARCHES, Search, make_search
 from hyperfleet.store import SearchRecord, SearchState, Store, open_store
@@ -145,10 +145,15 @@ def drive(store: Store, record: SearchRecord, problem: HpProblem, run_ref: CodeR
           executor: Executor, settings: dict, callbacks: Sequence[object] = (),
           history: Sequence = (), rerun_running: bool = True) -> SearchResult:
     """Run the driver for ``record`` with the recorded ``settings``."""
-    gpus = GpuPool(settings["gpus_per_eval"], settings["gpus"]) if settings.get("gpus_per_eval") else None
+    pools = []
+    if settings.get("gpus_per_eval"):
+        pools.append(GpuPool(settings["gpus_per_eval"], settings["gpus"]))
+    if settings.get("nodes_per_eval"):
+        pools.append(NodePool(settings["nodes_per_eval"], settings.get("ranks_per_node") or 1,
+                              launcher=settings.get("launcher") or "srun"))
     driver = Driver(record, problem, run_ref, search, executor, store, settings["max_evals"],
                     settings.get("timeout"), callbacks, eval_timeout=settings.get("eval_timeout"),
-                    isolate=bool(settings.get("isolate")), gpus=gpus, prefetch=settings.get("prefetch"),
+                    isolate=bool(settings.get("isolate")), pools=pools, prefetch=settings.get("prefetch"),
                     history=history, rerun_running=rerun_running)
     return driver.run()
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Optional, Protocol, Sequence
 
 from hyperfleet.execute import EvalOutcome, EvalTask, Executor
-from hyperfleet.execute.resources import GpuPool
+from hyperfleet.execute.resources import ResourcePool
 from hyperfleet.problem import HpProblem
 from hyperfleet.report.exports import ResultsCsv, write_results_json
 from hyperfleet.search import Search
@@ -113,7 +113,7 @@ class Driver:
         callbacks: objects with ``on_launch``/``on_done`` hooks (e.g. a progress bar).
         eval_timeout: seconds after which one evaluation is killed and recorded as TIMEOUT.
         isolate: run each evaluation in a child process of its own.
-        gpus: hands each running evaluation its own GPUs through ``CUDA_VISIBLE_DEVICES``.
+        pools: resources handed to each running evaluation, its own (GPUs, nodes of a job).
         prefetch: configurations asked ahead and kept ready, so that a worker that frees up
             restarts at once instead of waiting for the search's ``tell`` and ``ask`` (they run
             while the worker is busy). The price: a prefetched configuration was chosen before the
@@ -126,7 +126,7 @@ class Driver:
     def __init__(self, record: SearchRecord, problem: HpProblem, run_ref: CodeRef, search: Search,
                  executor: Executor, store: Store, max_evals: int, timeout: Optional[float] = None,
                  callbacks: Sequence[object] = (), eval_timeout: Optional[float] = None,
-                 isolate: bool = False, gpus: Optional[GpuPool] = None,
+                 isolate: bool = False, pools: Sequence[ResourcePool] = (),
                  prefetch: Optional[int] = None, history: Sequence[EvaluationRecord] = (),
                  rerun_running: bool = True) -> None:
         if max_evals < 1:
@@ -146,8 +146,8 @@ class Driver:
             raise ValueError(f"eval_timeout must be > 0 seconds, got {eval_timeout}")
         self.eval_timeout = eval_timeout
         self.isolate = isolate
-        self.gpus = gpus
-        self._gpus_of: dict[str, list[str]] = {}
+        self.pools = list(pools)
+        self._held: dict[str, list[tuple[ResourcePool, list[str]]]] = {}
         if prefetch is not None and prefetch < 0:
             raise ValueError(f"prefetch must be >= 0, got {prefetch}")
         self.prefetch = prefetch if prefetch is not None else (1 if executor.num_workers > 1 else 0)
@@ -262,8 +262,8 @@ class Driver:
 
     def _capacity(self) -> int:
         free = self.executor.num_workers - self.executor.in_flight
-        if self.gpus is not None:
-            free = min(free, self.gpus.capacity)
+        for pool in self.pools:
+            free = min(free, pool.capacity)
         return free
 
     def _fill_workers(self, from_buffer_only: bool = False) -> None:
@@ -285,14 +285,16 @@ class Driver:
         self._next_number += 1
         folder = self.folder / "evals" / f"{number:05d}"
         folder.mkdir(parents=True, exist_ok=True)
-        env, metadata = {}, {}
-        if self.gpus is not None:
-            ids = self.gpus.acquire()
-            env["CUDA_VISIBLE_DEVICES"] = metadata["gpus"] = ",".join(ids)
+        env, metadata, held = {}, {}, []
+        for pool in self.pools:
+            ids = pool.acquire()
+            held.append((pool, ids))
+            env.update(pool.env(ids))
+            metadata[pool.key] = ",".join(ids)
         record = self.store.create_evaluation(self.record.id, number, config, folder=str(folder),
                                               state=EvaluationState.RUNNING, metadata=metadata)
-        if self.gpus is not None:
-            self._gpus_of[record.id] = ids
+        if held:
+            self._held[record.id] = held
         self.executor.submit(EvalTask(record.id, self.run_ref.path, self.run_ref.attr, config, str(folder),
                                       timeout=self.eval_timeout, isolate=self.isolate, env=env))
         self._running[record.id] = record
@@ -311,7 +313,7 @@ class Driver:
             record.state = EvaluationState(outcome.state)
             record.objective = outcome.objective
             record.metadata = {**record.metadata, **outcome.metadata}
-            self._release_gpus(record.id)
+            self._release(record.id)
             record.error = outcome.error
             record.start_time, record.end_time = outcome.start_time, outcome.end_time or time.time()
             record.worker, record.host = outcome.worker, outcome.host
@@ -341,14 +343,14 @@ class Driver:
             first_line = (record.error or "").splitlines()[0] if record.error else ""
             logger.warning("evaluation %d %s: %s", record.number, record.state.value.lower(), first_line)
 
-    def _release_gpus(self, eval_id: str) -> None:
-        if self.gpus is not None:
-            self.gpus.release(self._gpus_of.pop(eval_id, []))
+    def _release(self, eval_id: str) -> None:
+        for pool, ids in self._held.pop(eval_id, []):
+            pool.release(ids)
 
     def _cancel_running(self) -> None:
         for eval_id, record in list(self._running.items()):
             self.executor.cancel(eval_id)
-            self._release_gpus(eval_id)
+            self._release(eval_id)
             self.store.update_evaluation(eval_id, state=EvaluationState.CANCELLED, end_time=time.time(),
                                          error="cancelled: the search stopped before it finished")
             self.stats.running -= 1

@@ -148,3 +148,22 @@ def test_scheduler_errors_are_clear(project):
     proc = hf(["submit", "-p", "problem.py", "-r", "synthetic_run.py", "-t", "5", "one", "two", "three"],
               project, check=False)
     assert proc.returncode == 2 and "label last" in proc.stderr
+
+
+def test_mpi_job_mode_hands_each_evaluation_its_nodes(project):
+    (project / "mpi_run.py").write_text(
+        "import os, shlex, subprocess\n"
+        "def run(c):\n"
+        "    out = subprocess.run(shlex.split(os.environ['HYPERFLEET_LAUNCH']) + ['hostname'],\n"
+        "                         capture_output=True, text=True, check=True).stdout.split()\n"
+        "    return {'objective': c['dropout_1'], 'ranks_ran_on': out}\n")
+    hf(["submit", "-p", "problem.py", "-r", "mpi_run.py", "-t", "5", "-n", "1", "-j", "mpi", "--search", "random",
+        "--max-evals", "3", "mpi-mode"], project)
+    wait_for(lambda: search_state(project, "mpi-mode").state in (SearchState.FINISHED, SearchState.FAILED),
+             what="the mpi-mode job")
+    evaluations = _evaluations(project, "mpi-mode")
+    node = subprocess.run(["hostname", "-s"], capture_output=True, text=True).stdout.strip()
+    assert len(evaluations) == 3
+    for e in evaluations:
+        assert e.state == EvaluationState.DONE, e.error
+        assert e.metadata["nodes"] == node and e.metadata["ranks_ran_on"] == [node]

@@ -45,7 +45,7 @@ def job_body(record: SearchRecord, store_url: str, minutes: int, nodes: int, job
     resume = (f"{py} -m hyperfleet resume {record.id} --store {shlex.quote(store_url)} --queued-only --quiet "
               f"--timeout {search_time(minutes):.0f}")
     lines = ["set -u", "export PYTHONUNBUFFERED=1", f'echo "hyperfleet search {record.id} on $(hostname)"']
-    if job_mode == "mpi":
+    if job_mode == "mpi":  # each evaluation gets whole nodes (NodePool) and launches its MPI program
         lines += [f"{resume} --evaluator process --workers {nodes}"]
     elif nodes == 1:
         lines += [f"{resume} --evaluator process --workers {slots}"]

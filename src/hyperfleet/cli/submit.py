@@ -19,6 +19,12 @@ from hyperfleet.search import SEARCHES
 @click.option("-j", "--job-mode", type=click.Choice(["serial", "mpi"]), default="serial", show_default=True,
               help="serial: one evaluation per slot; mpi: one evaluation per node, launched by the run "
                    "function with srun/mpiexec.")
+@click.option("--nodes-per-eval", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Job mode mpi: nodes given to each evaluation.")
+@click.option("--ranks-per-node", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Job mode mpi: MPI ranks per node in HYPERFLEET_LAUNCH.")
+@click.option("--launcher", type=click.Choice(["srun", "mpiexec"]), default=None,
+              help="Job mode mpi: launcher in HYPERFLEET_LAUNCH [default: srun on Slurm, else mpiexec].")
 @click.option("--scheduler", type=click.Choice(["slurm", "pbs", "lsf"]), default=None,
               help="Batch scheduler [default: detected from sbatch/qsub/bsub on PATH].")
 @click.option("--slots-per-node", type=click.IntRange(min=1), default=None,
@@ -34,7 +40,8 @@ from hyperfleet.search import SEARCHES
 @click.option("--setting", "settings", multiple=True, metavar="KEY=VALUE", help="A search setting (repeatable).")
 @click.argument("words", nargs=-1, required=True, metavar="[hps] LABEL")
 @store_option
-def command(problem, run, minutes, queue, nodes, account, job_mode, scheduler, slots_per_node, gpus_per_node,
+def command(problem, run, minutes, queue, nodes, account, job_mode, nodes_per_eval, ranks_per_node, launcher,
+            scheduler, slots_per_node, gpus_per_node,
             elastic, search_name, max_evals, seed, eval_timeout, settings, words, store):
     """Submit a search of PROBLEM with RUN as a batch job labelled LABEL.
 
@@ -73,6 +80,14 @@ def command(problem, run, minutes, queue, nodes, account, job_mode, scheduler, s
                 "isolate": False, "gpus_per_eval": 0, "gpus": None, "prefetch": None,
                 "batch": {"minutes": minutes, "queue": queue, "nodes": nodes, "account": account,
                           "job_mode": job_mode}}
+    if job_mode == "mpi":
+        if nodes_per_eval > nodes:
+            raise click.BadParameter(f"{nodes_per_eval} nodes per evaluation, but only {nodes} node(s) asked",
+                                     param_hint="--nodes-per-eval")
+        from hyperfleet.batch import get_scheduler
+
+        recorded.update(nodes_per_eval=nodes_per_eval, ranks_per_node=ranks_per_node,
+                        launcher=launcher or ("srun" if get_scheduler(scheduler).name == "slurm" else "mpiexec"))
     db = open_store(store)
     record, job_id, sched = submit_search(db, problem=problem_obj, problem_ref=problem_ref, run_ref=run_ref,
                                           label=label, minutes=minutes, nodes=nodes, queue=queue,

@@ -138,3 +138,20 @@ def test_environment_pins_threads_in_workers(tmp_path, x_problem):
     result = run_search(x_problem, str(runs), search="random", max_evals=1, evaluator="process", workers=1,
                         store=tmp_path / "hf.db")
     assert result.best.metadata == {"omp": "1"}
+
+
+def test_max_failures_stops_the_search_with_a_clear_message(tmp_path, x_problem):
+    result = run_search(x_problem, run_ref("returns_text"), search="random", max_evals=50, evaluator="serial",
+                        max_failures=3, store=tmp_path / "hf.db")
+    assert result.search.state == SearchState.FAILED
+    assert "stopped after 3 failed evaluations (--max-failures 3)" in result.stop_reason
+    assert "run returned str" in result.stop_reason
+    assert len(SqlStore(tmp_path / "hf.db").list_evaluations(result.search.id)) == 3
+
+
+def test_search_folders_are_private(tmp_path, x_problem):
+    result = run_search(x_problem, run_ref("quadratic"), search="random", max_evals=2, evaluator="serial",
+                        store=tmp_path / "hf.db")
+    assert result.folder.stat().st_mode & 0o777 == 0o700
+    assert (result.folder / "evals" / "00000").stat().st_mode & 0o777 == 0o700
+    assert (tmp_path / "searches").stat().st_mode & 0o077 == 0

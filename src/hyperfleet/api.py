@@ -48,6 +48,11 @@ def run_ref_of(run: Union[str, Callable, CodeRef]) -> CodeRef:
     raise UserCodeError(f"run must be a path 'file.py[:func]' or a function, got {type(run).__name__}")
 
 
+def folder_mode() -> int:
+    """0o700 (only the user reads a search's folders), or 0o755 with ``HYPERFLEET_SHARED=1``."""
+    return 0o755 if os.environ.get("HYPERFLEET_SHARED") == "1" else 0o700
+
+
 def create_search_record(store: Store, problem: HpProblem, run_ref: CodeRef, label: Optional[str],
                          settings: dict, problem_path: Optional[str] = None) -> SearchRecord:
     """Register a new search in the store and create its folder beside the store."""
@@ -56,7 +61,8 @@ def create_search_record(store: Store, problem: HpProblem, run_ref: CodeRef, lab
     root = Path(getattr(store, "root", Path.cwd()))
     folder = root / SEARCHES_FOLDER / f"{label}-{search_id[:8]}"
     try:
-        folder.mkdir(parents=True, exist_ok=False)
+        (root / SEARCHES_FOLDER).mkdir(mode=folder_mode(), exist_ok=True)
+        folder.mkdir(mode=folder_mode(), exist_ok=False)
     except OSError as err:
         raise OSError(f"cannot create the search folder {folder}: {err.strerror}; "
                       f"choose a writable place for the store with --store") from None
@@ -73,7 +79,8 @@ def run_search(problem: HpProblem, run: Union[str, Callable, CodeRef], *,
                problem_path: Optional[str] = None, callbacks: Sequence[object] = (),
                eval_timeout: Optional[float] = None, isolate: Optional[bool] = None,
                gpus_per_eval: int = 0, gpus: Optional[Sequence[str]] = None,
-               dask_address: Optional[str] = None, prefetch: Optional[int] = None) -> Optional[SearchResult]:
+               dask_address: Optional[str] = None, prefetch: Optional[int] = None,
+               max_failures: Optional[int] = None) -> Optional[SearchResult]:
     """Run a whole search and return its result.
 
     Args:
@@ -100,6 +107,7 @@ def run_search(problem: HpProblem, run: Union[str, Callable, CodeRef], *,
         dask_address: a running Dask scheduler for ``evaluator="dask"``.
         prefetch: configurations asked ahead so free workers restart at once (default: 1 with
             several workers, 0 with one; see :class:`~hyperfleet.driver.Driver`).
+        max_failures: stop the search once this many evaluations have failed.
 
     Returns:
         :class:`~hyperfleet.driver.SearchResult` with the search record, counts and best
@@ -127,7 +135,8 @@ def run_search(problem: HpProblem, run: Union[str, Callable, CodeRef], *,
                 "evaluator": evaluator_name, "workers": workers, "dask_address": dask_address,
                 "max_evals": max_evals, "timeout": timeout, "eval_timeout": eval_timeout,
                 "isolate": evaluator_name == "mpi" if isolate is None else isolate,
-                "gpus_per_eval": gpus_per_eval, "gpus": gpu_ids, "prefetch": prefetch}
+                "gpus_per_eval": gpus_per_eval, "gpus": gpu_ids, "prefetch": prefetch,
+                "max_failures": max_failures}
     own_store = not isinstance(store, Store)
     try:
         store_obj = open_store(store) if own_store else store
@@ -154,7 +163,7 @@ def drive(store: Store, record: SearchRecord, problem: HpProblem, run_ref: CodeR
     driver = Driver(record, problem, run_ref, search, executor, store, settings["max_evals"],
                     settings.get("timeout"), callbacks, eval_timeout=settings.get("eval_timeout"),
                     isolate=bool(settings.get("isolate")), pools=pools, prefetch=settings.get("prefetch"),
-                    history=history, rerun_running=rerun_running)
+                    history=history, rerun_running=rerun_running, max_failures=settings.get("max_failures"))
     return driver.run()
 
 

@@ -121,6 +121,8 @@ class Driver:
         history: the search's evaluations already in the store (resuming): finished ones are
             told to the search and count towards ``max_evals``; those left RUNNING by a driver that
             died are re-run (``rerun_running``) or marked FAILED.
+        max_failures: stop the search (state FAILED) once this many evaluations have failed or
+            timed out.
     """
 
     def __init__(self, record: SearchRecord, problem: HpProblem, run_ref: CodeRef, search: Search,
@@ -128,7 +130,7 @@ class Driver:
                  callbacks: Sequence[object] = (), eval_timeout: Optional[float] = None,
                  isolate: bool = False, pools: Sequence[ResourcePool] = (),
                  prefetch: Optional[int] = None, history: Sequence[EvaluationRecord] = (),
-                 rerun_running: bool = True) -> None:
+                 rerun_running: bool = True, max_failures: Optional[int] = None) -> None:
         if max_evals < 1:
             raise ValueError(f"max_evals must be >= 1, got {max_evals}")
         if timeout is not None and timeout <= 0:
@@ -152,7 +154,12 @@ class Driver:
             raise ValueError(f"prefetch must be >= 0, got {prefetch}")
         self.prefetch = prefetch if prefetch is not None else (1 if executor.num_workers > 1 else 0)
         self._buffer: list[dict] = []
+        if max_failures is not None and max_failures < 1:
+            raise ValueError(f"max_failures must be >= 1, got {max_failures}")
+        self.max_failures = max_failures
+        self._last_error: Optional[str] = None
         self._history = list(history)
+        self._folder_mode = 0o755 if os.environ.get("HYPERFLEET_SHARED") == "1" else 0o700
         self._rerun_running = rerun_running
         self._next_number = 0
         self.folder = Path(record.folder)
@@ -193,6 +200,11 @@ class Driver:
                     continue
                 outcomes = self.executor.wait_any(timeout=self._time_left())
                 finished = self._record(outcomes)
+                if self.max_failures is not None and self.stats.failed >= self.max_failures:
+                    state = SearchState.FAILED
+                    reason = (f"stopped after {self.stats.failed} failed evaluations (--max-failures "
+                              f"{self.max_failures}); last error: {self._last_error}")
+                    break
                 self._fill_workers(from_buffer_only=True)  # free workers restart at once
                 if finished:
                     self.search.tell([(r.config, r.objective) for r in finished])
@@ -284,7 +296,7 @@ class Driver:
         number = self._next_number
         self._next_number += 1
         folder = self.folder / "evals" / f"{number:05d}"
-        folder.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(mode=self._folder_mode, parents=True, exist_ok=True)
         env, metadata, held = {}, {}, []
         for pool in self.pools:
             ids = pool.acquire()
@@ -341,6 +353,7 @@ class Driver:
         else:
             self.stats.failed += 1
             first_line = (record.error or "").splitlines()[0] if record.error else ""
+            self._last_error = first_line
             logger.warning("evaluation %d %s: %s", record.number, record.state.value.lower(), first_line)
 
     def _release(self, eval_id: str) -> None:

@@ -61,6 +61,8 @@ def _value(text: str):
 @click.option("--prefetch", type=click.IntRange(min=0), default=None,
               help="Configurations asked ahead so a free worker restarts at once [default: 1 with "
                    "several workers, 0 with one].")
+@click.option("--max-failures", type=click.IntRange(min=1), default=None,
+              help="Stop the search once this many evaluations have failed or timed out.")
 @click.option("--name", "label", default=None, help="Label of the search [default: search-DATE-TIME].")
 @click.option("--seed", type=int, default=None, help="Random seed of the search.")
 @click.option("--setting", "settings", multiple=True, metavar="KEY=VALUE",
@@ -68,7 +70,7 @@ def _value(text: str):
 @click.option("--quiet", is_flag=True, help="No progress display.")
 @store_option
 def command(problem, run, search_name, max_evals, timeout, evaluator, workers, dask_address, eval_timeout,
-            isolate, gpus_per_eval, gpus, prefetch, label, seed, settings, quiet, store):
+            isolate, gpus_per_eval, gpus, prefetch, max_failures, label, seed, settings, quiet, store):
     """Run a search of PROBLEM's space with the RUN function, here and now."""
     from hyperfleet.api import run_search
     from hyperfleet.execute.resources import parse_gpu_ids
@@ -81,7 +83,8 @@ def command(problem, run, search_name, max_evals, timeout, evaluator, workers, d
                             evaluator=evaluator, workers=workers, label=label, seed=seed, store=store,
                             search_settings=parse_settings(settings), problem_path=str(problem_ref),
                             callbacks=[display], dask_address=dask_address, eval_timeout=eval_timeout,
-                            isolate=isolate, gpus_per_eval=gpus_per_eval, gpus=parse_gpu_ids(gpus), prefetch=prefetch)
+                            isolate=isolate, gpus_per_eval=gpus_per_eval, gpus=parse_gpu_ids(gpus), prefetch=prefetch,
+                            max_failures=max_failures)
     finally:
         display.close()
     if result is not None:  # None on MPI worker ranks
@@ -100,3 +103,5 @@ def report_result(result) -> None:
         for name, value in result.best.config.items():
             click.echo(f"  {name} = {value!r}")
     click.echo(f"results: {result.folder}")
+    if result.search.state.value == "FAILED":
+        raise SystemExit(1)

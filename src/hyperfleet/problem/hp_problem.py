@@ -57,8 +57,8 @@ class HpProblem:
             ValueError: on an empty, inverted or mixed range, a duplicate name, a
                 non-serializable choice or a default out of range.
         """
-        if not isinstance(name, str) or not name:
-            raise ValueError(f"dimension name must be a non-empty string, got {name!r}")
+        if not isinstance(name, str) or not name or not name.isprintable():
+            raise ValueError(f"dimension name must be a non-empty printable string, got {name!r}")
         if name in self.names:
             raise ValueError(f"dimension '{name}' is already defined; give each dimension a unique name")
         dim = _make_dimension(name, range, log)

@@ -134,7 +134,7 @@ class DeepHyperEngine(Engine):
     def __init__(self, space, seed, budget, search_class: str, **settings):
         super().__init__(space, seed, budget, **settings)
         try:
-            import deephyper.hpo as hpo
+            from deephyper import hpo
         except ImportError as exc:
             raise EngineUnavailable(f"deephyper is not importable: {exc}") from exc
         self._log_dir = tempfile.TemporaryDirectory(prefix="bench-dh-")

@@ -43,7 +43,7 @@ class Row:
     regret_full: float
     regret_full_std: float
     own_ms_median: float
-    source: str = "this run"
+    source: str = "measured"
 
 
 # ---------------------------------------------------------------- normalization
@@ -63,11 +63,11 @@ def _random_median(problem, seed: int = 0) -> float:
     import numpy as np
 
     rng = np.random.default_rng(seed)
-    values = [problem(_random_config(problem.space, rng)) for _ in range(RANDOM_CONFIGS_FOR_MEDIAN)]
+    values = [problem(random_config(problem.space, rng)) for _ in range(RANDOM_CONFIGS_FOR_MEDIAN)]
     return float(np.median(values))
 
 
-def _random_config(space, rng) -> dict:
+def random_config(space, rng) -> dict:
     config = {}
     for dim in space:
         name, kind = dim[0], dim[1]
@@ -147,17 +147,21 @@ def anchor_rows(path: Path) -> list[Row]:
 
 # ---------------------------------------------------------------- formatting
 
+def _ms(value: float) -> str:
+    return f"{value:.1f}" if value >= 1 else f"{value:.2f}"
+
+
 def format_report(rows: list[Row]) -> str:
     """Markdown: one table per problem, then the mean ranks."""
     lines = []
     for problem in dict.fromkeys(r.problem for r in rows):
         group = sorted((r for r in rows if r.problem == problem), key=lambda r: r.regret_full)
         lines += [f"### {problem} (budget {group[0].budget})", "",
-                  "| engine | seeds | best value, mean | regret @½ | regret @full (± std) "
-                  "| ask+tell ms, median | source |",
+                  ("| engine | seeds | best value, mean | regret @½ | regret @full (± std) "
+                   "| ask+tell ms, median | source |"),
                   "|---|---|---|---|---|---|---|"]
         lines += [f"| {r.engine} | {r.seeds} | {r.best_mean:.4g} | {r.regret_half:.3f} "
-                  f"| {r.regret_full:.3f} ± {r.regret_full_std:.3f} | {r.own_ms_median:.1f} "
+                  f"| {r.regret_full:.3f} ± {r.regret_full_std:.3f} | {_ms(r.own_ms_median)} "
                   f"| {r.source} |" for r in group]
         lines.append("")
     sources = {r.engine: r.source for r in rows}

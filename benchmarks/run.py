@@ -89,7 +89,8 @@ def command_env(engine: str, anchor_python: str) -> tuple[list[str], dict]:
 def available(engine: str, anchor_python: str) -> bool:
     """Whether run_engine.py can build the engine in its interpreter (prints why not)."""
     cmd, env = command_env(engine, anchor_python)
-    proc = subprocess.run(cmd + [engine, "--check"], env=env, capture_output=True, text=True)
+    proc = subprocess.run(cmd + [engine, "--check"], env=env, capture_output=True, text=True,
+                          check=False)
     if proc.returncode == 0:
         return True
     reason = proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else f"exit {proc.returncode}"
@@ -103,7 +104,8 @@ def run_one(job, anchor_python: str, timeout: float) -> dict | None:
     cmd, env = command_env(engine, anchor_python)
     cmd += [engine, problem, str(seed), "--budget", str(budget)]
     try:
-        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
+        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout,
+                              check=False)
     except subprocess.TimeoutExpired:
         print(f"TIMEOUT {engine} {problem} seed {seed} after {timeout:.0f} s", file=sys.stderr)
         return None

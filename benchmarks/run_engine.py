@@ -11,7 +11,9 @@ goes to stderr, so stdout carries only the JSON line.
 
 Exit status 3 means the engine is not available in this interpreter (message on stderr).
 """
-import pin_threads  # noqa: F401  (must come before numpy)
+import pin_threads  # must come before numpy
+
+# isort: split
 
 import argparse
 import contextlib

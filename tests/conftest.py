@@ -1,12 +1,9 @@
-import sys
 from pathlib import Path
 
 import pytest
 
 import hyperfleet.testing.runs
-
 from hyperfleet import HpProblem
-
 
 RUNS = Path(hyperfleet.testing.runs.__file__)
 TUTORIAL = Path(__file__).parents[1] / "examples" / "tutorial"

@@ -260,9 +260,8 @@ class Driver:
         told = [(e.config, e.objective if e.state == EvaluationState.DONE else None) for e in finished]
         if not self._rerun_running:
             told += [(e.config, None) for e in interrupted]
-            for e in interrupted:
-                self.stats.submitted += 1
-                self.stats.failed += 1
+            self.stats.submitted += len(interrupted)
+            self.stats.failed += len(interrupted)
         self.search.tell(told)
         logger.info("resumed: %d finished evaluations kept (%d rows added to results.csv), %d interrupted %s",
                     len(finished), appended, len(interrupted), "re-run" if self._rerun_running else "failed")

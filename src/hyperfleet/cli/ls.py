@@ -7,7 +7,7 @@ from typing import Optional
 import click
 
 from hyperfleet.cli.main import store_option
-from hyperfleet.cli.tables import console, print_table, fmt_config, fmt_number, fmt_time, new_table
+from hyperfleet.cli.tables import console, fmt_config, fmt_number, fmt_time, new_table, print_table
 
 
 @click.command("ls")

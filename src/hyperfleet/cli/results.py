@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from hyperfleet.cli.main import store_option
-from hyperfleet.cli.tables import console, print_table, fmt_number, fmt_value, new_table
+from hyperfleet.cli.tables import console, fmt_number, fmt_value, new_table, print_table
 
 
 @click.command("results")

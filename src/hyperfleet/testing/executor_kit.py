@@ -237,8 +237,10 @@ def main() -> int:
         if ex is None:  # a worker rank: served this check's evaluations
             continue
         with tempfile.TemporaryDirectory() as folder:
-            def make(first=[ex]):
-                return first.pop() if first else _reused_error()
+            given = [ex]
+
+            def make(given=given):
+                return given.pop() if given else _reused_error()
             kwargs = {"isolate": True} if check is check_crash_is_a_failure else {}
             try:
                 check(make, Path(folder), **kwargs)

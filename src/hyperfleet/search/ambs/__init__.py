@@ -29,9 +29,22 @@ from hyperfleet.search.ambs.surrogates import (
 )
 
 __all__ = [
-    "AMBS", "AMBSSettings", "default_n_initial",
-    "Acquisition", "ExpectedImprovement", "ProbabilityOfImprovement", "UpperConfidenceBound",
-    "InitialDesign", "SobolDesign", "LatinHypercubeDesign", "RandomDesign",
-    "PendingStrategy", "ConstantLiar", "QUCB",
-    "Surrogate", "GaussianProcess", "TreeEnsemble", "SklearnSurrogate",
+    "AMBS",
+    "QUCB",
+    "AMBSSettings",
+    "Acquisition",
+    "ConstantLiar",
+    "ExpectedImprovement",
+    "GaussianProcess",
+    "InitialDesign",
+    "LatinHypercubeDesign",
+    "PendingStrategy",
+    "ProbabilityOfImprovement",
+    "RandomDesign",
+    "SklearnSurrogate",
+    "SobolDesign",
+    "Surrogate",
+    "TreeEnsemble",
+    "UpperConfidenceBound",
+    "default_n_initial",
 ]

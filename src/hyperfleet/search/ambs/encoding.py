@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import itertools
 import math
-from typing import Optional
 
 import numpy as np
 
@@ -106,7 +105,7 @@ class Encoder:
             return math.inf
         return float(np.prod([float(c) for c in self.cards]))
 
-    def enumerate_all(self, limit: int = 200_000) -> Optional[np.ndarray]:
+    def enumerate_all(self, limit: int = 200_000) -> np.ndarray | None:
         """Canonical vectors of every configuration of a finite space (``None`` when too many)."""
         if self.cardinality > limit:
             return None

@@ -14,7 +14,7 @@ integers and categories are always exact values of the problem.
 
 from __future__ import annotations
 
-from typing import Callable, Optional
+from collections.abc import Callable
 
 import numpy as np
 from scipy import optimize
@@ -37,12 +37,13 @@ class AcquisitionOptimizer:
     """
 
     def __init__(self, encoder: Encoder, n_candidates: int = 1024, n_local: int = 5,
-                 rng: Optional[np.random.Generator] = None, max_rounds: int = 6) -> None:
+                 rng: np.random.Generator | None = None, max_rounds: int = 4) -> None:
         self.encoder = encoder
         self.n_candidates = int(n_candidates)
         self.n_local = int(n_local)
         self.rng = rng if rng is not None else np.random.default_rng()
         self.max_rounds = int(max_rounds)
+        self.spread = 0.25
 
     # ----- candidate generation ----------------------------------------------------------
     def perturb(self, anchors: np.ndarray, n_each: int) -> np.ndarray:
@@ -78,10 +79,10 @@ class AcquisitionOptimizer:
             card = enc.cards[j]
             values = {v - 1, v + 1, v - 2, v + 2}
             for frac in (0.05, 0.15, 0.35):
-                jump = max(3, int(round(frac * card)))
+                jump = max(3, round(frac * card))
                 values.update((v - jump, v + jump))
             if dim.log:
-                values.update((int(round(v * 1.5)), int(round(v / 1.5)), v * 2, v // 2))
+                values.update((round(v * 1.5), round(v / 1.5), v * 2, v // 2))
             values = [w for w in values if int(dim.low) <= w <= int(dim.high) and w != v]
             if values:
                 block = np.repeat(u[None, :], len(values), axis=0)
@@ -98,7 +99,7 @@ class AcquisitionOptimizer:
 
     # ----- local refinement --------------------------------------------------------------
     def _polish_continuous(self, starts: np.ndarray, values: np.ndarray, score: Scorer,
-                           has_grad: bool) -> tuple[np.ndarray, np.ndarray]:
+                           has_grad: bool, max_iter: int = 40) -> tuple[np.ndarray, np.ndarray]:
         fi = self.encoder.float_idx
         if len(fi) == 0:
             return starts, values
@@ -116,7 +117,7 @@ class AcquisitionOptimizer:
             try:
                 res = optimize.minimize(fun, x0, jac=True, method="L-BFGS-B",
                                         bounds=[(0.0, 1.0)] * len(x0),
-                                        options={"maxiter": 40})
+                                        options={"maxiter": max_iter})
                 cand = base.copy()
                 cand[:, fi] = np.clip(res.x.reshape(k, len(fi)), 0.0, 1.0)
             except (ValueError, FloatingPointError):
@@ -162,8 +163,12 @@ class AcquisitionOptimizer:
 
     # ----- main entry ----------------------------------------------------------------------
     def optimize(self, score: Scorer, anchors: np.ndarray, has_grad: bool = False,
-                 n_candidates: Optional[int] = None, n_local: Optional[int] = None):
-        """Candidates sorted by decreasing score: ``(U, values)`` (local optima first)."""
+                 n_candidates: int | None = None, n_local: int | None = None,
+                 quick: bool = False):
+        """Candidates sorted by decreasing score: ``(U, values)`` (local optima first).
+
+        ``quick`` shortens the local search (used for the points of large batches).
+        """
         enc = self.encoder
         n_candidates = self.n_candidates if n_candidates is None else int(n_candidates)
         n_local = self.n_local if n_local is None else int(n_local)
@@ -175,12 +180,14 @@ class AcquisitionOptimizer:
         values = score(U, False)[0]
         if n_local > 0:
             order = np.argsort(-values)
-            starts_idx = _distinct_top(U, order, n_local)
+            starts_idx = _distinct_top(U, order, n_local, self.spread)
             starts, svals = U[starts_idx].copy(), values[starts_idx].copy()
             has_discrete = len(enc.int_idx) + len(enc.cat_idx) > 0
-            for _ in range(self.max_rounds):
+            for round_ in range(2 if quick else self.max_rounds):
                 before = svals.copy()
-                starts, svals = self._polish_continuous(starts, svals, score, has_grad)
+                # a full polish first; later rounds only re-adjust after discrete moves
+                iters = 12 if quick else (40 if round_ == 0 else 15)
+                starts, svals = self._polish_continuous(starts, svals, score, has_grad, iters)
                 starts, svals, moved = self._discrete_moves(starts, svals, score)
                 if not moved and (np.all(svals <= before + 1e-9) or not has_discrete):
                     break
@@ -190,10 +197,14 @@ class AcquisitionOptimizer:
         return U[order], values[order]
 
 
-def _distinct_top(U: np.ndarray, order: np.ndarray, k: int) -> list:
+def _distinct_top(U: np.ndarray, order: np.ndarray, k: int, spread: float = 0.0) -> list:
+    """The best ``k`` distinct rows; after the first ``ceil(k/2)``, only rows farther than
+    ``spread`` (max-norm) from every row already chosen, so that some starts explore other
+    basins of the acquisition."""
     chosen: list = []
     for i in order:
-        if all(np.max(np.abs(U[i] - U[j])) > 1e-9 for j in chosen):
+        gap = spread if len(chosen) >= (k + 1) // 2 else 1e-9
+        if all(np.max(np.abs(U[i] - U[j])) > gap for j in chosen):
             chosen.append(int(i))
         if len(chosen) >= k:
             break

@@ -10,8 +10,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import numpy as np
 
 from hyperfleet.search.ambs.acquisition import Acquisition, UpperConfidenceBound
@@ -73,7 +71,7 @@ class QUCB(PendingStrategy):
         return UpperConfidenceBound(float(rng.exponential(kappa)) if kappa > 0 else 0.0)
 
 
-def make_pending(name, surrogate_cheap: Optional[bool] = True) -> PendingStrategy:
+def make_pending(name, surrogate_cheap: bool | None = True) -> PendingStrategy:
     """Build a strategy from its name, or return an instance; ``auto`` picks ``cl_min`` for
     surrogates that condition cheaply (GPs) and ``qucb`` otherwise."""
     if not isinstance(name, str):

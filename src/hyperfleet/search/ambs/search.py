@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import math
-from typing import Any, Optional
+from typing import Any
 
 import numpy as np
 
@@ -83,14 +82,14 @@ class AMBS(Search):
         ...     search.tell([(c, -c['x'] ** 2 + (c['k'] == 'b'))])
     """
 
-    def __init__(self, problem: HpProblem, seed: Optional[int] = None, **settings: Any) -> None:
+    def __init__(self, problem: HpProblem, seed: int | None = None, **settings: Any) -> None:
         super().__init__(problem, seed)
         self.settings = AMBSSettings.from_kwargs(**settings)
         s = self.settings
         self.encoder = Encoder(problem)
         self.n_initial = s.n_initial if s.n_initial is not None else default_n_initial(len(problem))
         self._design = make_initial_design(s.initial_design)
-        self._design_queue: Optional[list] = None
+        self._design_queue: list | None = None
         self._base_acquisition = make_acquisition(s.acquisition, s.kappa, s.xi)
         self._surrogate_spec = s.surrogate
         cheap = isinstance(s.surrogate, str) and s.surrogate in ("auto", "gp")
@@ -100,9 +99,9 @@ class AMBS(Search):
         self._y = np.empty(64)
         self._n = 0
         self._seen: set = set()
-        self._model: Optional[Surrogate] = None
+        self._model: Surrogate | None = None
         self._model_n = -1
-        self._gp: Optional[GaussianProcess] = None
+        self._gp: GaussianProcess | None = None
         self._gp_opt_n = 0
         self._tree_fit_n = 0
 
@@ -137,7 +136,10 @@ class AMBS(Search):
         seen = self._seen | set(self.pending)
         out: list[dict] = []
         if self._design_queue is None:
-            n_design = max(0, self.n_initial - len(self.problem.starting_points))
+            # the initial design tops up what was already asked (starting points, results
+            # told before the first ask) to n_initial configurations
+            n_design = max(0, self.n_initial - len(self.history) - len(self.pending)
+                           - len(self._starting_queue) - len(out))
             U = self._design.generate(n_design, self.encoder.d, self.rng)
             self._design_queue = list(self.encoder.snap(U)) if len(U) else []
         while self._design_queue and len(out) < n:
@@ -169,7 +171,7 @@ class AMBS(Search):
             return self.encoder.decode(unseen[self.rng.integers(len(unseen))])
         return config  # the space is used up (or too large to enumerate): allow a repeat
 
-    def _enumerate_unseen(self, seen: set) -> Optional[np.ndarray]:
+    def _enumerate_unseen(self, seen: set) -> np.ndarray | None:
         grid = self.encoder.enumerate_all()
         if grid is None:
             return None
@@ -190,7 +192,9 @@ class AMBS(Search):
                 idx = self._subset(y, s.gp_max_points)
                 F, y = F[idx], y[idx]
             if self._gp is None:
-                self._gp = GaussianProcess(self.encoder.groups, restarts=s.gp_restarts, rng=self.rng)
+                self._gp = GaussianProcess(self.encoder.groups, restarts=s.gp_restarts, rng=self.rng,
+                                           lengthscale_prior=s.gp_lengthscale_prior,
+                                           cat_groups=self.encoder.cat_idx)
             # re-fit hyperparameters on every result while the history is short, then when it
             # has grown by 5 % (the warm-started fit is cheap; the factorisation is exact anyway)
             grown = len(y) - self._gp_opt_n
@@ -218,8 +222,8 @@ class AMBS(Search):
         best = np.argsort(-y, kind="stable")[: m // 2]
         chosen = np.zeros(n, dtype=bool)
         chosen[best] = True
-        recent = [i for i in range(n - 1, -1, -1) if not chosen[i]][: m // 4]
-        chosen[recent] = True
+        not_best = np.flatnonzero(~chosen)
+        chosen[not_best[-(m // 4):]] = True  # the most recent
         rest = np.flatnonzero(~chosen)
         k = m - int(chosen.sum())
         if k > 0 and len(rest):
@@ -241,6 +245,14 @@ class AMBS(Search):
         y_mean = float(y_told.mean())
         scale = float(y_told.std()) or 1.0
         best_s = (float(y_told.max()) - y_mean) / scale
+        if s.incumbent == "model":
+            # the best posterior mean at an evaluated point: robust to noise and to ripples the
+            # model smooths over
+            top = np.argsort(-y_told, kind="stable")[:100]
+            F_top = self.encoder.features(U_told[top], snapped=True)
+            mu = model.predict(F_top, return_std=False) if isinstance(model, GaussianProcess) \
+                else model.predict(F_top)[0]
+            best_s = (float(np.max(mu)) - y_mean) / scale
         strategy = self._pending_strategy
         pending_U = self.encoder.encode(list(self.pending.values()) + list(chosen))
         if not strategy.penalize and len(pending_U):
@@ -259,7 +271,8 @@ class AMBS(Search):
                          if strategy.penalize and len(pending_U) else None)
             score = self._scorer(model, acq, y_mean, scale, best_s, penalty_F)
             has_grad = hasattr(model, "predict_grad")
-            U_sorted, _ = self.optimizer.optimize(score, anchors, has_grad, n_cand, n_local)
+            U_sorted, _ = self.optimizer.optimize(score, anchors, has_grad, n_cand, n_local,
+                                                  quick=q > 4)
             config, u = self._first_unseen(U_sorted, seen, score)
             seen.add(self.problem.key(config))
             out.append(config)
@@ -286,7 +299,7 @@ class AMBS(Search):
         return self.encoder.decode(u), self.encoder.snap(u[None, :])[0]
 
     def _scorer(self, model, acq: Acquisition, y_mean: float, scale: float, best_s: float,
-                penalty_F: Optional[np.ndarray]):
+                penalty_F: np.ndarray | None):
         enc = self.encoder
         float_cols = enc._offsets[enc.float_idx] if len(enc.float_idx) else np.empty(0, dtype=int)
         radius = self.settings.exclusion_radius
@@ -317,5 +330,11 @@ class AMBS(Search):
         return score
 
 
-__all__ = ["AMBS", "AMBSSettings", "default_n_initial", "ExpectedImprovement",
-           "ProbabilityOfImprovement", "UpperConfidenceBound"]
+__all__ = [
+    "AMBS",
+    "AMBSSettings",
+    "ExpectedImprovement",
+    "ProbabilityOfImprovement",
+    "UpperConfidenceBound",
+    "default_n_initial",
+]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, fields
-from typing import Any, Optional
+from typing import Any
 
 SURROGATES = ("auto", "gp", "et", "rf")
 ACQUISITIONS = ("ei", "ucb", "pi")
@@ -20,38 +20,47 @@ INITIAL_DESIGNS = ("sobol", "lhs", "random")
 class AMBSSettings:
     """All tunable settings of AMBS, with their defaults.
 
-    =====================  ==========  =============================================================
-    setting                default     meaning
-    =====================  ==========  =============================================================
-    ``n_initial``          ``None``    size of the space-filling initial design (starting points
-                                       count towards it); ``None``: ``max(5, min(d + 3, 10))``
-                                       for ``d`` dimensions
-    ``initial_design``     ``sobol``   ``sobol`` (scrambled), ``lhs`` (Latin hypercube) or ``random``
-    ``surrogate``          ``auto``    ``auto`` (exact GP, then a GP on a subset of
-                                       ``gp_max_points`` points for long histories), ``gp``, ``et``
-                                       (extra trees), ``rf`` (random forest) or a scikit-learn
-                                       regressor instance
-    ``acquisition``        ``ei``      ``ei`` (log expected improvement), ``ucb``, ``pi``
-    ``kappa``              ``1.96``    UCB exploration weight (>= 0)
-    ``kappa_decay``        ``1.0``     kappa is multiplied by this factor per told result (<= 1)
-    ``kappa_min``          ``0.0``     floor of the decayed kappa
-    ``xi``                 ``0.0``     EI / PI improvement margin, in units of the objective's std
-    ``pending``            ``auto``    ``cl_min`` / ``cl_mean`` / ``cl_max`` (constant liar: pending
-                                       points enter the model with the lowest / mean / highest
-                                       objective seen), ``qucb`` (no refit: each point of a batch
-                                       uses UCB with an exponentially sampled kappa, penalised near
-                                       pending points); ``auto``: ``cl_min`` for GPs, ``qucb`` else
-    ``n_candidates``       ``1024``    random candidates scored per proposal
-    ``n_local``            ``5``       best candidates refined by local search
-    ``gp_max_points``      ``250``     ``auto``/``gp`` surrogate: largest exact GP; above, the GP
-                                       is fitted on the best half plus recent and random points
-    ``gp_restarts``        ``1``       extra hyperparameter-fit starts (besides the warm start)
-    ``n_trees``            ``48``      trees of the ``et`` / ``rf`` surrogates
-    ``exclusion_radius``   ``0.1``     ``qucb``: radius of the penalty around pending points
-    =====================  ==========  =============================================================
+    ========================  =========  ==================================================================
+    setting                   default    meaning
+    ========================  =========  ==================================================================
+    ``n_initial``             ``None``   size of the space-filling initial design (starting points and
+                                         results told before the first ask count towards it); None: max(5,
+                                         min(d + 3, 10)) for d dimensions
+    ``initial_design``        ``sobol``  sobol (scrambled), lhs (Latin hypercube), random, or an
+                                         InitialDesign instance
+    ``surrogate``             ``auto``   auto (exact GP up to gp_max_points results, then a GP on the
+                                         best/recent/random subset), gp (always exact), et (extra trees),
+                                         rf (random forest), or a scikit-learn regressor instance
+    ``acquisition``           ``ei``     ei (log expected improvement), ucb, pi (log probability of
+                                         improvement), or an Acquisition instance
+    ``kappa``                 ``1.96``   UCB exploration weight (>= 0); mean kappa of qucb
+    ``kappa_decay``           ``1.0``    after the initial design, kappa is multiplied by this factor per
+                                         told result (in (0, 1])
+    ``kappa_min``             ``0.0``    floor of the decayed kappa
+    ``xi``                    ``0.0``    EI / PI improvement margin, in units of the objectives' standard
+                                         deviation
+    ``incumbent``             ``model``  EI / PI baseline: model (best posterior mean at an evaluated
+                                         point; robust to noise) or observed (best objective seen)
+    ``pending``               ``auto``   cl_min / cl_mean / cl_max (constant liar: pending points enter the
+                                         model with the lowest / mean / highest objective seen; cl_min
+                                         spreads a batch most), qucb (no refit: UCB with a kappa drawn per
+                                         point, penalised near pending points), or a PendingStrategy
+                                         instance; auto: cl_min with GP surrogates, qucb otherwise
+    ``n_candidates``          ``1024``   random candidates scored per proposal (fewer per point in large
+                                         batches)
+    ``n_local``               ``5``      best candidates refined by local search
+    ``gp_max_points``         ``200``    auto surrogate: largest exact GP; above, the GP is fitted on a
+                                         subset of this size
+    ``gp_restarts``           ``1``      extra starts of the GP hyperparameter fit (run on every 5th fit;
+                                         the others are warm-started only)
+    ``gp_lengthscale_prior``  ``0.5``    mode of the GP lengthscale prior on numeric dimensions (unit
+                                         cube); smaller favours more local, more exploring models
+    ``n_trees``               ``48``     trees of the et / rf surrogates
+    ``exclusion_radius``      ``0.1``    qucb: radius (feature space) of the penalty around pending points
+    ========================  =========  ==================================================================
     """
 
-    n_initial: Optional[int] = None
+    n_initial: int | None = None
     initial_design: Any = "sobol"
     surrogate: Any = "auto"
     acquisition: Any = "ei"
@@ -62,8 +71,10 @@ class AMBSSettings:
     pending: Any = "auto"
     n_candidates: int = 1024
     n_local: int = 5
-    gp_max_points: int = 250
+    gp_max_points: int = 200
     gp_restarts: int = 1
+    gp_lengthscale_prior: float = 0.5
+    incumbent: str = "model"
     n_trees: int = 48
     exclusion_radius: float = 0.1
 
@@ -112,11 +123,15 @@ class AMBSSettings:
             raise bad("gp_restarts", "must be >= 0")
         if self.n_trees < 1:
             raise bad("n_trees", "must be >= 1")
+        if not self.gp_lengthscale_prior > 0:
+            raise bad("gp_lengthscale_prior", "must be > 0")
+        if self.incumbent not in ("model", "observed"):
+            raise bad("incumbent", "must be model or observed")
         if not self.exclusion_radius >= 0:
             raise bad("exclusion_radius", "must be >= 0")
 
     @classmethod
-    def from_kwargs(cls, **kwargs: Any) -> "AMBSSettings":
+    def from_kwargs(cls, **kwargs: Any) -> AMBSSettings:
         """Build settings from keyword arguments, converting strings (``"0.5"``, ``"none"``).
 
         Raises:
@@ -130,7 +145,7 @@ class AMBSSettings:
         values = {k: _convert(k, v) for k, v in kwargs.items()}
         return cls(**values)
 
-    def replace(self, **kwargs: Any) -> "AMBSSettings":
+    def replace(self, **kwargs: Any) -> AMBSSettings:
         """A copy with some settings changed (converted like :meth:`from_kwargs`)."""
         known = {f.name for f in fields(self)}
         unknown = sorted(k for k in kwargs if k not in known)
@@ -141,7 +156,7 @@ class AMBSSettings:
 
 
 _INT_SETTINGS = {"n_initial", "n_candidates", "n_local", "gp_max_points", "gp_restarts", "n_trees"}
-_FLOAT_SETTINGS = {"kappa", "kappa_decay", "kappa_min", "xi", "exclusion_radius"}
+_FLOAT_SETTINGS = {"gp_lengthscale_prior", "kappa", "kappa_decay", "kappa_min", "xi", "exclusion_radius"}
 
 
 def _convert(name: str, value: Any) -> Any:
@@ -160,7 +175,7 @@ def _convert(name: str, value: Any) -> Any:
     if name in _FLOAT_SETTINGS:
         try:
             if isinstance(value, bool):
-                raise ValueError
+                raise ValueError  # noqa: TRY004 - reported as a ValueError below
             return float(value)
         except (TypeError, ValueError):
             raise ValueError(f"AMBS setting '{name}': needs a number (got {value!r})") from None

@@ -15,7 +15,7 @@ from __future__ import annotations
 import copy
 import inspect
 import math
-from typing import Any, Optional
+from typing import Any
 
 import numpy as np
 from scipy import linalg, optimize
@@ -29,13 +29,13 @@ class Surrogate:
     #: whether :meth:`condition` is cheap (no refit), which makes constant liars affordable.
     cheap_condition = False
 
-    def fit(self, X: np.ndarray, y: np.ndarray) -> "Surrogate":  # pragma: no cover - interface
+    def fit(self, X: np.ndarray, y: np.ndarray) -> Surrogate:  # pragma: no cover - interface
         raise NotImplementedError
 
     def predict(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover
         raise NotImplementedError
 
-    def condition(self, X: np.ndarray, y: np.ndarray) -> "Surrogate":
+    def condition(self, X: np.ndarray, y: np.ndarray) -> Surrogate:
         """A model that also learned ``(X, y)`` (default: a full refit on the union)."""
         model = copy.deepcopy(self)
         return model.fit(np.vstack([self.X_, X]), np.concatenate([self.y_, y]))
@@ -58,20 +58,28 @@ class GaussianProcess(Surrogate):
         restarts: extra starts of the hyperparameter fit besides the warm start.
         rng: random generator for the extra starts.
         min_noise: lower bound of the noise variance (standardised units).
+        max_iter: L-BFGS-B iterations per start of the hyperparameter fit.
+        full_every: run the extra starts on every ``full_every``-th fit only (warm start alone
+            otherwise), which keeps refits cheap.
+        lengthscale_prior: mode of the lengthscale prior of numeric dimensions (unit cube).
+        cat_groups: lengthscale indices of categorical dimensions (their prior mode is 1).
     """
 
     cheap_condition = True
 
-    def __init__(self, groups: Optional[np.ndarray] = None, restarts: int = 1,
-                 rng: Optional[np.random.Generator] = None, min_noise: float = 1e-6,
-                 max_iter: int = 60, full_every: int = 5) -> None:
+    def __init__(self, groups: np.ndarray | None = None, restarts: int = 1,
+                 rng: np.random.Generator | None = None, min_noise: float = 1e-6,
+                 max_iter: int = 60, full_every: int = 5, lengthscale_prior: float = 0.5,
+                 cat_groups: np.ndarray | None = None) -> None:
         self.groups = None if groups is None else np.asarray(groups, dtype=int)
         self.restarts = int(restarts)
         self.rng = rng if rng is not None else np.random.default_rng(0)
         self.min_noise = float(min_noise)
         self.max_iter = int(max_iter)
         self.full_every = max(1, int(full_every))
-        self.theta_: Optional[np.ndarray] = None  # log lengthscales (per group), log sf2, log sn2
+        self.lengthscale_prior = float(lengthscale_prior)
+        self.cat_groups = None if cat_groups is None else np.asarray(cat_groups, dtype=int)
+        self.theta_: np.ndarray | None = None  # log lengthscales (per group), log sf2, log sn2
 
     # ----- hyperparameters ---------------------------------------------------------------
     def _n_groups(self, n_features: int) -> int:
@@ -82,15 +90,18 @@ class GaussianProcess(Surrogate):
         return ls if self.groups is None else ls[self.groups]
 
     def _bounds(self, n_groups: int) -> list:
-        return ([(math.log(5e-3), math.log(50.0))] * n_groups
+        return ([(math.log(5e-3), math.log(20.0))] * n_groups
                 + [(math.log(5e-2), math.log(20.0)), (math.log(self.min_noise), math.log(0.5))])
 
-    @staticmethod
-    def _log_prior(theta: np.ndarray) -> tuple[float, np.ndarray]:
-        # lambda = 1/l^2 with log p = -(0.1/lambda + 0.1 lambda): lengthscales around 1;
+    def _log_prior(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
+        # lambda = (l0/l)^2 with log p = -(0.1/lambda + 0.1 lambda): lengthscales around l0
+        # (``lengthscale_prior`` for numeric dimensions, 1 for categorical ones);
         # signal variance ~ Gamma(2, 1); noise variance ~ Gamma(1.1, 30) (small noise).
+        l0sq = np.full(len(theta) - 2, self.lengthscale_prior ** 2)
+        if self.cat_groups is not None and len(self.cat_groups):
+            l0sq[self.cat_groups] = 1.0
         grad = np.zeros_like(theta)
-        ls2 = np.exp(2 * theta[:-2])
+        ls2 = np.exp(2 * theta[:-2]) / l0sq
         lp = -np.sum(0.1 * ls2 + 0.1 / ls2)
         grad[:-2] = -(0.2 * ls2 - 0.2 / ls2)
         sf2, sn2 = math.exp(theta[-2]), math.exp(theta[-1])
@@ -164,7 +175,7 @@ class GaussianProcess(Surrogate):
         return best
 
     # ----- fitting and predicting --------------------------------------------------------
-    def fit(self, X: np.ndarray, y: np.ndarray, optimize_hypers: bool = True) -> "GaussianProcess":
+    def fit(self, X: np.ndarray, y: np.ndarray, optimize_hypers: bool = True) -> GaussianProcess:
         """Fit to ``(X, y)``; re-optimise hyperparameters only when ``optimize_hypers``."""
         X = np.asarray(X, dtype=float)
         y = np.asarray(y, dtype=float)
@@ -203,6 +214,8 @@ class GaussianProcess(Surrogate):
         Xs = np.asarray(X, dtype=float) / self.ls_
         Ks = self._k(Xs, self.Xs_)
         mean = Ks @ self.alpha_
+        if not return_std:
+            return mean * self.y_std_ + self.y_mean_
         v = linalg.solve_triangular(self.L_, Ks.T, lower=True, check_finite=False)
         var = np.maximum(self.sf2_ - np.einsum("ij,ij->j", v, v), 1e-12)
         return mean * self.y_std_ + self.y_mean_, np.sqrt(var) * self.y_std_
@@ -234,7 +247,7 @@ class GaussianProcess(Surrogate):
         """Kernel correlation in [0, 1] between two sets of feature vectors."""
         return self._k(np.asarray(A) / self.ls_, np.asarray(B) / self.ls_) / self.sf2_
 
-    def condition(self, X: np.ndarray, y: np.ndarray) -> "GaussianProcess":
+    def condition(self, X: np.ndarray, y: np.ndarray) -> GaussianProcess:
         """A copy that also knows ``(X, y)``: same hyperparameters, block Cholesky update."""
         X = np.atleast_2d(np.asarray(X, dtype=float))
         y = np.atleast_1d(np.asarray(y, dtype=float))
@@ -285,7 +298,7 @@ class SklearnSurrogate(Surrogate):
     def __init__(self, estimator: Any) -> None:
         self.estimator = estimator
 
-    def fit(self, X: np.ndarray, y: np.ndarray) -> "SklearnSurrogate":
+    def fit(self, X: np.ndarray, y: np.ndarray) -> SklearnSurrogate:
         from sklearn.base import clone
 
         self.X_, self.y_ = np.asarray(X, dtype=float), np.asarray(y, dtype=float)
@@ -324,7 +337,7 @@ class TreeEnsemble(SklearnSurrogate):
         seed: seed of the ensemble.
     """
 
-    def __init__(self, kind: str = "et", n_trees: int = 48, seed: Optional[int] = None) -> None:
+    def __init__(self, kind: str = "et", n_trees: int = 48, seed: int | None = None) -> None:
         from sklearn.ensemble import ExtraTreesRegressor, RandomForestRegressor
 
         cls = ExtraTreesRegressor if kind == "et" else RandomForestRegressor

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Optional
 
 import click
@@ -13,12 +14,38 @@ from hyperfleet.cli.tables import console, fmt_config, fmt_number, fmt_time, new
 @click.command("ls")
 @click.argument("ref", required=False)
 @click.option("--state", "states", multiple=True, help="Only evaluations in this state (repeatable).")
+@click.option("--watch", is_flag=True, help="Refresh the listing until Ctrl-C.")
+@click.option("--interval", type=click.FloatRange(min=0.2), default=2.0, show_default=True,
+              help="Seconds between refreshes with --watch.")
 @store_option
-def command(ref: Optional[str], states: tuple[str, ...], store) -> None:
+def command(ref: Optional[str], states: tuple[str, ...], watch: bool, interval: float, store) -> None:
     """List searches, or the evaluations of the search REF (label or id prefix)."""
-    from hyperfleet.store import EvaluationState, open_store
+    from hyperfleet.store import open_store
 
     db = open_store(store)
+    if not watch:
+        show(db, ref, states)
+        return
+    import time
+
+    out = console()
+    try:
+        while True:
+            if out.is_terminal:
+                out.clear()
+            out.print(f"hyperfleet ls{' ' + ref if ref else ''} (every {interval:g} s, Ctrl-C to stop) "
+                      f"{time.strftime('%H:%M:%S')}")
+            show(db, ref, states)
+            sys.stdout.flush()
+            time.sleep(interval)
+    except KeyboardInterrupt:
+        pass
+
+
+def show(db, ref: Optional[str], states: tuple[str, ...]) -> None:
+    """Print the listing once."""
+    from hyperfleet.store import EvaluationState
+
     out = console()
     if ref is None:
         summaries = db.summaries()

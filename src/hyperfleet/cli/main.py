@@ -8,7 +8,7 @@ import click
 
 from hyperfleet import __version__
 
-USER_ERRORS: tuple[type[BaseException], ...] = (ValueError, OSError)
+USER_ERRORS: tuple[type[BaseException], ...] = (ValueError, OSError, ImportError)
 
 
 class Group(click.Group):
@@ -52,9 +52,9 @@ def main(ctx: click.Context, debug: bool) -> None:
 
 
 def _register() -> None:
-    from hyperfleet.cli import cancel, ls, path, results, resume, search, simulate, submit
+    from hyperfleet.cli import cancel, ls, path, report, results, resume, search, simulate, submit
 
-    for module in (search, submit, resume, cancel, ls, path, results, simulate):
+    for module in (search, submit, resume, cancel, ls, path, results, report, simulate):
         main.add_command(module.command)
 
 

@@ -1,6 +1,6 @@
 """Settings of :class:`~hyperfleet.search.ambs.AMBS`, gathered in one frozen dataclass.
 
-Every setting can be given as a keyword argument of ``AMBS`` (or ``--ambs-setting key=value`` on
+Every setting can be given as a keyword argument of ``AMBS`` (or ``--setting key=value`` on
 the command line); string values are converted to the setting's type.
 """
 

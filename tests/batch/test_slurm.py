@@ -43,14 +43,19 @@ def hf(args, cwd, sleep="0.05", check=True, path=None):
     return proc
 
 
-def wait_for(predicate, limit=120, what="condition"):
+def wait_for(predicate, limit=120, what="condition", project=None):
     deadline = time.time() + limit
     while time.time() < deadline:
         value = predicate()
         if value:
             return value
         time.sleep(0.5)
-    raise AssertionError(f"timed out waiting for {what}")
+    details = ""
+    if project is not None:  # what the job said, and the scheduler's view, to see why
+        outs = sorted(Path(project).glob("searches/*/batch-*.out"))
+        details = "\n".join(p.read_text()[-2000:] for p in outs)
+        details += subprocess.run(["squeue"], capture_output=True, text=True).stdout
+    raise AssertionError(f"timed out waiting for {what}\n{details}")
 
 
 def search_state(project, label):
@@ -88,7 +93,7 @@ def test_cancel_a_running_search(project):
     hf(["submit", "-p", "problem.py", "-r", "synthetic_run.py", "-t", "5", "-n", "1", "--search", "random",
         "--max-evals", "50", "slow"], project, sleep="3")
     wait_for(lambda: any(e.state == EvaluationState.RUNNING for e in _evaluations(project, "slow")),
-             what="an evaluation to run")
+             what="an evaluation to run", project=project)
     record = search_state(project, "slow")
     out = hf(["cancel", "slow"], project).stdout
     assert f"slurm job {record.job_id} cancelled" in out

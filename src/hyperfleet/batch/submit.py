@@ -104,13 +104,16 @@ def submit_search(store: Store, *, problem, problem_ref, run_ref, label: str, mi
                                  sched))
     script_path.write_text(sched.render(job))
     script_path.chmod(0o700)
+    # QUEUED before the job exists: a job that starts at once must find its search QUEUED, and
+    # nothing written after the submission may overwrite the RUNNING state it sets.
+    store.update_search(record.id, state=SearchState.QUEUED, scheduler=sched.name, job_id=None,
+                        message=f"submitting to {sched.name}")
     try:
         job_id = sched.submit(str(script_path))
     except SchedulerError as err:
         store.update_search(record.id, state=SearchState.FAILED, message=str(err))
         raise
-    store.update_search(record.id, state=SearchState.QUEUED, scheduler=sched.name, job_id=job_id,
-                        message=f"submitted as {sched.name} job {job_id}")
+    store.update_search(record.id, job_id=job_id)
     return store.get_search(record.id), job_id, sched
 
 

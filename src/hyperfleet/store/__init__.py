@@ -23,5 +23,10 @@ def default_store_location() -> str:
 
 
 def open_store(location=None) -> Store:
-    """Open the store at ``location`` (a path or SQLAlchemy URL; default: see above)."""
+    """Open the store at ``location`` (default: see above).
+
+    ``location``: a SQLite file's path, ``sqlite:////path/file.db?journal_mode=delete`` (for network
+    file systems without WAL; also ``$HYPERFLEET_SQLITE_JOURNAL=delete``), or a server's URL such as
+    ``postgresql://user:password@host:5432/database`` (needs ``pip install 'hyperfleet[postgres]'``).
+    """
     return SqlStore(location or default_store_location())

@@ -1,4 +1,4 @@
-"""The job database on SQLAlchemy: one SQLite file by default, any SQLAlchemy URL otherwise."""
+"""The job database on SQLAlchemy: a SQLite file by default, PostgreSQL (or any SQLAlchemy URL) otherwise."""
 
 from __future__ import annotations
 
@@ -12,6 +12,17 @@ from typing import Iterable, Optional, Sequence
 import sqlalchemy as sa
 
 from hyperfleet.store.base import Store, StoreError
+from hyperfleet.store.engines import (
+    JOURNAL_ENV,
+    JOURNAL_MODES,
+    _safe,
+    describe,
+    journal_mode_for,
+    parse_url,
+    server_engine,
+    sqlite_engine,
+    store_url,
+)
 from hyperfleet.store.records import (
     EvaluationRecord,
     EvaluationState,
@@ -19,141 +30,76 @@ from hyperfleet.store.records import (
     SearchState,
     SearchSummary,
 )
-
-SCHEMA_VERSION = 2
-
-# What each schema version added, applied in order to an older store when it is opened.
-MIGRATIONS = {
-    2: ["ALTER TABLE searches ADD COLUMN scheduler VARCHAR(16)",
-        "ALTER TABLE searches ADD COLUMN job_id VARCHAR(64)",
-        "ALTER TABLE searches ADD COLUMN driver_host VARCHAR(256)",
-        "ALTER TABLE searches ADD COLUMN driver_pid INTEGER"],
-}
-
-_metadata = sa.MetaData()
-
-meta_table = sa.Table(
-    "hyperfleet_meta", _metadata,
-    sa.Column("key", sa.String(64), primary_key=True),
-    sa.Column("value", sa.String(256), nullable=False),
+from hyperfleet.store.schema import (
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    ensure_schema,
+    evaluations_table,
+    meta_table,
+    searches_table,
 )
 
-searches_table = sa.Table(
-    "searches", _metadata,
-    sa.Column("id", sa.String(36), primary_key=True),
-    sa.Column("label", sa.String(256), nullable=False, index=True),
-    sa.Column("state", sa.String(16), nullable=False),
-    sa.Column("folder", sa.Text, nullable=False),
-    sa.Column("problem_path", sa.Text),
-    sa.Column("run_path", sa.Text),
-    sa.Column("problem", sa.JSON, nullable=False),
-    sa.Column("settings", sa.JSON, nullable=False),
-    sa.Column("created_time", sa.Float),
-    sa.Column("start_time", sa.Float),
-    sa.Column("end_time", sa.Float),
-    sa.Column("message", sa.Text),
-    sa.Column("scheduler", sa.String(16)),
-    sa.Column("job_id", sa.String(64)),
-    sa.Column("driver_host", sa.String(256)),
-    sa.Column("driver_pid", sa.Integer),
-)
-
-evaluations_table = sa.Table(
-    "evaluations", _metadata,
-    sa.Column("id", sa.String(36), primary_key=True),
-    sa.Column("search_id", sa.String(36), sa.ForeignKey("searches.id"), nullable=False),
-    sa.Column("number", sa.Integer, nullable=False),
-    sa.Column("config", sa.JSON, nullable=False),
-    sa.Column("state", sa.String(16), nullable=False),
-    sa.Column("objective", sa.Float),
-    sa.Column("metadata", sa.JSON, nullable=False),
-    sa.Column("error", sa.Text),
-    sa.Column("created_time", sa.Float),
-    sa.Column("start_time", sa.Float),
-    sa.Column("end_time", sa.Float),
-    sa.Column("worker", sa.String(256)),
-    sa.Column("host", sa.String(256)),
-    sa.Column("folder", sa.Text),
-    sa.UniqueConstraint("search_id", "number", name="uq_evaluation_number"),
-    sa.Index("ix_evaluations_search_state", "search_id", "state"),
-)
+__all__ = ["SqlStore", "store_url", "SCHEMA_VERSION", "MIGRATIONS", "JOURNAL_MODES", "JOURNAL_ENV",
+           "meta_table", "searches_table", "evaluations_table"]
 
 _SEARCH_FIELDS = {c.name for c in searches_table.columns} - {"id"}
 _EVAL_FIELDS = {c.name for c in evaluations_table.columns} - {"id", "search_id"}
 
 
-def store_url(location: str | os.PathLike) -> str:
-    """Turn a file path or a SQLAlchemy URL into a URL (a bare path means a SQLite file)."""
-    text = os.fspath(location)
-    if "://" in text:
-        return text
-    return "sqlite:///" + str(Path(text).expanduser().resolve())
-
-
 class SqlStore(Store):
-    """A store in any SQL database SQLAlchemy reaches; SQLite in WAL mode for files.
+    """A store in a SQLite file or on a database server (PostgreSQL), through SQLAlchemy.
 
     Args:
-        location: a path to a SQLite file (created if missing) or a SQLAlchemy URL.
+        location: a path to a SQLite file (created, readable by its owner only, if missing) or a
+            SQLAlchemy URL: ``sqlite:////abs/path.db``, ``sqlite:////abs/path.db?journal_mode=delete``,
+            ``postgresql+psycopg://user:password@host:port/database`` (``postgresql://`` means the same;
+            the driver comes with ``pip install 'hyperfleet[postgres]'``).
+        journal_mode: SQLite only. ``"wal"`` (the default for a new file): readers never block the
+            driver. ``"delete"``: the rollback journal, for network file systems without WAL support
+            (NFS, Lustre, GPFS mounts where shared memory between hosts does not work). Also
+            ``?journal_mode=`` in the URL or ``$HYPERFLEET_SQLITE_JOURNAL``; without any of them an
+            existing file keeps the mode it has.
+
+    Raises:
+        StoreError: the location cannot be used (no such folder, no driver, server unreachable,
+            bad credentials, not a store, a store of a newer hyperfleet), in one line without the password.
+
+    Attributes:
+        url: the URL that reopens this store the same way (it includes the password).
     """
 
-    def __init__(self, location: str | os.PathLike = "hyperfleet.db") -> None:
-        self.url = store_url(location)
-        self.is_sqlite = self.url.startswith("sqlite")
+    def __init__(self, location: str | os.PathLike = "hyperfleet.db",
+                 journal_mode: Optional[str] = None) -> None:
+        text = store_url(location)
+        url = parse_url(text)
+        self.is_sqlite = url.get_backend_name() == "sqlite"
+        self.journal_mode: Optional[str] = None
         if self.is_sqlite:
-            path = Path(sa.engine.make_url(self.url).database or "")
-            if not path.parent.is_dir():
-                raise StoreError(f"cannot create the store {path}: folder {path.parent} does not exist; "
-                                 f"create it or pass another --store")
-            self.root = path.parent
+            self.journal_mode = journal_mode_for(url, journal_mode)
+            bare = url.difference_update_query(["journal_mode"])  # a setting of ours, not of SQLite's URL
+            if url.query.get("journal_mode", "wal") == self.journal_mode:
+                self.url = text
+            else:  # the mode came from elsewhere: say it in the URL, which batch jobs are given
+                named = self.journal_mode if self.journal_mode != "wal" else None
+                self.url = _with_query(bare, journal_mode=named)
+            self.engine = sqlite_engine(bare, self.journal_mode)
+            self.root = Path(bare.database or ".").parent
         else:
+            if journal_mode is not None:
+                raise StoreError(f"journal_mode applies to SQLite stores only, not to {_safe(url)}")
+            self.url = text if url.drivername == sa.engine.make_url(text).drivername \
+                else url.render_as_string(hide_password=False)
+            self.engine = server_engine(url)
             self.root = Path.cwd()
         try:
-            self.engine = sa.create_engine(self.url, future=True, **self._engine_options())
-        except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ImportError) as err:
-            raise StoreError(f"cannot use store URL {_safe(self.url)}: {err}") from None
-        if self.is_sqlite:
-            sa.event.listen(self.engine, "connect", _sqlite_pragmas)
-        self._create_schema()
-
-    def _engine_options(self) -> dict:
-        if self.is_sqlite:
-            return {"connect_args": {"timeout": 30, "check_same_thread": False}}
-        return {"pool_pre_ping": True}
-
-    def _create_schema(self) -> None:
-        try:
-            with self.engine.begin() as conn:
-                fresh = not sa.inspect(conn).has_table("searches")
-            if not fresh:
-                self._migrate()
-            _metadata.create_all(self.engine)
-            with self.engine.begin() as conn:
-                row = conn.execute(sa.select(meta_table.c.value)
-                                   .where(meta_table.c.key == "schema_version")).first()
-                if row is None:
-                    conn.execute(meta_table.insert().values(key="schema_version", value=str(SCHEMA_VERSION)))
-                elif int(row[0]) != SCHEMA_VERSION:
-                    raise StoreError(
-                        f"store {_safe(self.url)} has schema version {row[0]}; this hyperfleet reads "
-                        f"version {SCHEMA_VERSION}. Use a matching hyperfleet version or a new store.")
-        except sa.exc.DatabaseError as err:
-            raise StoreError(f"cannot open store {_safe(self.url)}: {err.orig}") from None
-        except sa.exc.OperationalError as err:  # pragma: no cover - server unreachable
-            raise StoreError(f"cannot reach store {_safe(self.url)}: {err.orig}") from None
-
-    def _migrate(self) -> None:
-        """Bring a store written by an older hyperfleet up to :data:`SCHEMA_VERSION`."""
-        with self.engine.begin() as conn:
-            row = conn.execute(sa.select(meta_table.c.value).where(meta_table.c.key == "schema_version")).first()
-            version = int(row[0]) if row else 1
-            if version >= SCHEMA_VERSION:
-                return
-            for target in range(version + 1, SCHEMA_VERSION + 1):
-                for statement in MIGRATIONS.get(target, []):
-                    conn.execute(sa.text(statement))
-            conn.execute(meta_table.update().where(meta_table.c.key == "schema_version")
-                         .values(value=str(SCHEMA_VERSION)))
+            ensure_schema(self.engine, _safe(url))
+        except sa.exc.DBAPIError as err:
+            self.engine.dispose()
+            verb = "connect to" if isinstance(err, sa.exc.OperationalError) and not self.is_sqlite else "open"
+            raise StoreError(f"cannot {verb} store {_safe(url)}: {describe(err, url)}") from None
+        except BaseException:
+            self.engine.dispose()
+            raise
 
     def close(self) -> None:
         self.engine.dispose()
@@ -192,7 +138,7 @@ class SqlStore(Store):
     def find_searches(self, ref: str) -> list[SearchRecord]:
         s = searches_table
         with self.engine.connect() as conn:
-            rows = conn.execute(sa.select(s).where(sa.or_(s.c.label == ref, s.c.id.startswith(ref, autoescape=True)))
+            rows = conn.execute(sa.select(s).where(sa.or_(s.c.label == ref, _starts_with(s.c.id, ref)))
                                 .order_by(s.c.created_time)).all()
         return [_search_record(r) for r in rows]
 
@@ -256,8 +202,8 @@ class SqlStore(Store):
     def find_evaluations(self, prefix: str) -> list[EvaluationRecord]:
         e = evaluations_table
         with self.engine.connect() as conn:
-            rows = conn.execute(sa.select(e).where(e.c.id.startswith(prefix, autoescape=True))
-                                .limit(20)).all()
+            rows = conn.execute(sa.select(e).where(_starts_with(e.c.id, prefix))
+                                .order_by(e.c.created_time).limit(20)).all()
         return [_evaluation_record(r) for r in rows]
 
 
@@ -268,13 +214,9 @@ def _update_statement(names: tuple[str, ...]):
     return e.update().where(e.c.id == sa.bindparam("_id")).values({n: sa.bindparam(n) for n in names})
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.close()
+def _starts_with(column, prefix: str):
+    """``column`` starts with ``prefix``, ignoring ASCII case, the same on every database (LIKE is not)."""
+    return sa.func.lower(sa.func.substr(column, 1, len(prefix))) == prefix.lower()
 
 
 def _check_fields(fields: dict, allowed: set) -> None:
@@ -295,9 +237,7 @@ def _evaluation_record(row) -> EvaluationRecord:
     return EvaluationRecord(**data)
 
 
-def _safe(url: str) -> str:
-    """The URL with any password hidden."""
-    try:
-        return sa.engine.make_url(url).render_as_string(hide_password=True)
-    except sa.exc.ArgumentError:
-        return "<invalid URL>"
+def _with_query(url: sa.URL, **query) -> str:
+    """``url`` as text with ``query`` added (``None`` values left out)."""
+    extra = {k: v for k, v in query.items() if v is not None}
+    return (url.update_query_dict(extra) if extra else url).render_as_string(hide_password=False)

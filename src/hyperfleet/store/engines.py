@@ -1,0 +1,170 @@
+"""Opening the database behind a :class:`~hyperfleet.store.SqlStore`.
+
+SQLite files: created readable by their owner only, WAL journal by default (readers never block
+the driver), or the rollback journal ``delete`` for network file systems where WAL is unsafe.
+Servers (PostgreSQL): a driver that is missing or a server that cannot be reached becomes a
+one-line :class:`StoreError` without the password.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sqlite3
+from pathlib import Path
+from typing import Optional
+
+import sqlalchemy as sa
+
+from hyperfleet.store.base import StoreError
+from hyperfleet.store.schema import dumps_json
+
+JOURNAL_MODES = ("wal", "delete")
+JOURNAL_ENV = "HYPERFLEET_SQLITE_JOURNAL"
+POSTGRES_INSTALL = "pip install 'hyperfleet[postgres]'"
+BUSY_TIMEOUT_S = 30
+
+
+def store_url(location: str | os.PathLike) -> str:
+    """Turn a file path or a SQLAlchemy URL into a URL (a bare path means a SQLite file)."""
+    text = os.fspath(location)
+    if "://" in text:
+        return text
+    return "sqlite:///" + str(Path(text).expanduser().resolve())
+
+
+def parse_url(text: str) -> sa.URL:
+    """The URL, with ``postgresql://`` meaning the driver ``hyperfleet[postgres]`` installs (psycopg 3)."""
+    try:
+        url = sa.engine.make_url(text)
+    except sa.exc.ArgumentError as err:
+        raise StoreError(f"cannot use store URL {_safe(text)}: {err}") from None
+    if url.drivername in ("postgresql", "postgres"):
+        url = url.set(drivername="postgresql+psycopg")
+    return url
+
+
+def journal_mode_for(url: sa.URL, requested: Optional[str]) -> str:
+    """The SQLite journal mode: asked for (argument, then URL, then environment), else the file's own.
+
+    A new file gets WAL; an existing file keeps the mode it was created with, so that a reader who
+    forgot the setting does not switch a store on a network file system to WAL.
+    """
+    asked = [(requested, "journal_mode"), (url.query.get("journal_mode"), "the store URL"),
+             (os.environ.get(JOURNAL_ENV), f"${JOURNAL_ENV}")]
+    for value, source in asked:
+        if isinstance(value, tuple):  # the URL named it twice
+            value = value[-1]
+        if value is None or (source != "journal_mode" and not value.strip()):
+            continue
+        mode = str(value).strip().lower()
+        if mode not in JOURNAL_MODES:
+            raise StoreError(f"unknown SQLite journal mode {value!r} (from {source}); use 'wal' "
+                             f"(the default) or 'delete' (for network file systems without WAL support)")
+        return mode
+    return _file_journal_mode(url.database) or "wal"
+
+
+def sqlite_engine(url: sa.URL, mode: str) -> sa.Engine:
+    """An engine on the SQLite file of ``url`` (without ``journal_mode``), creating the file 0600."""
+    database = url.database or ""
+    if database not in ("", ":memory:") and not database.startswith("file:"):
+        path = Path(database)
+        if not path.parent.is_dir():
+            raise StoreError(f"cannot create the store {path}: folder {path.parent} does not exist; "
+                             f"create it or pass another --store")
+        _create_private(path)
+    engine = sa.create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_S, "check_same_thread": False},
+                              json_serializer=dumps_json)
+    sa.event.listen(engine, "connect", functools.partial(_sqlite_pragmas, mode=mode, where=_safe(url)))
+    return engine
+
+
+def server_engine(url: sa.URL) -> sa.Engine:
+    """An engine on a database server; connects only when used."""
+    options: dict = {"pool_pre_ping": True, "json_serializer": dumps_json}
+    if url.get_backend_name() == "postgresql" and "connect_timeout" not in url.query:
+        options["connect_args"] = {"connect_timeout": 10}
+    try:
+        return sa.create_engine(url, **options)
+    except (sa.exc.NoSuchModuleError, ImportError) as err:
+        if url.get_backend_name() != "postgresql":
+            raise StoreError(f"cannot use store URL {_safe(url)}: {err}") from None
+        other = "" if url.get_driver_name() == "psycopg" else ", and use a postgresql+psycopg:// URL"
+        raise StoreError(f"cannot use store URL {_safe(url)}: the PostgreSQL driver is not installed "
+                         f"({err}); install it with {POSTGRES_INSTALL}{other}") from None
+    except sa.exc.ArgumentError as err:
+        raise StoreError(f"cannot use store URL {_safe(url)}: {err}") from None
+
+
+def describe(err: sa.exc.DBAPIError, url: sa.URL) -> str:
+    """The driver's message on one line, without the password."""
+    text = " ".join(str(err.orig).split())
+    text = text.removeprefix("connection failed: ")
+    password = url.password
+    if password:
+        text = text.replace(str(password), "***")
+    return text
+
+
+def _safe(url: str | sa.URL) -> str:
+    """The URL with any password hidden."""
+    try:
+        parsed = sa.engine.make_url(url)
+    except sa.exc.ArgumentError:
+        return "<invalid URL>"
+    if "password" in parsed.query:
+        parsed = parsed.update_query_dict({"password": "***"})
+    return parsed.render_as_string(hide_password=True)
+
+
+def _create_private(path: Path) -> None:
+    """Create a missing store file readable by its owner only (SQLite gives -wal/-shm the same mode)."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    except OSError as err:
+        raise StoreError(f"cannot create the store {path}: {err.strerror}") from None
+    os.close(fd)
+
+
+def _file_journal_mode(database: Optional[str]) -> Optional[str]:
+    """'wal' or 'delete' for an existing SQLite file (its header says which), else ``None``."""
+    try:
+        with open(database or "", "rb") as file:
+            header = file.read(20)
+    except OSError:
+        return None
+    if len(header) < 20 or not header.startswith(b"SQLite format 3\x00"):
+        return None
+    return "wal" if header[18] == 2 else "delete"
+
+
+def _sqlite_pragmas(dbapi_connection, _record, mode: str, where: str) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_S * 1000}")
+        try:
+            actual = cursor.execute(f"PRAGMA journal_mode={mode}").fetchone()[0].lower()
+        except sqlite3.OperationalError as err:
+            if "locked" not in str(err):
+                raise
+            actual = "wal"  # leaving WAL needs every other connection closed
+        if actual in (mode, "memory"):
+            # WAL with NORMAL loses no committed transaction when a process dies; the rollback journal
+            # needs FULL for that.
+            cursor.execute("PRAGMA synchronous=" + ("NORMAL" if mode == "wal" else "FULL"))
+            cursor.execute("PRAGMA foreign_keys=ON")
+            if mode == "delete":
+                # Lock the file for writing when a write transaction begins, not at its commit: two
+                # writers that each held a read lock while waiting for the other slept in turns (10x slower).
+                dbapi_connection.isolation_level = "EXCLUSIVE"
+    finally:
+        cursor.close()
+    if actual not in (mode, "memory"):
+        dbapi_connection.close()
+        if mode == "delete" and actual == "wal":
+            raise StoreError(f"cannot open store {where} with journal mode 'delete': it is in WAL mode and "
+                             f"another process has it open; close that first, or open it in WAL mode")
+        raise StoreError(f"cannot open store {where} with journal mode {mode!r}: SQLite keeps {actual!r}")

@@ -1,0 +1,185 @@
+"""The tables of a SQL store, their versions, and how a store is created or brought up to date."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any, Optional
+
+import sqlalchemy as sa
+
+from hyperfleet.store.base import StoreError
+
+SCHEMA_VERSION = 2
+
+# What each schema version added, applied in order to an older store when it is opened.
+MIGRATIONS = {
+    2: ["ALTER TABLE searches ADD COLUMN scheduler VARCHAR(16)",
+        "ALTER TABLE searches ADD COLUMN job_id VARCHAR(64)",
+        "ALTER TABLE searches ADD COLUMN driver_host VARCHAR(256)",
+        "ALTER TABLE searches ADD COLUMN driver_pid INTEGER"],
+}
+
+# Any 64-bit number no other program on the server is likely to lock; "hyprflet" in ASCII.
+_POSTGRES_SCHEMA_LOCK = 0x6879707266_6c6574
+
+
+class _NulSafe(sa.types.TypeDecorator):
+    """Text PostgreSQL accepts: its text type cannot hold NUL, so NUL becomes U+FFFD there only."""
+
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if isinstance(value, str) and "\x00" in value and dialect.name == "postgresql":
+            return value.replace("\x00", "\ufffd")
+        return value
+
+
+class Text(_NulSafe):
+    impl = sa.Text
+    cache_ok = True
+
+
+class String(_NulSafe):
+    impl = sa.String
+    cache_ok = True
+
+
+_metadata = sa.MetaData()
+
+meta_table = sa.Table(
+    "hyperfleet_meta", _metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.String(256), nullable=False),
+)
+
+searches_table = sa.Table(
+    "searches", _metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("label", String(256), nullable=False, index=True),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("folder", Text, nullable=False),
+    sa.Column("problem_path", Text),
+    sa.Column("run_path", Text),
+    sa.Column("problem", sa.JSON, nullable=False),
+    sa.Column("settings", sa.JSON, nullable=False),
+    sa.Column("created_time", sa.Float),
+    sa.Column("start_time", sa.Float),
+    sa.Column("end_time", sa.Float),
+    sa.Column("message", Text),
+    sa.Column("scheduler", sa.String(16)),
+    sa.Column("job_id", String(64)),
+    sa.Column("driver_host", String(256)),
+    sa.Column("driver_pid", sa.Integer),
+)
+
+evaluations_table = sa.Table(
+    "evaluations", _metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("search_id", sa.String(36), sa.ForeignKey("searches.id"), nullable=False),
+    sa.Column("number", sa.Integer, nullable=False),
+    sa.Column("config", sa.JSON, nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("objective", sa.Float),
+    sa.Column("metadata", sa.JSON, nullable=False),
+    sa.Column("error", Text),
+    sa.Column("created_time", sa.Float),
+    sa.Column("start_time", sa.Float),
+    sa.Column("end_time", sa.Float),
+    sa.Column("worker", String(256)),
+    sa.Column("host", String(256)),
+    sa.Column("folder", Text),
+    sa.UniqueConstraint("search_id", "number", name="uq_evaluation_number"),
+    sa.Index("ix_evaluations_search_state", "search_id", "state"),
+)
+
+
+def ensure_schema(engine: sa.Engine, where: str) -> None:
+    """Create the tables of a new store, or migrate an older one to :data:`SCHEMA_VERSION`.
+
+    Several processes may open a new store at once (a driver and ``hyperfleet ls``, two
+    drivers): the work happens under a lock, and a store already up to date is only read,
+    so a reader without write access opens it too.
+
+    Raises:
+        StoreError: the store was written by a newer hyperfleet.
+    """
+    with engine.connect() as conn:
+        version = _version(conn)
+    _refuse_newer(version, where)
+    if version == SCHEMA_VERSION:
+        return
+    with engine.begin() as conn:
+        _lock(conn)
+        version = _version(conn)
+        _refuse_newer(version, where)
+        if version == SCHEMA_VERSION:
+            return  # another process finished it while we waited for the lock
+        for target in range((version or SCHEMA_VERSION) + 1, SCHEMA_VERSION + 1):
+            for statement in MIGRATIONS.get(target, []):
+                conn.execute(sa.text(statement))
+        _metadata.create_all(conn)
+        if conn.execute(sa.select(meta_table.c.key).where(meta_table.c.key == "schema_version")).first():
+            conn.execute(meta_table.update().where(meta_table.c.key == "schema_version")
+                         .values(value=str(SCHEMA_VERSION)))
+        else:
+            conn.execute(meta_table.insert().values(key="schema_version", value=str(SCHEMA_VERSION)))
+
+
+def _version(conn: sa.Connection) -> Optional[int]:
+    """The schema version of the store; ``None`` when it has no tables yet."""
+    inspector = sa.inspect(conn)
+    if not inspector.has_table("searches"):
+        return None
+    if not inspector.has_table("hyperfleet_meta"):
+        return 1
+    row = conn.execute(sa.select(meta_table.c.value).where(meta_table.c.key == "schema_version")).first()
+    return int(row[0]) if row else 1
+
+
+def _refuse_newer(version: Optional[int], where: str) -> None:
+    if version is not None and version > SCHEMA_VERSION:
+        raise StoreError(f"store {where} has schema version {version}; this hyperfleet reads "
+                         f"version {SCHEMA_VERSION}. Use a matching hyperfleet version or a new store.")
+
+
+def _lock(conn: sa.Connection) -> None:
+    """Hold the store's schema lock until the transaction ends."""
+    name = conn.dialect.name
+    if name == "sqlite":
+        # pysqlite has not begun a transaction yet (it does so only before DML); take the write lock now.
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    elif name == "postgresql":
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _POSTGRES_SCHEMA_LOCK})
+
+
+def dumps_json(value: Any) -> str:
+    """JSON for a JSON column: strict JSON, as PostgreSQL demands.
+
+    NaN and infinities have no JSON spelling: they are stored as ``null`` (as JavaScript does).
+    NumPy arrays and scalars are stored as lists and numbers.
+    """
+    try:
+        return json.dumps(value, allow_nan=False, default=_plain)
+    except ValueError as err:
+        if "Out of range float" not in str(err):
+            raise
+        return json.dumps(_finite(value), allow_nan=False, default=_plain)
+
+
+def _plain(value: Any) -> Any:
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    if hasattr(value, "tolist"):
+        return _finite(value.tolist())
+    return value

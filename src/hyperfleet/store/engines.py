@@ -130,15 +130,25 @@ def _create_private(path: Path) -> None:
 
 
 def _file_journal_mode(database: Optional[str]) -> Optional[str]:
-    """'wal' or 'delete' for an existing SQLite file (its header says which), else ``None``."""
+    """'wal' or 'delete' for an existing SQLite file, else ``None``.
+
+    Asked through SQLite itself, never by reading the file: closing a plain file descriptor of a
+    database drops every POSIX lock this process holds on it, so another process could take its
+    WAL for abandoned, checkpoint it and delete it under a running search.
+    """
+    if not database or not os.path.isfile(database) or os.path.getsize(database) < 100:
+        return None
     try:
-        with open(database or "", "rb") as file:
-            header = file.read(20)
-    except OSError:
+        conn = sqlite3.connect(Path(database).resolve().as_uri() + "?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S)
+    except sqlite3.Error:
         return None
-    if len(header) < 20 or not header.startswith(b"SQLite format 3\x00"):
+    try:
+        mode = conn.execute("PRAGMA journal_mode").fetchone()[0].lower()
+    except sqlite3.Error:
         return None
-    return "wal" if header[18] == 2 else "delete"
+    finally:
+        conn.close()
+    return "wal" if mode == "wal" else "delete"
 
 
 def _sqlite_pragmas(dbapi_connection, _record, mode: str, where: str) -> None:

@@ -54,7 +54,14 @@ def wait_for(predicate, limit=120, what="condition", project=None):
     if project is not None:  # what the job said, and the scheduler's view, to see why
         outs = sorted(Path(project).glob("searches/*/batch-*.out"))
         details = "\n".join(p.read_text()[-2000:] for p in outs)
+        details += "".join(p.read_text()[-1500:] for p in sorted(Path(project).glob("searches/*/hyperfleet.log")))
         details += subprocess.run(["squeue"], capture_output=True, text=True).stdout
+        import sqlite3
+
+        with sqlite3.connect(Path(project) / "hyperfleet.db") as conn:
+            details += repr(conn.execute("SELECT state, job_id, message FROM searches").fetchall())
+            details += repr(conn.execute("SELECT number, state FROM evaluations").fetchall())
+            details += repr(conn.execute("PRAGMA journal_mode").fetchall())
     raise AssertionError(f"timed out waiting for {what}\n{details}")
 
 

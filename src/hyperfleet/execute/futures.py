@@ -35,27 +35,34 @@ class FuturesExecutor(Executor):
         future = self._submit(task)
         self._futures[task.eval_id] = future
         self._tasks[task.eval_id] = task
-        future.add_done_callback(lambda f, eval_id=task.eval_id: self._done.put(eval_id))
+        # The outcome is fetched in the engine's callback thread, so that fetching it (a round trip
+        # to a Dask worker) overlaps with the driver's own work instead of stalling it.
+        future.add_done_callback(lambda f, eval_id=task.eval_id: self._done.put((eval_id, self._outcome(eval_id, f))))
 
     def wait_any(self, timeout: Optional[float] = None) -> list[EvalOutcome]:
         if not self._futures:
             return []
-        ids = []
+        items = []
         try:
-            ids.append(self._done.get(timeout=timeout))
+            items.append(self._done.get(timeout=timeout))
         except queue.Empty:
             return []
         while True:
             try:
-                ids.append(self._done.get_nowait())
+                items.append(self._done.get_nowait())
             except queue.Empty:
                 break
-        return [o for o in (self._collect(i) for i in ids) if o is not None]
+        outcomes = []
+        for eval_id, outcome in items:
+            if self._futures.pop(eval_id, None) is None:  # cancelled meanwhile
+                continue
+            self._tasks.pop(eval_id, None)
+            if outcome is not None:
+                outcomes.append(outcome)
+        return outcomes
 
-    def _collect(self, eval_id: str) -> Optional[EvalOutcome]:
-        future = self._futures.pop(eval_id, None)
-        task = self._tasks.pop(eval_id, None)
-        if future is None or task is None or future.cancelled():
+    def _outcome(self, eval_id: str, future: Any) -> Optional[EvalOutcome]:
+        if future.cancelled():
             return None
         try:
             return future.result()

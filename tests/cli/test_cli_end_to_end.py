@@ -123,3 +123,29 @@ def test_bad_input_gives_one_clear_line(tmp_path, args, message):
 
 def test_no_searches_yet(tmp_path):
     assert "no searches yet" in hf("ls", cwd=tmp_path).stdout
+
+
+def test_unwritable_store_folder_is_one_clear_line(tmp_path):
+    proc = hf("search", "-p", str(TUTORIAL / "problem.py"), "-r", str(TUTORIAL / "synthetic_run.py"),
+              "--store", "/sys/hf.db", "--max-evals", "1", cwd=tmp_path, check=False)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("error: cannot create the store /sys/hf.db")
+    assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_debug_shows_the_traceback(tmp_path):
+    proc = hf("--debug", "ls", "no-such-search", cwd=tmp_path, check=False)
+    assert proc.returncode != 0 and "Traceback" in proc.stderr
+
+
+def test_ls_watch_refreshes(tutorial_search):
+    work, _ = tutorial_search
+    proc = subprocess.Popen([sys.executable, "-m", "hyperfleet", "ls", "test-mnist", "--watch", "--interval", "0.3"],
+                            cwd=work, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    import time
+
+    time.sleep(3)
+    proc.send_signal(__import__("signal").SIGINT)
+    out, _ = proc.communicate(timeout=30)
+    assert out.count("hyperfleet ls test-mnist (every 0.3 s") >= 2
+    assert out.count("FINISHED: 30 done") >= 2

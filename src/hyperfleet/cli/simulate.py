@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 import time
 from pathlib import Path
 
@@ -85,7 +84,7 @@ def command(problem, run, workers, max_evals, duration, search_name, seed, setti
     result = simulate(problem_obj, run_func, search=search_name, workers=workers, max_evals=max_evals,
                       duration=draw, seed=seed, search_settings=parse_settings(settings),
                       overhead_scale=overhead_scale, latency=latency, charge=charge,
-                      progress=_Progress(enabled=not quiet and sys.stderr is not None))
+                      progress=_Progress(enabled=not quiet))
     click.echo(result.summary())
     if result.best_config is not None:
         click.echo("best configuration:")

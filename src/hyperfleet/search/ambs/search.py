@@ -29,6 +29,10 @@ from hyperfleet.search.ambs.surrogates import (
 from hyperfleet.search.base import Search
 
 
+#: ``pending="auto"`` uses the constant liar up to this many pending evaluations, qUCB beyond
+AUTO_QUCB_ABOVE = 64
+
+
 def default_n_initial(d: int) -> int:
     """Default size of the initial design for ``d`` dimensions."""
     return max(5, min(d + 3, 10))
@@ -58,7 +62,8 @@ class AMBS(Search):
                          L-BFGS-B on floats and integer/categorical moves (``n_candidates``,
                          ``n_local``)
     pending points       ``cl_min`` / ``cl_mean`` / ``cl_max`` constant liar, ``qucb``;
-                         ``auto``: ``cl_min`` with GPs, ``qucb`` otherwise (``pending``)
+                         ``auto``: ``cl_min`` with GPs (``qucb`` past 64 pending),
+                         ``qucb`` otherwise (``pending``)
     ===================  =========================================================================
 
     See :class:`~hyperfleet.search.ambs.settings.AMBSSettings` for every setting and its default.
@@ -94,6 +99,9 @@ class AMBS(Search):
         self._surrogate_spec = s.surrogate
         cheap = isinstance(s.surrogate, str) and s.surrogate in ("auto", "gp")
         self._pending_strategy = make_pending(s.pending, cheap)
+        # With many evaluations running (hundreds of workers), conditioning the GP on every one of
+        # them costs more than the workers can wait: ``auto`` then switches to qUCB, which needs no refit.
+        self._many_pending = make_pending("qucb") if s.pending == "auto" else None
         self.optimizer = AcquisitionOptimizer(self.encoder, s.n_candidates, s.n_local, self.rng)
         self._U = np.empty((64, self.encoder.d))
         self._y = np.empty(64)
@@ -254,6 +262,8 @@ class AMBS(Search):
                 else model.predict(F_top)[0]
             best_s = (float(np.max(mu)) - y_mean) / scale
         strategy = self._pending_strategy
+        if self._many_pending is not None and len(self.pending) + len(chosen) > AUTO_QUCB_ABOVE:
+            strategy = self._many_pending
         pending_U = self.encoder.encode(list(self.pending.values()) + list(chosen))
         if not strategy.penalize and len(pending_U):
             model = strategy.fantasize(model, self.encoder.features(pending_U, snapped=True), y_told)

@@ -272,7 +272,7 @@ class Driver:
         return max(0.0, self.timeout - (time.time() - self.stats.start_time))
 
     def _capacity(self) -> int:
-        free = self.executor.num_workers - self.executor.in_flight
+        free = self.executor.num_workers + self.executor.queue_depth - self.executor.in_flight
         for pool in self.pools:
             free = min(free, pool.capacity)
         return free

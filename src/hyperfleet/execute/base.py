@@ -17,6 +17,11 @@ class Executor(ABC):
     #: how many evaluations can run at once
     num_workers: int = 1
 
+    #: evaluations the engine should hold queued beyond ``num_workers``, so that a worker that
+    #: finishes starts the next one without waiting for a round trip through the driver (engines
+    #: with a scheduler in between, like Dask); 0 for engines the driver feeds directly
+    queue_depth: int = 0
+
     @abstractmethod
     def submit(self, task: EvalTask) -> None:
         """Start (or queue) one evaluation."""

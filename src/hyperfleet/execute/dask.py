@@ -74,6 +74,12 @@ class DaskExecutor(FuturesExecutor):
         self._count, self._counted_at = 0, -1e9
 
     @property
+    def queue_depth(self) -> int:
+        """One evaluation queued per worker: a worker that finishes starts the next at once,
+        instead of waiting for its result to reach the driver and a new task to come back."""
+        return self.num_workers
+
+    @property
     def num_workers(self) -> int:
         """Worker threads the scheduler knows, re-read at most once a second."""
         now = time.monotonic()

@@ -29,7 +29,11 @@ def command(ref, max_evals, timeout, running, evaluator, workers, quiet, queued_
     from hyperfleet.api import continue_search
     from hyperfleet.store import open_store
 
-    total = max_evals or open_store(store).resolve_search(ref).settings.get("max_evals", 0)
+    db = open_store(store)
+    try:
+        total = max_evals or db.resolve_search(ref).settings.get("max_evals", 0)
+    finally:
+        db.close()
     display = ProgressDisplay(total, enabled=not quiet)
     try:
         result = continue_search(ref, store=store, max_evals=max_evals, timeout=timeout, running=running,

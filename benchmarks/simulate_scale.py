@@ -10,8 +10,9 @@ wall time on stderr, and writes to --out (default benchmarks/results/simulate/):
 
     <name>.json              the summary, every driver cycle and the best-so-far trace
     <name>_busy.svg          busy workers against virtual time
-    <name>_driver.svg        real tell+ask time per driver cycle against the history size
-    <name>_batch.svg         evaluations told / asked per cycle against the history size
+    <name>_driver.svg        real tell+ask time per driver cycle (and per proposed point) against
+                             the number of results told
+    <name>_batch.svg         evaluations told / asked per driver cycle against the results told
     <name>_best.svg          best objective so far against virtual time
 """
 from __future__ import annotations
@@ -63,6 +64,8 @@ def parse_args(argv=None):
     parser.add_argument("--out", type=Path, default=HERE / "results" / "simulate")
     parser.add_argument("--name", default=None, help="file name stem [default: from the settings]")
     parser.add_argument("--progress-every", type=float, default=30.0, help="wall seconds")
+    parser.add_argument("--figures-from", type=Path, default=None, metavar="JSON",
+                        help="only redraw the figures of an earlier run from its JSON file")
     return parser.parse_args(argv)
 
 
@@ -93,8 +96,10 @@ COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd")
 
 def svg_plot(path: Path, series, title: str, xlabel: str, ylabel: str, hlines=(), logy=False,
              width=720, height=360) -> None:
-    """A small line/point plot: series = [(xs, ys, label, style)] with style 'line' or 'dots'."""
-    left, right, top, bottom = 70, 20, 30, 50
+    """A small line/point plot: series = [(xs, ys, label, style)] with style 'line' or 'dots';
+    the legend goes above the plot, log scales get a tick per power of ten."""
+    left, right, top, bottom = 70, 20, 34 + 16 * len(series), 50
+    height += 16 * len(series)
     xs_all = np.concatenate([np.asarray(s[0], float) for s in series])
     ys_all = np.concatenate([np.asarray(s[1], float) for s in series] + [np.asarray([h[0] for h in hlines])])
     if logy:
@@ -102,12 +107,13 @@ def svg_plot(path: Path, series, title: str, xlabel: str, ylabel: str, hlines=()
     x0, x1 = float(xs_all.min()), float(xs_all.max())
     y0, y1 = float(ys_all.min()), float(ys_all.max())
     if logy:
-        y0, y1 = math.log10(y0), math.log10(y1)
+        y0, y1 = math.floor(math.log10(y0)), math.ceil(math.log10(y1))
+        y1 = y1 if y1 > y0 else y0 + 1
     else:
         y0 = min(0.0, y0) if y0 >= 0 else y0
+        pad = (y1 - y0) * 0.05 or 1
+        y0, y1 = y0 - (0 if y0 == 0 else pad), y1 + pad
     x1 = x1 if x1 > x0 else x0 + 1
-    pad = (y1 - y0) * 0.05 or 1
-    y0, y1 = y0 - (0 if not logy and y0 == 0 else pad), y1 + pad
     W, H = width - left - right, height - top - bottom
 
     def px(x):
@@ -126,10 +132,10 @@ def svg_plot(path: Path, series, title: str, xlabel: str, ylabel: str, hlines=()
     for i in range(6):
         xv = x0 + (x1 - x0) * i / 5
         out.append(f'<text x="{px(xv):.1f}" y="{top + H + 16}" text-anchor="middle">{_fmt(xv)}</text>')
-        yv = y0 + (y1 - y0) * i / 5
-        label = _fmt(10 ** yv) if logy else _fmt(yv)
-        ypos = top + H - H * i / 5
-        out.append(f'<text x="{left - 6}" y="{ypos + 4:.1f}" text-anchor="end">{label}</text>')
+    y_ticks = ([(10.0 ** e, top + H - H * (e - y0) / (y1 - y0)) for e in range(int(y0), int(y1) + 1)]
+               if logy else [(y0 + (y1 - y0) * i / 5, top + H - H * i / 5) for i in range(6)])
+    for yv, ypos in y_ticks:
+        out.append(f'<text x="{left - 6}" y="{ypos + 4:.1f}" text-anchor="end">{_fmt(yv)}</text>')
         out.append(f'<line x1="{left}" x2="{left + W}" y1="{ypos:.1f}" y2="{ypos:.1f}" stroke="#eee"/>')
     out.append(f'<text x="{left + W / 2}" y="{height - 10}" text-anchor="middle">{xlabel}</text>')
     out.append(f'<text x="16" y="{top + H / 2}" text-anchor="middle" '
@@ -148,7 +154,10 @@ def svg_plot(path: Path, series, title: str, xlabel: str, ylabel: str, hlines=()
         else:
             d = " ".join(f"{a:.1f},{b:.1f}" for a, b in pts)
             out.append(f'<polyline points="{d}" fill="none" stroke="{color}" stroke-width="1.5"/>')
-        out.append(f'<text x="{left + 8}" y="{top + 16 + 15 * k}" fill="{color}">{label}</text>')
+        ly = 28 + 16 * k
+        out.append(f'<line x1="{left}" x2="{left + 24}" y1="{ly - 4}" y2="{ly - 4}" stroke="{color}" '
+                   f'stroke-width="2"/>')
+        out.append(f'<text x="{left + 30}" y="{ly}" fill="{color}">{label}</text>')
     out.append("</svg>")
     path.write_text("\n".join(out))
 
@@ -157,45 +166,79 @@ def _fmt(v: float) -> str:
     if v == 0:
         return "0"
     if abs(v) >= 1e4 or abs(v) < 1e-2:
-        return f"{v:.2g}"
+        return f"{v:.0e}" if math.log10(abs(v)).is_integer() else f"{v:.2g}"
     return f"{v:.4g}"
 
 
-def write_figures(result, out: Path, name: str) -> list[Path]:
+def _binned(x, y, bins: int = 300):
+    """Per-bin (x centre, median, max) of y over x: keeps the figures small for any run length."""
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    if len(x) <= bins:
+        return x, y, y
+    edges = np.unique(np.quantile(x, np.linspace(0, 1, bins + 1)))
+    idx = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, len(edges) - 2)
+    keep = [i for i in range(len(edges) - 1) if np.any(idx == i)]
+    centre = np.array([x[idx == i].mean() for i in keep])
+    return (centre, np.array([np.median(y[idx == i]) for i in keep]),
+            np.array([y[idx == i].max() for i in keep]))
+
+
+def write_figures(data: dict, out: Path, name: str) -> list[Path]:
+    """The figures of a run, from its JSON summary (see main)."""
     paths = []
-    t = np.linspace(0, result.makespan, 600)
-    busy = result.busy_workers(t)
+    workers = data["workers"]
+    t, busy = np.array(data["timeline_busy"]["t"]), np.array(data["timeline_busy"]["busy"])
     p = out / f"{name}_busy.svg"
     svg_plot(p, [(t / 60, busy, "busy workers", "line")],
-             f"busy workers, {result.workers} virtual (utilization {result.utilization:.3f})",
-             "virtual time (min)", "busy workers", hlines=[(result.workers, f"{result.workers} workers")])
+             f"busy workers of {workers} (utilization {data['utilization']:.3f}, "
+             f"steady {data['steady_utilization']:.3f})",
+             "virtual time (min)", "busy workers", hlines=[(workers, f"{workers} workers")])
     paths.append(p)
-    cyc = result.cycles
-    hist = np.array([c.history for c in cyc], float)
-    spent = np.array([c.tell_s + c.ask_s for c in cyc])
-    asks = np.array([c.ask_s for c in cyc])
-    p = out / f"{name}_driver.svg"
-    svg_plot(p, [(hist, spent, "tell + ask per cycle (real s)", "dots"),
-                 (hist, asks, "ask per cycle (real s)", "dots")],
-             "driver cycle time (real) vs evaluations told", "results told before the cycle",
-             "seconds (log)", logy=True)
-    paths.append(p)
-    p = out / f"{name}_batch.svg"
-    svg_plot(p, [(hist, [c.told for c in cyc], "told per cycle", "dots"),
-                 (hist, [c.asked for c in cyc], "asked per cycle", "dots")],
-             "batch sizes per driver cycle", "results told before the cycle", "evaluations")
-    paths.append(p)
-    if result.trace:
-        tr = np.array([(tt, y) for tt, _, y in result.trace] + [(result.makespan, result.trace[-1][2])])
+    cols = data["cycle_columns"]
+    cyc = np.array(data["cycles"], float).reshape(-1, len(cols))
+    col = {k: cyc[:, i] for i, k in enumerate(cols)}
+    asked = col["asked"] > 0
+    if asked.any():
+        hist = col["history"][asked]
+        x, med, top = _binned(hist, (col["tell_s"] + col["ask_s"])[asked])
+        per_point = _binned(hist, (col["ask_s"] / np.maximum(col["asked"], 1))[asked])
+        binned = len(x) < int(asked.sum())
+        lines = ([(x, top, "tell + ask per cycle, max per bin", "line"),
+                  (x, med, "tell + ask per cycle, median per bin", "line")] if binned
+                 else [(x, med, "tell + ask per cycle", "line")])
+        lines.append((per_point[0], per_point[1],
+                      "ask time per proposed point" + (", median per bin" if binned else ""), "line"))
+        p = out / f"{name}_driver.svg"
+        svg_plot(p, lines,
+                 "driver cycles that asked: real (wall) time vs results told",
+                 "results told before the cycle", "seconds (log scale)", logy=True)
+        paths.append(p)
+        x, _, told = _binned(hist, col["told"][asked])
+        _, _, asks = _binned(hist, col["asked"][asked])
+        p = out / f"{name}_batch.svg"
+        svg_plot(p, [(x, told, "told per cycle (max per bin)", "line"),
+                     (x, asks, "asked per cycle (max per bin)", "line")],
+                 "batch sizes of the driver cycles that asked", "results told before the cycle",
+                 "evaluations")
+        paths.append(p)
+    if data["trace"]:
+        tr = np.array([(tt, y) for tt, _, y in data["trace"]] + [(data["makespan"], data["trace"][-1][2])])
         p = out / f"{name}_best.svg"
         svg_plot(p, [(tr[:, 0] / 60, tr[:, 1], "best objective so far", "line")],
-                 "best objective vs virtual time", "virtual time (min)", "objective")
+                 "best objective vs virtual time", "virtual time (min)", "objective",
+                 hlines=[(data["optimum"], "optimum")] if data.get("optimum") is not None else ())
         paths.append(p)
     return paths
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    if args.figures_from is not None:  # redraw the figures of an earlier run
+        data = json.loads(args.figures_from.read_text())
+        name = args.figures_from.stem
+        paths = write_figures(data, args.figures_from.parent, name)
+        print("wrote", *paths, sep="\n  ")
+        return 0
     settings = parse_settings(args.setting)
     problem, bench = bench_problem(args.problem)
     tag = "".join(f"_{k}-{v}" for k, v in sorted(settings.items()))
@@ -219,7 +262,7 @@ def main(argv=None) -> int:
     t = np.linspace(0, result.makespan, 600)
     data["timeline_busy"] = {"t": t.tolist(), "busy": result.busy_workers(t).tolist()}
     (args.out / f"{name}.json").write_text(json.dumps(data))
-    paths = write_figures(result, args.out, name)
+    paths = write_figures(data, args.out, name)
     print("wrote", args.out / f"{name}.json", *paths, sep="\n  ")
     return 0
 

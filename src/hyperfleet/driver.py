@@ -242,7 +242,6 @@ class Driver:
                           key=lambda e: (e.end_time or 0, e.number))
         for record in finished:
             self.stats.submitted += 1
-            self.stats.running += 1
             self._count(record)
         appended = self.csv.catch_up(finished)
         interrupted = [e for e in history if not e.state.finished]
@@ -332,6 +331,7 @@ class Driver:
                                             metadata=record.metadata, error=record.error,
                                             start_time=record.start_time, end_time=record.end_time,
                                             worker=record.worker, host=record.host)))
+            self.stats.running -= 1
             self._count(record)
             finished.append(record)
         if not finished:
@@ -343,7 +343,7 @@ class Driver:
         return finished
 
     def _count(self, record: EvaluationRecord) -> None:
-        self.stats.running -= 1
+        """Count a finished evaluation in the stats (done or failed, best so far) and log it."""
         if record.state == EvaluationState.DONE:
             self.stats.done += 1
             if self.stats.best is None or record.objective > self.stats.best:

@@ -18,7 +18,6 @@ class ProgressDisplay:
         self.enabled = enabled and sys.stderr.isatty()
         self._progress = None
         self._task = None
-        self._start = time.time()
 
     def on_start(self, record, stats) -> None:
         click.echo(f"search {record.id} ({record.label})")

@@ -28,7 +28,6 @@ from hyperfleet.search.ambs.surrogates import (
 )
 from hyperfleet.search.base import Search
 
-
 #: ``pending="auto"`` uses the constant liar up to this many pending evaluations, qUCB beyond
 AUTO_QUCB_ABOVE = 64
 

@@ -243,10 +243,6 @@ class GaussianProcess(Surrogate):
         return (mean * self.y_std_ + self.y_mean_, std * self.y_std_,
                 dmean * self.y_std_, dstd * self.y_std_)
 
-    def correlation(self, A: np.ndarray, B: np.ndarray) -> np.ndarray:
-        """Kernel correlation in [0, 1] between two sets of feature vectors."""
-        return self._k(np.asarray(A) / self.ls_, np.asarray(B) / self.ls_) / self.sf2_
-
     def condition(self, X: np.ndarray, y: np.ndarray) -> GaussianProcess:
         """A copy that also knows ``(X, y)``: same hyperparameters, block Cholesky update."""
         X = np.atleast_2d(np.asarray(X, dtype=float))

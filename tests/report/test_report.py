@@ -11,7 +11,6 @@ import pytest
 from hyperfleet import HpProblem, run_search
 from hyperfleet.report.html_report import write_report
 from hyperfleet.store import SqlStore
-from tests.conftest import RUNS
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

@@ -61,6 +61,9 @@ def parse_args(argv=None):
     parser.add_argument("--overhead-scale", type=float, default=1.0)
     parser.add_argument("--charge", choices=["wall", "cpu"], default="wall",
                         help="charge tell+ask wall time (default) or CPU time (on a busy machine)")
+    parser.add_argument("--no-drain", action="store_true",
+                        help="keep every worker busy until --max-evals evaluations have finished, then "
+                             "cancel the rest (hyperfleet search --no-drain)")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "simulate")
     parser.add_argument("--name", default=None, help="file name stem [default: from the settings]")
     parser.add_argument("--progress-every", type=float, default=30.0, help="wall seconds")
@@ -243,6 +246,7 @@ def main(argv=None) -> int:
     problem, bench = bench_problem(args.problem)
     tag = "".join(f"_{k}-{v}" for k, v in sorted(settings.items()))
     tag += "" if args.charge == "wall" else f"_charge-{args.charge}"
+    tag += "_no-drain" if args.no_drain else ""
     name = args.name or (f"{args.search}_{args.problem}_{args.workers}w_{args.max_evals}e_"
                          f"{args.duration.replace(':', '-')}_s{args.seed}{tag}")
     print(f"simulating {args.search} {settings or ''} on {args.problem}: {args.workers} workers, "
@@ -250,7 +254,7 @@ def main(argv=None) -> int:
     result = simulate(problem, bench, search=args.search, workers=args.workers,
                       max_evals=args.max_evals, duration=args.duration, seed=args.seed,
                       search_settings=settings, overhead_scale=args.overhead_scale, charge=args.charge,
-                      progress=Progress(args.progress_every))
+                      progress=Progress(args.progress_every), drain=not args.no_drain)
     print(result.summary())
     if result.best_objective is not None:
         regret = bench.optimum - result.best_objective

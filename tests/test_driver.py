@@ -3,6 +3,7 @@
 import csv
 import json
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -155,3 +156,53 @@ def test_search_folders_are_private(tmp_path, x_problem):
     assert result.folder.stat().st_mode & 0o777 == 0o700
     assert (result.folder / "evals" / "00000").stat().st_mode & 0o777 == 0o700
     assert (tmp_path / "searches").stat().st_mode & 0o077 == 0
+
+
+def _long_first(tmp_path):
+    """The first evaluation to start sleeps 60 s; every other one 0.05 s."""
+    problem = HpProblem()
+    problem.add_dim("x", (0.0, 1.0))
+    run = tmp_path / "long_first.py"
+    marker = tmp_path / "first-started"
+    run.write_text("import os, time\n"
+                   "def run(c):\n"
+                   "    try:\n"
+                   f"        os.close(os.open({str(marker)!r}, os.O_CREAT | os.O_EXCL))\n"
+                   "        time.sleep(60.0)\n"
+                   "        return 10.0\n"
+                   "    except FileExistsError:\n"
+                   "        time.sleep(0.05)\n"
+                   "        return c['x']\n")
+    return problem, str(run)
+
+
+def test_no_drain_keeps_workers_busy_then_cancels_the_rest(tmp_path):
+    problem, run = _long_first(tmp_path)
+    started = time.monotonic()
+    result = run_search(problem, run, search="random", max_evals=6, evaluator="process", workers=2,
+                        store=tmp_path / "hf.db", seed=0, drain=False)
+    elapsed = time.monotonic() - started
+    records = SqlStore(tmp_path / "hf.db").list_evaluations(result.search.id)
+    by_state = {s: [r for r in records if r.state == s] for s in EvaluationState}
+    # the long starting point never held up the search: the other worker ran the budget alone
+    assert elapsed < 30
+    assert len(by_state[EvaluationState.DONE]) == 6 and result.stats.done == 6
+    assert len(by_state[EvaluationState.CANCELLED]) == 1  # the long one, whichever worker took it
+    assert "without a drain" in by_state[EvaluationState.CANCELLED][0].error
+    assert not by_state[EvaluationState.RUNNING]
+    assert "cancelled: no drain" in result.stop_reason and result.search.state == SearchState.FINISHED
+    assert SqlStore(tmp_path / "hf.db").get_search(result.search.id).settings["drain"] is False
+    # results.csv holds the finished evaluations only
+    rows = (result.folder / "results.csv").read_text().splitlines()
+    assert len(rows) == 1 + 6
+
+
+def test_drain_by_default_never_creates_more_than_max_evals(tmp_path):
+    run = run_ref("quadratic")
+    problem = HpProblem()
+    problem.add_dim("x", (0.0, 1.0))
+    result = run_search(problem, run, search="random", max_evals=6, evaluator="process", workers=2,
+                        store=tmp_path / "hf.db", seed=0)
+    records = SqlStore(tmp_path / "hf.db").list_evaluations(result.search.id)
+    assert len(records) == 6 and all(r.state == EvaluationState.DONE for r in records)
+    assert "cancelled" not in result.stop_reason

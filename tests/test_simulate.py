@@ -386,6 +386,14 @@ def test_cli_prints_the_report(user_files):
     assert data["cycle"]["calls"] == sum(c[asked] > 0 for c in data["cycles"])
 
 
+def test_cli_no_drain(user_files):
+    res = hf("simulate", "-p", str(user_files / "problem.py"), "-r", str(user_files / "run.py"),
+             "--workers", "16", "--max-evals", "64", "--duration", "lognormal:60:0.5",
+             "--search", "random", "--seed", "0", "--no-drain", "--quiet")
+    assert res.exit_code == 0, res.output
+    assert "evaluations cancelled at the end; counting only finished work:" in res.stdout
+
+
 def test_cli_with_ambs_settings_and_a_duration_function(user_files):
     res = hf("simulate", "-p", str(user_files / "problem.py"), "-r", str(user_files / "run.py"),
              "--workers", "4", "--max-evals", "8", "--duration", f"{user_files / 'durations.py'}:by_x",
@@ -404,3 +412,23 @@ def test_cli_user_errors_are_one_line(user_files, args, message):
              "--workers", "4", "--max-evals", "8", *args)
     assert res.exit_code == 2
     assert res.stderr.strip().startswith(message) and len(res.stderr.strip().splitlines()) == 1
+
+
+def test_no_drain_keeps_every_worker_busy_and_cancels_at_the_budget(problem):
+    kw = dict(search="random", workers=16, max_evals=200, duration="lognormal:60:0.5", seed=4,
+              overhead_scale=0)
+    drained = simulate(problem, objective, **kw)
+    busy = simulate(problem, objective, drain=False, **kw)
+    assert drained.drain and drained.n_cancelled == 0 and len(drained.evaluations) == 200
+    assert drained.useful_utilization == drained.utilization < 0.95  # the drain's idle tail
+    assert busy.n_evals >= 200 and busy.n_failed == 0
+    cancelled = [e for e in busy.evaluations if e.cancelled]
+    assert 0 < busy.n_cancelled == len(cancelled) < 16
+    # cancelled at the moment the 200th evaluation finished, which ends the makespan
+    assert all(e.end == busy.makespan and e.objective is None for e in cancelled)
+    assert busy.makespan == sorted(e.end for e in busy.evaluations if not e.cancelled)[199]
+    # the same first 200 durations (seeded), so the budget is reached no later without a drain
+    assert busy.makespan <= drained.makespan
+    assert busy.utilization == pytest.approx(1.0)  # a free driver: never a worker without work
+    assert drained.utilization < busy.useful_utilization < busy.utilization
+    assert "no drain" in busy.summary() and busy.to_dict()["n_cancelled"] == busy.n_cancelled

@@ -80,7 +80,7 @@ def run_search(problem: HpProblem, run: Union[str, Callable, CodeRef], *,
                eval_timeout: Optional[float] = None, isolate: Optional[bool] = None,
                gpus_per_eval: int = 0, gpus: Optional[Sequence[str]] = None,
                dask_address: Optional[str] = None, prefetch: Optional[int] = None,
-               max_failures: Optional[int] = None) -> Optional[SearchResult]:
+               max_failures: Optional[int] = None, drain: bool = True) -> Optional[SearchResult]:
     """Run a whole search and return its result.
 
     Args:
@@ -89,7 +89,7 @@ def run_search(problem: HpProblem, run: Union[str, Callable, CodeRef], *,
             it takes a dict of hyperparameters and returns the objective to maximize (or a dict
             with ``objective`` and metadata).
         search: ``"ambs"``, ``"random"`` or a :class:`~hyperfleet.Search` instance.
-        max_evals: number of evaluations (never exceeded).
+        max_evals: number of evaluations (never exceeded, unless ``drain=False``).
         timeout: wall-clock seconds after which the search stops.
         evaluator: ``"serial"``, ``"thread"``, ``"process"``, ``"dask"``, ``"mpi"``, an
             :class:`~hyperfleet.execute.Executor`, or a Dask ``Client`` / cluster object.
@@ -108,6 +108,9 @@ def run_search(problem: HpProblem, run: Union[str, Callable, CodeRef], *,
         prefetch: configurations asked ahead so free workers restart at once (default: 1 with
             several workers, 0 with one; see :class:`~hyperfleet.driver.Driver`).
         max_failures: stop the search once this many evaluations have failed.
+        drain: ``False`` keeps every worker busy until ``max_evals`` evaluations have finished and
+            then cancels those still running (no idle workers at the end of the budget; see
+            :class:`~hyperfleet.driver.Driver`).
 
     Returns:
         :class:`~hyperfleet.driver.SearchResult` with the search record, counts and best
@@ -136,7 +139,7 @@ def run_search(problem: HpProblem, run: Union[str, Callable, CodeRef], *,
                 "max_evals": max_evals, "timeout": timeout, "eval_timeout": eval_timeout,
                 "isolate": evaluator_name == "mpi" if isolate is None else isolate,
                 "gpus_per_eval": gpus_per_eval, "gpus": gpu_ids, "prefetch": prefetch,
-                "max_failures": max_failures}
+                "max_failures": max_failures, "drain": bool(drain)}
     own_store = not isinstance(store, Store)
     try:
         store_obj = open_store(store) if own_store else store
@@ -163,7 +166,8 @@ def drive(store: Store, record: SearchRecord, problem: HpProblem, run_ref: CodeR
     driver = Driver(record, problem, run_ref, search, executor, store, settings["max_evals"],
                     settings.get("timeout"), callbacks, eval_timeout=settings.get("eval_timeout"),
                     isolate=bool(settings.get("isolate")), pools=pools, prefetch=settings.get("prefetch"),
-                    history=history, rerun_running=rerun_running, max_failures=settings.get("max_failures"))
+                    history=history, rerun_running=rerun_running, max_failures=settings.get("max_failures"),
+                    drain=settings.get("drain", True))
     return driver.run()
 
 

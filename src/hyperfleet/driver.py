@@ -123,6 +123,11 @@ class Driver:
             died are re-run (``rerun_running``) or marked FAILED.
         max_failures: stop the search (state FAILED) once this many evaluations have failed or
             timed out.
+        drain: True (default): never create more than ``max_evals`` evaluations, so the last
+            workers to finish have nothing left to run while the longest last evaluations end
+            (the drain). False: keep every worker busy until ``max_evals`` evaluations have
+            finished, then cancel the ones still running (state CANCELLED) — no idle workers at
+            the end of an allocation, at the price of the cancelled evaluations' partial work.
     """
 
     def __init__(self, record: SearchRecord, problem: HpProblem, run_ref: CodeRef, search: Search,
@@ -130,7 +135,8 @@ class Driver:
                  callbacks: Sequence[object] = (), eval_timeout: Optional[float] = None,
                  isolate: bool = False, pools: Sequence[ResourcePool] = (),
                  prefetch: Optional[int] = None, history: Sequence[EvaluationRecord] = (),
-                 rerun_running: bool = True, max_failures: Optional[int] = None) -> None:
+                 rerun_running: bool = True, max_failures: Optional[int] = None,
+                 drain: bool = True) -> None:
         if max_evals < 1:
             raise ValueError(f"max_evals must be >= 1, got {max_evals}")
         if timeout is not None and timeout <= 0:
@@ -157,6 +163,7 @@ class Driver:
         if max_failures is not None and max_failures < 1:
             raise ValueError(f"max_failures must be >= 1, got {max_failures}")
         self.max_failures = max_failures
+        self.drain = bool(drain)
         self._last_error: Optional[str] = None
         self._history = list(history)
         self._folder_mode = 0o755 if os.environ.get("HYPERFLEET_SHARED") == "1" else 0o700
@@ -191,7 +198,7 @@ class Driver:
                     break
                 self._fill_workers()
                 if self.executor.in_flight == 0:
-                    if self.stats.submitted >= self.max_evals:
+                    if self._budget_left() <= 0:
                         break
                     if self._capacity() > 0:
                         reason = "the search proposed no more configurations"
@@ -210,6 +217,10 @@ class Driver:
                     self.search.tell([(r.config, r.objective) for r in finished])
                     for record in finished:
                         self._call("on_done", record)
+                if not self.drain and self.stats.finished >= self.max_evals:
+                    reason = (f"max_evals reached ({len(self._running)} running evaluations cancelled: "
+                              f"no drain)")
+                    break
         except KeyboardInterrupt:
             state, reason = SearchState.INTERRUPTED, "interrupted by the user"
             raise
@@ -276,8 +287,17 @@ class Driver:
             free = min(free, pool.capacity)
         return free
 
+    def _budget_left(self) -> int:
+        """Evaluations that may still be created."""
+        if self.drain:
+            return self.max_evals - self.stats.submitted
+        if self.stats.finished >= self.max_evals:
+            return 0
+        # no drain: as many as keep every worker (and the prefetch buffer) busy
+        return self.executor.num_workers + self.executor.queue_depth + self.prefetch + 1
+
     def _fill_workers(self, from_buffer_only: bool = False) -> None:
-        n = min(self._capacity(), self.max_evals - self.stats.submitted)
+        n = min(self._capacity(), self._budget_left())
         while n > 0 and self._buffer:
             self._launch(self._buffer.pop(0))
             n -= 1
@@ -286,7 +306,7 @@ class Driver:
         if n > 0:
             for config in self.search.ask(n):
                 self._launch(config)
-        room = min(self.prefetch - len(self._buffer), self.max_evals - self.stats.submitted - len(self._buffer))
+        room = min(self.prefetch - len(self._buffer), self._budget_left() - len(self._buffer))
         if room > 0:
             self._buffer.extend(self.search.ask(room))
 
@@ -360,11 +380,15 @@ class Driver:
             pool.release(ids)
 
     def _cancel_running(self) -> None:
+        why = "cancelled: the search stopped before it finished"
+        if not self.drain and self.stats.finished >= self.max_evals:
+            why = (f"cancelled: {self.max_evals} evaluations had finished (max_evals) and the search "
+                   f"runs without a drain")
         for eval_id, record in list(self._running.items()):
             self.executor.cancel(eval_id)
             self._release(eval_id)
             self.store.update_evaluation(eval_id, state=EvaluationState.CANCELLED, end_time=time.time(),
-                                         error="cancelled: the search stopped before it finished")
+                                         error=why)
             self.stats.running -= 1
             logger.info("evaluation %d cancelled", record.number)
         self._running.clear()

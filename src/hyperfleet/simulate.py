@@ -202,6 +202,7 @@ class SimEvaluation:
     end: float
     objective: Optional[float]
     error: Optional[str] = None
+    cancelled: bool = False  #: still running when a search without a drain reached its budget
 
     @property
     def duration(self) -> float:
@@ -228,6 +229,11 @@ class SimulationResult:
 
     Attributes:
         utilization: busy worker time / (workers x makespan).
+        useful_utilization: the same, counting only evaluations that finished (without a drain,
+            the partial work of the evaluations cancelled at the end is left out); equal to
+            ``utilization`` with a drain.
+        drain: whether the budget ended with a drain (see :func:`simulate`).
+        n_cancelled: evaluations cancelled at the end (without a drain).
         makespan: virtual time from the start until the last evaluation finished.
         steady_utilization: utilization from the start until ``last_start``, the start of the
             last evaluation (while the budget still had work for every worker): what a run
@@ -268,6 +274,7 @@ class SimulationResult:
     utilization: float
     steady_utilization: float
     last_start: float
+    useful_utilization: float
     idle_driver: float
     idle_no_work: float
     driver_busy: float
@@ -285,6 +292,8 @@ class SimulationResult:
     stop_reason: str
     wall_time: float
     first_error: Optional[str] = None
+    drain: bool = True
+    n_cancelled: int = 0
     search: Optional[Search] = field(default=None, repr=False)
 
     @property
@@ -293,7 +302,9 @@ class SimulationResult:
 
     @property
     def mean_duration(self) -> float:
-        return self.busy_time / self.n_evals if self.n_evals else float("nan")
+        """Mean duration of the evaluations that finished."""
+        useful = self.useful_utilization * self.workers * self.makespan
+        return useful / self.n_evals if self.n_evals else float("nan")
 
     @property
     def ideal_makespan(self) -> float:
@@ -308,7 +319,9 @@ class SimulationResult:
             f"simulated {self.n_evals:,} evaluations ({self.search_name}) on {self.workers:,} virtual "
             f"workers, durations {self.duration} (mean of those run {self.mean_duration:.3g} s)",
             f"utilization         {self.utilization:.4f}  (until the last evaluation started, "
-            f"before the budget's drain: {self.steady_utilization:.4f})",
+            f"before the budget's drain: {self.steady_utilization:.4f})" if self.drain else
+            f"utilization         {self.utilization:.4f}  (no drain: {self.n_cancelled:,} evaluations "
+            f"cancelled at the end; counting only finished work: {self.useful_utilization:.4f})",
             f"makespan            {self.makespan / 3600:.4g} h virtual  "
             f"(ideal {self.ideal_makespan / 3600:.4g} h)  {self.evals_per_hour:,.0f} evaluations/hour",
             f"idle, driver busy   {pct(self.idle_driver):.2f} % of worker time; a free worker waited "
@@ -347,6 +360,8 @@ class SimulationResult:
             "makespan": self.makespan, "makespan_hours": self.makespan / 3600,
             "busy_time": self.busy_time, "utilization": self.utilization,
             "steady_utilization": self.steady_utilization, "last_start": self.last_start,
+            "useful_utilization": self.useful_utilization, "drain": self.drain,
+            "n_cancelled": self.n_cancelled,
             "evals_per_hour": self.evals_per_hour, "idle_driver": self.idle_driver,
             "idle_no_work": self.idle_no_work, "driver_busy": self.driver_busy,
             "launch_wait": self.launch_wait.to_dict(), "tell": self.tell.to_dict(),
@@ -417,7 +432,8 @@ def simulate(problem: HpProblem, objective: Callable[[dict], Any],
              duration: Union[str, Duration, Callable] = "lognormal:60:0.5",
              seed: Optional[int] = None, search_settings: Optional[dict] = None,
              overhead_scale: float = 1.0, latency: float = 0.0, charge: str = "wall",
-             progress: Optional[Callable[[SimulationProgress], None]] = None) -> SimulationResult:
+             progress: Optional[Callable[[SimulationProgress], None]] = None,
+             drain: bool = True) -> SimulationResult:
     """Run a search against a virtual clock and ``workers`` virtual workers.
 
     Args:
@@ -428,7 +444,7 @@ def simulate(problem: HpProblem, objective: Callable[[dict], Any],
             non-finite value makes a failed evaluation (told as ``None``).
         search: ``"ambs"``, ``"random"`` or a fresh :class:`~hyperfleet.Search` instance.
         workers: virtual workers (evaluations running at once).
-        max_evals: evaluations to run (never exceeded).
+        max_evals: evaluations to run (never exceeded with a drain).
         duration: ``"lognormal:MEAN:SIGMA"``, ``"uniform:LOW:HIGH"``, ``"constant:S"``,
             ``"exponential:MEAN"`` (seconds; MEAN is the distribution's mean), or a function
             ``duration(rng, config) -> seconds``.
@@ -442,6 +458,10 @@ def simulate(problem: HpProblem, objective: Callable[[dict], Any],
             CPU time (this process's), which other programs competing for this machine's cores
             do not inflate — use it on a busy machine (with numpy threads pinned to 1).
         progress: called with a :class:`SimulationProgress` after every driver cycle.
+        drain: True (like ``hyperfleet search``'s default): start ``max_evals`` evaluations at
+            most, so workers run out of work at the end while the last evaluations finish.
+            False (``--no-drain``): keep every worker busy until ``max_evals`` evaluations have
+            finished, then cancel the evaluations still running.
 
     Returns:
         A :class:`SimulationResult`: utilization, makespan, idle time waiting for the driver, the
@@ -497,10 +517,12 @@ def simulate(problem: HpProblem, objective: Callable[[dict], Any],
     gaps: list[tuple[float, float]] = []  # (finished, noticed by the driver)
     launch_waits: list[float] = []
     stop_reason = "max_evals reached"
+    n_cancelled = 0
 
     while True:
         told: list[tuple[dict, Optional[float]]] = []
-        budget_left = max_evals - launched  # workers freed beyond it have no work to wait for
+        # workers freed beyond the budget have no work to wait for
+        budget_left = max_evals - launched if drain else (workers if finished < max_evals else 0)
         while heap and heap[0][0] <= clock:
             end, number, worker = heapq.heappop(heap)
             evaluation = started[number]
@@ -515,7 +537,17 @@ def simulate(problem: HpProblem, objective: Callable[[dict], Any],
             elif best is None or evaluation.objective > best:
                 best, best_config, best_time = evaluation.objective, evaluation.config, end
                 trace.append((end, finished, best))
-        n = min(len(free), max_evals - launched)
+        n = min(len(free), budget_left)
+        if not drain and finished >= max_evals:
+            if told:
+                search_obj.tell(told)  # after the end: not charged
+            n_cancelled = len(heap)
+            for _, number, _worker in heap:  # cancelled now: busy until this moment
+                e = started[number]
+                started[number] = SimEvaluation(e.number, e.config, e.worker, e.start, clock, None,
+                                                "cancelled: max_evals finished (no drain)", True)
+            heap.clear()
+            break
         if told or n:
             n_free, history = len(free), len(search_obj.history) + len(told)
             c0, t0 = time.process_time(), time.perf_counter()
@@ -548,7 +580,7 @@ def simulate(problem: HpProblem, objective: Callable[[dict], Any],
                 progress(SimulationProgress(clock, finished, launched, max_evals, len(heap), best,
                                             len(cycles), t2 - t0, time.perf_counter() - wall_start))
         if not heap:
-            if launched < max_evals:
+            if (launched if drain else finished) < max_evals:
                 stop_reason = (f"the search proposed no configuration with nothing running, after "
                                f"{launched} evaluations")
             break
@@ -565,12 +597,15 @@ def simulate(problem: HpProblem, objective: Callable[[dict], Any],
     busy_early = float(sum(min(e.end, last_start) - e.start for e in evaluations if e.start < last_start))
     steady = busy_early / (workers * last_start) if last_start > 0 else float("nan")
     idle_no_work = max(0.0, total - busy - idle_driver)
+    useful = float(sum(e.end - e.start for e in evaluations if not e.cancelled))
     driver_busy = sum(c.charged for c in cycles)
     return SimulationResult(
         search_name=search_name, workers=workers, max_evals=max_evals, duration=draw.spec, seed=seed,
         overhead_scale=overhead_scale, latency=latency, charge=charge, n_evals=finished, n_failed=n_failed,
         makespan=makespan, busy_time=busy, utilization=busy / total if total > 0 else float("nan"),
         steady_utilization=steady, last_start=last_start,
+        useful_utilization=useful / total if total > 0 else float("nan"), drain=bool(drain),
+        n_cancelled=n_cancelled,
         idle_driver=idle_driver, idle_no_work=idle_no_work, driver_busy=driver_busy,
         launch_wait=CallStats.of(launch_waits), tell=CallStats.of(tell_times),
         ask=CallStats.of(ask_times), cycle=CallStats.of(c.tell_s + c.ask_s for c in cycles if c.asked),

@@ -3,6 +3,7 @@
 import csv
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -100,6 +101,19 @@ def test_store_option_and_environment(tmp_path):
     assert store.is_file() and not (tmp_path / "hyperfleet.db").exists()
     assert "env" in hf("ls", "--store", str(store), cwd=tmp_path).stdout
     assert (store.parent / "searches").is_dir()
+
+
+def test_search_no_drain_is_recorded_and_reaches_its_budget(tmp_path):
+    proc = hf("search", "-p", str(TUTORIAL / "problem.py"), "-r", str(TUTORIAL / "synthetic_run.py"),
+              "--search", "random", "--max-evals", "6", "--evaluator", "process", "--workers", "2",
+              "--no-drain", "--name", "busy", "--seed", "1", cwd=tmp_path)
+    assert "max_evals reached" in proc.stdout
+    # two evaluations may finish in the same instant, so the budget can be passed by one
+    assert int(re.search(r"(\d+) done", proc.stdout).group(1)) in (6, 7)
+    from hyperfleet.store import SqlStore
+
+    db = SqlStore(tmp_path / "hyperfleet.db")
+    assert db.resolve_search("busy").settings["drain"] is False
 
 
 @pytest.mark.parametrize("args, message", [

@@ -63,6 +63,9 @@ def _value(text: str):
                    "several workers, 0 with one].")
 @click.option("--max-failures", type=click.IntRange(min=1), default=None,
               help="Stop the search once this many evaluations have failed or timed out.")
+@click.option("--drain/--no-drain", default=True, show_default=True,
+              help="--no-drain: keep every worker busy until --max-evals evaluations have finished, "
+                   "then cancel those still running (no idle workers at the end of the budget).")
 @click.option("--name", "label", default=None, help="Label of the search [default: search-DATE-TIME].")
 @click.option("--seed", type=int, default=None, help="Random seed of the search.")
 @click.option("--setting", "settings", multiple=True, metavar="KEY=VALUE",
@@ -70,7 +73,7 @@ def _value(text: str):
 @click.option("--quiet", is_flag=True, help="No progress display.")
 @store_option
 def command(problem, run, search_name, max_evals, timeout, evaluator, workers, dask_address, eval_timeout,
-            isolate, gpus_per_eval, gpus, prefetch, max_failures, label, seed, settings, quiet, store):
+            isolate, gpus_per_eval, gpus, prefetch, max_failures, drain, label, seed, settings, quiet, store):
     """Run a search of PROBLEM's space with the RUN function, here and now."""
     from hyperfleet.api import run_search
     from hyperfleet.execute.resources import parse_gpu_ids
@@ -84,7 +87,7 @@ def command(problem, run, search_name, max_evals, timeout, evaluator, workers, d
                             search_settings=parse_settings(settings), problem_path=str(problem_ref),
                             callbacks=[display], dask_address=dask_address, eval_timeout=eval_timeout,
                             isolate=isolate, gpus_per_eval=gpus_per_eval, gpus=parse_gpu_ids(gpus), prefetch=prefetch,
-                            max_failures=max_failures)
+                            max_failures=max_failures, drain=drain)
     finally:
         display.close()
     if result is not None:  # None on MPI worker ranks

@@ -34,6 +34,9 @@ from hyperfleet.search import SEARCHES
               help="Run the driver here and get workers as batch jobs (dask-jobqueue), up to -n at a time.")
 @click.option("--search", "search_name", type=click.Choice(SEARCHES), default="ambs", show_default=True)
 @click.option("--max-evals", type=click.IntRange(min=1), default=100, show_default=True)
+@click.option("--drain/--no-drain", default=True, show_default=True,
+              help="--no-drain: keep every worker busy until --max-evals evaluations have finished, "
+                   "then cancel those still running.")
 @click.option("--seed", type=int, default=None)
 @click.option("--eval-timeout", type=click.FloatRange(min=0, min_open=True), default=None,
               help="Kill an evaluation after this many seconds.")
@@ -42,7 +45,7 @@ from hyperfleet.search import SEARCHES
 @store_option
 def command(problem, run, minutes, queue, nodes, account, job_mode, nodes_per_eval, ranks_per_node, launcher,
             scheduler, slots_per_node, gpus_per_node,
-            elastic, search_name, max_evals, seed, eval_timeout, settings, words, store):
+            elastic, search_name, max_evals, drain, seed, eval_timeout, settings, words, store):
     """Submit a search of PROBLEM with RUN as a batch job labelled LABEL.
 
     The tutorial's command works with only the program name changed:
@@ -70,14 +73,14 @@ def command(problem, run, minutes, queue, nodes, account, job_mode, nodes_per_ev
         run_elastic(problem_obj, problem_ref, run_ref, label=label, minutes=minutes, nodes=nodes, queue=queue,
                     account=account, scheduler=scheduler, slots_per_node=slots_per_node, search=search_name,
                     max_evals=max_evals, seed=seed, eval_timeout=eval_timeout, search_settings=search_settings,
-                    store=store)
+                    store=store, drain=drain)
         return
     from hyperfleet.search import make_search
 
     make_search(search_name, problem_obj, seed=seed, **search_settings)  # bad settings fail here, not in the job
     recorded = {"search": search_name, "search_settings": search_settings, "seed": seed, "evaluator": "process",
                 "workers": None, "max_evals": max_evals, "timeout": None, "eval_timeout": eval_timeout,
-                "isolate": False, "gpus_per_eval": 0, "gpus": None, "prefetch": None,
+                "isolate": False, "gpus_per_eval": 0, "gpus": None, "prefetch": None, "drain": drain,
                 "batch": {"minutes": minutes, "queue": queue, "nodes": nodes, "account": account,
                           "job_mode": job_mode}}
     if job_mode == "mpi":

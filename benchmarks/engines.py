@@ -105,6 +105,8 @@ class HyperfleetEngine(Engine):
         except (ImportError, AttributeError) as exc:
             raise EngineUnavailable(f"hyperfleet.{search_class} is not importable: {exc}") from exc
         self.search = cls(self._problem(hyperfleet.HpProblem()), seed=seed, **settings)
+        # what hyperfleet's driver does with --max-evals (DeepHyper's search gets max_evals too)
+        self.search.set_budget(budget)
 
     def _problem(self, problem):
         for dim in self.space:

@@ -166,6 +166,7 @@ class Driver:
         self.drain = bool(drain)
         self._last_error: Optional[str] = None
         self._history = list(history)
+        search.set_budget(max_evals)  # a search may plan for it (AMBS refines its best at the end)
         self._folder_mode = 0o755 if os.environ.get("HYPERFLEET_SHARED") == "1" else 0o700
         self._rerun_running = rerun_running
         self._next_number = 0

@@ -497,6 +497,7 @@ def simulate(problem: HpProblem, objective: Callable[[dict], Any],
         search_name = search
     else:
         raise ValueError(f"search must be a name or a Search instance, got {type(search).__name__}")
+    search_obj.set_budget(max_evals)  # as the driver does
     rng = np.random.default_rng(None if seed is None else [int(seed), 0x5EED])
 
     wall_start = time.perf_counter()

@@ -228,6 +228,9 @@ def test_settings_from_strings_and_make_search():
     ({"kappa_decay": 1.5}, "kappa_decay"),
     ({"initial_design": "grid"}, "initial_design"),
     ({"no_such_setting": 1}, "no_such_setting"),
+    ({"final_exploit": 1.5}, "final_exploit"),
+    ({"budget": 0}, "budget"),
+    ({"final_kappa": -0.1}, "final_kappa"),
 ])
 def test_bad_settings_raise_clear_errors(settings, name):
     with pytest.raises(ValueError, match=name):
@@ -264,3 +267,75 @@ def test_long_history_uses_a_subset_and_stays_fast():
         search.tell([(c, hartmann6(c))])
     assert (time.perf_counter() - t0) / 3 < 1.0
     assert len(search._model.X_) <= search.settings.gp_max_points
+
+
+# ----- a known budget: its end refines the best results ------------------------------------
+def _unit_distance_to_best(search, config):
+    p = search.problem
+    best = max(search.history, key=lambda r: r[1])[0]
+    return float(np.max(np.abs(p.to_vector(config) - p.to_vector(best))))
+
+
+@pytest.mark.parametrize("budget, final_steps", [(40, 4), (None, 0)])
+def test_final_part_of_a_known_budget_stays_near_the_best(budget, final_steps):
+    p = hartmann_problem()
+    search = AMBS(p, seed=3, budget=budget)
+    distances, phases = [], []
+    for _ in range(40):
+        phases.append(search._in_final_phase())
+        [c] = search.ask(1)
+        distances.append(_unit_distance_to_best(search, c) if search.history else 1.0)
+        search.tell([(c, hartmann6(c))])
+    assert sum(phases) == final_steps and all(phases[40 - final_steps:])
+    if final_steps:
+        # the final proposals are neighbours of the best point (perturbations of at most 0.15 per
+        # step and a local polish), where a proposal over the whole space is typically ~0.5 away
+        assert max(distances[-final_steps:]) < 0.35
+
+
+def levy_mixed_problem():
+    p = HpProblem()
+    for i in range(3):
+        p.add_dim(f"x{i}", (-10.0, 10.0))
+    p.add_dim("k", (-10, 10))
+    p.add_dim("kind", ["a", "b", "c"])
+    return p
+
+
+def levy_mixed(c):
+    """Levy's multimodal function on 3 floats and an integer, plus a categorical shift (max 0)."""
+    x = np.array([c["x0"], c["x1"], c["x2"], float(c["k"])])
+    w = 1 + (x - 1) / 4
+    v = math.sin(math.pi * w[0]) ** 2 \
+        + np.sum((w[:-1] - 1) ** 2 * (1 + 10 * np.sin(math.pi * w[:-1] + 1) ** 2)) \
+        + (w[-1] - 1) ** 2 * (1 + math.sin(2 * math.pi * w[-1]) ** 2)
+    return -float(v) - {"a": 0.0, "b": 0.5, "c": 1.5}[c["kind"]]
+
+
+def test_final_exploit_improves_the_end_of_the_budget():
+    """On a multimodal mixed problem, refining the best in the last 10 % of an 80-evaluation
+    budget ends better than spending it on the acquisition over the whole space."""
+    p = levy_mixed_problem()
+    with_final = [run(AMBS(p, seed=s, budget=80), levy_mixed, 80) for s in range(6)]
+    without = [run(AMBS(p, seed=s, budget=80, final_exploit=0), levy_mixed, 80) for s in range(6)]
+    wins = sum(a > b for a, b in zip(with_final, without))
+    losses = sum(a < b for a, b in zip(with_final, without))
+    assert wins > losses and np.mean(with_final) > np.mean(without)
+
+
+def test_the_driver_tells_the_search_its_budget(tmp_path):
+    from hyperfleet import run_search
+
+    search = AMBS(mixed_problem(), seed=0)
+    assert search._budget is None
+    run_search(mixed_problem(), _mixed_run(tmp_path), search=search,
+               max_evals=12, evaluator="serial", store=tmp_path / "hf.db")
+    assert search._budget == 12 and len(search.history) == 12
+
+
+def _mixed_run(tmp_path):
+    path = tmp_path / "mixed_run.py"
+    path.write_text("import math\n"
+                    "def run(c):\n"
+                    "    return -(c['x'] - 1.0) ** 2 - 0.1 * (c['k'] - 7) ** 2 + {'a': 0.0, 'b': 1.0, 'c': -1.0}[c['kind']]\n")
+    return str(path)

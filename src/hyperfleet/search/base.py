@@ -75,6 +75,10 @@ class Search(ABC):
         self._evaluated.update(self.problem.key(c) for c, _ in results)
         self._tell(results)
 
+    def set_budget(self, max_evals: Optional[int]) -> None:
+        """Told by the driver how many evaluations the search will get in all (``max_evals``);
+        a search may use it to plan (AMBS refines its best results at the end). Default: ignored."""
+
     def mark_pending(self, configs: Iterable[dict]) -> None:
         """Record configurations as running although they were not asked here (a resumed search
         re-running what was interrupted): never proposed again, told later as usual."""

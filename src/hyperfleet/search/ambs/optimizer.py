@@ -164,15 +164,20 @@ class AcquisitionOptimizer:
     # ----- main entry ----------------------------------------------------------------------
     def optimize(self, score: Scorer, anchors: np.ndarray, has_grad: bool = False,
                  n_candidates: int | None = None, n_local: int | None = None,
-                 quick: bool = False):
+                 quick: bool = False, local_only: bool = False):
         """Candidates sorted by decreasing score: ``(U, values)`` (local optima first).
 
-        ``quick`` shortens the local search (used for the points of large batches).
+        ``quick`` shortens the local search (used for the points of large batches);
+        ``local_only`` draws the candidates around the first two anchors only (the best points)
+        instead of over the whole space.
         """
         enc = self.encoder
         n_candidates = self.n_candidates if n_candidates is None else int(n_candidates)
         n_local = self.n_local if n_local is None else int(n_local)
-        pool = [enc.snap(self.rng.random((n_candidates, enc.d)))]
+        if local_only and len(anchors):
+            pool = [self.perturb(anchors[:2], max(1, n_candidates // min(2, len(anchors))))]
+        else:
+            pool = [enc.snap(self.rng.random((n_candidates, enc.d)))]
         if len(anchors):
             pool.append(self.perturb(anchors, max(1, n_candidates // (4 * len(anchors)))))
             pool.append(np.asarray(anchors, dtype=float))

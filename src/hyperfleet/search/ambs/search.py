@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -111,6 +112,22 @@ class AMBS(Search):
         self._gp: GaussianProcess | None = None
         self._gp_opt_n = 0
         self._tree_fit_n = 0
+        self._budget = s.budget
+
+    def set_budget(self, max_evals: int | None) -> None:
+        """The number of evaluations this search will get in all (the driver calls it with
+        ``max_evals``); its last ``final_exploit`` fraction refines the best results."""
+        self._budget = None if max_evals is None else int(max_evals)
+
+    def _in_final_phase(self, extra: int = 0) -> bool:
+        """Whether the next proposal (``extra`` more already chosen in this call) falls in the
+        final, exploiting part of a known budget."""
+        s = self.settings
+        if self._budget is None or s.final_exploit <= 0:
+            return False
+        final = int(math.ceil(s.final_exploit * self._budget))
+        done = len(self.history) + len(self.pending) + extra
+        return done >= self._budget - final
 
     # ----- bookkeeping -------------------------------------------------------------------
     def _tell(self, results: list) -> None:
@@ -275,13 +292,15 @@ class AMBS(Search):
         n_local = s.n_local if q <= 2 else max(1, min(s.n_local, 2))
         out = []
         for _ in range(q):
-            acq = strategy.acquisition(base, kappa, self.rng)
+            local = self._in_final_phase(len(chosen) + len(out))
+            acq = UpperConfidenceBound(s.final_kappa) if local else \
+                strategy.acquisition(base, kappa, self.rng)
             penalty_F = (self.encoder.features(pending_U, snapped=True)
                          if strategy.penalize and len(pending_U) else None)
             score = self._scorer(model, acq, y_mean, scale, best_s, penalty_F)
             has_grad = hasattr(model, "predict_grad")
             U_sorted, _ = self.optimizer.optimize(score, anchors, has_grad, n_cand, n_local,
-                                                  quick=q > 4)
+                                                  quick=q > 4, local_only=local)
             config, u = self._first_unseen(U_sorted, seen, score)
             seen.add(self.problem.key(config))
             out.append(config)

@@ -58,6 +58,13 @@ class AMBSSettings:
                                          cube); smaller favours more local, more exploring models
     ``n_trees``               ``48``     trees of the et / rf surrogates
     ``exclusion_radius``      ``0.1``    qucb: radius (feature space) of the penalty around pending points
+    ``budget``                ``None``   evaluations the search will get in all, when known (the driver
+                                         sets it from ``max_evals``); enables ``final_exploit``
+    ``final_exploit``         ``0.1``    fraction of a known budget, at its end, spent refining the best
+                                         results: proposals maximise UCB with ``final_kappa`` over
+                                         neighbours of the best points instead of the acquisition over
+                                         the whole space (0: never)
+    ``final_kappa``           ``0.5``    UCB exploration weight of those final proposals
     ========================  =========  ==================================================================
     """
 
@@ -78,6 +85,9 @@ class AMBSSettings:
     incumbent: str = "model"
     n_trees: int = 48
     exclusion_radius: float = 0.1
+    budget: int | None = None
+    final_exploit: float = 0.1
+    final_kappa: float = 0.5
 
     def __post_init__(self) -> None:
         def bad(name: str, why: str) -> ValueError:
@@ -130,6 +140,12 @@ class AMBSSettings:
             raise bad("incumbent", "must be model or observed")
         if not self.exclusion_radius >= 0:
             raise bad("exclusion_radius", "must be >= 0")
+        if self.budget is not None and self.budget < 1:
+            raise bad("budget", "must be a positive integer or None")
+        if not 0 <= self.final_exploit <= 1:
+            raise bad("final_exploit", "must be in [0, 1]")
+        if not self.final_kappa >= 0:
+            raise bad("final_kappa", "must be >= 0")
 
     @classmethod
     def from_kwargs(cls, **kwargs: Any) -> AMBSSettings:
@@ -156,14 +172,14 @@ class AMBSSettings:
         return dataclasses.replace(self, **{k: _convert(k, v) for k, v in kwargs.items()})
 
 
-_INT_SETTINGS = {"n_initial", "n_candidates", "n_local", "gp_max_points", "gp_restarts", "n_trees"}
-_FLOAT_SETTINGS = {"gp_lengthscale_prior", "kappa", "kappa_decay", "kappa_min", "xi", "exclusion_radius"}
+_INT_SETTINGS = {"budget", "n_initial", "n_candidates", "n_local", "gp_max_points", "gp_restarts", "n_trees"}
+_FLOAT_SETTINGS = {"final_exploit", "final_kappa", "gp_lengthscale_prior", "kappa", "kappa_decay", "kappa_min", "xi", "exclusion_radius"}
 
 
 def _convert(name: str, value: Any) -> Any:
     if name in _INT_SETTINGS:
         if value is None or (isinstance(value, str) and value.strip().lower() in ("none", "auto", "")):
-            if name == "n_initial":
+            if name in ("n_initial", "budget"):
                 return None
             raise ValueError(f"AMBS setting '{name}': needs an integer (got {value!r})")
         try:

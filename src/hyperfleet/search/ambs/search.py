@@ -64,6 +64,9 @@ class AMBS(Search):
     pending points       ``cl_min`` / ``cl_mean`` / ``cl_max`` constant liar, ``qucb``;
                          ``auto``: ``cl_min`` with GPs (``qucb`` past 64 pending),
                          ``qucb`` otherwise (``pending``)
+    end of the budget    with a known budget (the driver calls :meth:`set_budget` with
+                         ``max_evals``), the last ``final_exploit`` (10 %) of the proposals
+                         maximise UCB with ``final_kappa`` over neighbours of the best points
     ===================  =========================================================================
 
     See :class:`~hyperfleet.search.ambs.settings.AMBSSettings` for every setting and its default.

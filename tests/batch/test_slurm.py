@@ -179,3 +179,20 @@ def test_mpi_job_mode_hands_each_evaluation_its_nodes(project):
     for e in evaluations:
         assert e.state == EvaluationState.DONE, e.error
         assert e.metadata["nodes"] == node and e.metadata["ranks_ran_on"] == [node]
+
+
+def test_submit_no_drain_reaches_its_budget_in_the_job(project):
+    hf(["submit", "-p", "problem.py", "-r", "synthetic_run.py", "-t", "5", "-n", "1", "--search", "random",
+        "--max-evals", "8", "--no-drain", "hps", "busy-job"], project)
+    assert search_state(project, "busy-job").settings["drain"] is False
+    wait_for(lambda: search_state(project, "busy-job").state == SearchState.FINISHED, what="the job to finish",
+             project=project)
+    record = search_state(project, "busy-job")
+    assert "max_evals reached" in record.message and "no drain" in record.message
+    db = SqlStore(project / "hyperfleet.db")
+    try:
+        states = [e.state for e in db.list_evaluations(record.id)]
+    finally:
+        db.close()
+    assert states.count(EvaluationState.DONE) >= 8
+    assert set(states) <= {EvaluationState.DONE, EvaluationState.CANCELLED}

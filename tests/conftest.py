@@ -1,3 +1,5 @@
+import os
+import uuid
 from pathlib import Path
 
 import pytest
@@ -25,3 +27,35 @@ def tutorial_problem() -> HpProblem:
     from hyperfleet.user_code import load_problem
 
     return load_problem(str(TUTORIAL / "problem.py"))[0]
+
+
+# ----- PostgreSQL (tests/store, and a Slurm job with a password-protected store) ----------
+POSTGRES_ENV = "HYPERFLEET_TEST_POSTGRES_URL"
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """The test server's URL; skips locally without one (CI always has one)."""
+    url = os.environ.get(POSTGRES_ENV)
+    if not url:
+        pytest.skip(f"${POSTGRES_ENV} is not set, so there is no PostgreSQL to test against; "
+                    f"run `export {POSTGRES_ENV}=$(bash .ci/postgres-up.sh)` (CI always does)")
+    return url
+
+
+@pytest.fixture
+def postgres_schema_url(postgres_url):
+    """A URL whose tables land in a new, empty schema of the test database."""
+    import sqlalchemy as sa
+
+    from hyperfleet.store.engines import parse_url
+
+    schema = f"hf_test_{uuid.uuid4().hex[:12]}"
+    engine = sa.create_engine(parse_url(postgres_url))
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    url = sa.engine.make_url(postgres_url).update_query_dict({"options": f"-csearch_path={schema}"})
+    yield url.render_as_string(hide_password=False)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+    engine.dispose()

@@ -61,3 +61,14 @@ def test_walltime_budget():
 def test_unknown_scheduler():
     with pytest.raises(SchedulerError, match="unknown scheduler 'sge'"):
         get_scheduler("sge")
+
+
+def test_a_store_password_is_read_from_a_file_not_written_in_the_script():
+    record = SearchRecord(id="0123abcd-0000-0000-0000-000000000000", label="pg", state=SearchState.CREATED,
+                          folder="/work/searches/pg-0123abcd")
+    body = "\n".join(job_body(record, "postgresql+psycopg://me:s3cret@db:5432/hf", 20, 1, "serial", 4,
+                              Slurm(), python="/opt/py/bin/python"))
+    assert "s3cret" not in body
+    assert '--store "$(cat /work/searches/pg-0123abcd/store-url)"' in body
+    plain = "\n".join(job_body(record, "postgresql+psycopg://me@db:5432/hf", 20, 1, "serial", 4, Slurm()))
+    assert "--store postgresql+psycopg://me@db:5432/hf" in plain  # nothing secret: kept inline

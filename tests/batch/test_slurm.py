@@ -196,3 +196,25 @@ def test_submit_no_drain_reaches_its_budget_in_the_job(project):
         db.close()
     assert states.count(EvaluationState.DONE) >= 8
     assert set(states) <= {EvaluationState.DONE, EvaluationState.CANCELLED}
+
+
+def test_a_store_password_stays_out_of_the_job_script(project, postgres_schema_url):
+    """Schedulers keep copies of job scripts: a PostgreSQL password goes to a 0600 file instead,
+    and the job still reaches the store (the search finishes)."""
+    from sqlalchemy.engine import make_url
+
+    password = make_url(postgres_schema_url).password
+    assert password
+    hf(["submit", "-p", "problem.py", "-r", "synthetic_run.py", "-t", "5", "-n", "1", "--search", "random",
+        "--max-evals", "4", "--store", postgres_schema_url, "hps", "pg-job"], project)
+    db = SqlStore(postgres_schema_url)
+    try:
+        wait_for(lambda: db.resolve_search("pg-job").state == SearchState.FINISHED, what="the job to finish")
+        folder = Path(db.resolve_search("pg-job").folder)
+        assert len(db.list_evaluations(db.resolve_search("pg-job").id)) == 4
+    finally:
+        db.close()
+    script = next(folder.glob("batch-1.*.sh")).read_text()
+    assert password not in script and "store-url" in script
+    url_file = folder / "store-url"
+    assert url_file.read_text() == postgres_schema_url and (url_file.stat().st_mode & 0o777) == 0o600

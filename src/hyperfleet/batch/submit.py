@@ -36,13 +36,34 @@ def search_time(minutes: int) -> float:
     return seconds
 
 
+#: file in the search's folder (mode 0600) holding a store URL with a password, read by the job
+STORE_URL_FILE = "store-url"
+
+
+def _has_password(store_url: str) -> bool:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(store_url).password is not None
+    except ArgumentError:
+        return False
+
+
 def job_body(record: SearchRecord, store_url: str, minutes: int, nodes: int, job_mode: str,
              slots_per_node: Optional[int], scheduler: Scheduler, python: str = sys.executable) -> list[str]:
-    """The shell lines that start the recorded search inside the allocation."""
+    """The shell lines that start the recorded search inside the allocation.
+
+    A store URL with a password is not written into the script (schedulers keep copies of job
+    scripts): the job reads it from ``STORE_URL_FILE`` in the search's folder, which
+    :func:`submit_search` writes readable only by you.
+    """
     py = shlex.quote(python)
     folder = shlex.quote(record.folder)
     slots = str(slots_per_node) if slots_per_node else f"${{{scheduler.cpus_var}:-$(nproc)}}"
-    resume = (f"{py} -m hyperfleet resume {record.id} --store {shlex.quote(store_url)} --queued-only --quiet "
+    store = (f'"$(cat {shlex.quote(str(Path(record.folder) / STORE_URL_FILE))})"' if _has_password(store_url)
+             else shlex.quote(store_url))
+    resume = (f"{py} -m hyperfleet resume {record.id} --store {store} --queued-only --quiet "
               f"--timeout {search_time(minutes):.0f}")
     lines = ["set -u", "export PYTHONUNBUFFERED=1", f'echo "hyperfleet search {record.id} on $(hostname)"']
     if job_mode == "mpi":  # each evaluation gets whole nodes (NodePool) and launches its MPI program
@@ -96,12 +117,17 @@ def submit_search(store: Store, *, problem, problem_ref, run_ref, label: str, mi
         recorded_problem(record)
         store.update_search(record.id, settings={**record.settings, "max_evals": settings["max_evals"]})
     folder = Path(record.folder)
+    store_url = getattr(store, "url", "")
+    if _has_password(store_url):
+        url_file = folder / STORE_URL_FILE
+        url_file.touch(mode=0o600)
+        url_file.chmod(0o600)
+        url_file.write_text(store_url)
     number = len(list(folder.glob("batch-*.sh"))) + 1
     script_path = folder / f"batch-{number}.{sched.name}.sh"
     job = BatchJob(name=f"hf-{label}"[:64], minutes=minutes, nodes=nodes, queue=queue, account=account,
                    output=str(folder / f"batch-{number}.out"), workdir=os.getcwd(), gpus_per_node=gpus_per_node,
-                   body=job_body(record, getattr(store, "url", ""), minutes, nodes, job_mode, slots_per_node,
-                                 sched))
+                   body=job_body(record, store_url, minutes, nodes, job_mode, slots_per_node, sched))
     script_path.write_text(sched.render(job))
     script_path.chmod(0o700)
     # QUEUED before the job exists: a job that starts at once must find its search QUEUED, and

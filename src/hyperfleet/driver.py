@@ -218,7 +218,7 @@ class Driver:
                     self.search.tell([(r.config, r.objective) for r in finished])
                     for record in finished:
                         self._call("on_done", record)
-                if not self.drain and self.stats.finished >= self.max_evals:
+                if self._finished_without_drain:
                     reason = (f"max_evals reached ({len(self._running)} running evaluations cancelled: "
                               f"no drain)")
                     break
@@ -288,11 +288,16 @@ class Driver:
             free = min(free, pool.capacity)
         return free
 
+    @property
+    def _finished_without_drain(self) -> bool:
+        """Without a drain: ``max_evals`` evaluations have finished, the rest is cancelled."""
+        return not self.drain and self.stats.finished >= self.max_evals
+
     def _budget_left(self) -> int:
         """Evaluations that may still be created."""
         if self.drain:
             return self.max_evals - self.stats.submitted
-        if self.stats.finished >= self.max_evals:
+        if self._finished_without_drain:
             return 0
         # no drain: as many as keep every worker (and the prefetch buffer) busy
         return self.executor.num_workers + self.executor.queue_depth + self.prefetch + 1
@@ -382,7 +387,7 @@ class Driver:
 
     def _cancel_running(self) -> None:
         why = "cancelled: the search stopped before it finished"
-        if not self.drain and self.stats.finished >= self.max_evals:
+        if self._finished_without_drain:
             why = (f"cancelled: {self.max_evals} evaluations had finished (max_evals) and the search "
                    f"runs without a drain")
         for eval_id, record in list(self._running.items()):

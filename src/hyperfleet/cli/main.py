@@ -41,6 +41,11 @@ store_option = click.option(
     "--store", "store", default=None, envvar="HYPERFLEET_STORE", show_envvar=True,
     help="Job database: a SQLite file path or a SQLAlchemy URL [default: ./hyperfleet.db].")
 
+drain_option = click.option(
+    "--drain/--no-drain", default=True, show_default=True,
+    help="--no-drain: keep every worker busy until --max-evals evaluations have finished, then "
+         "cancel those still running (no idle workers at the end of the budget).")
+
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--debug", is_flag=True, help="Show full tracebacks.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from hyperfleet.cli.main import store_option
+from hyperfleet.cli.main import drain_option, store_option
 from hyperfleet.cli.progress import ProgressDisplay
 from hyperfleet.execute import EXECUTORS
 from hyperfleet.search import SEARCHES
@@ -63,9 +63,7 @@ def _value(text: str):
                    "several workers, 0 with one].")
 @click.option("--max-failures", type=click.IntRange(min=1), default=None,
               help="Stop the search once this many evaluations have failed or timed out.")
-@click.option("--drain/--no-drain", default=True, show_default=True,
-              help="--no-drain: keep every worker busy until --max-evals evaluations have finished, "
-                   "then cancel those still running (no idle workers at the end of the budget).")
+@drain_option
 @click.option("--name", "label", default=None, help="Label of the search [default: search-DATE-TIME].")
 @click.option("--seed", type=int, default=None, help="Random seed of the search.")
 @click.option("--setting", "settings", multiple=True, metavar="KEY=VALUE",

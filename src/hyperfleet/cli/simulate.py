@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from hyperfleet.cli.main import drain_option
 from hyperfleet.cli.search import parse_settings
 from hyperfleet.search import SEARCHES
 
@@ -67,9 +68,7 @@ def _duration(spec: str):
 @click.option("--charge", type=click.Choice(["wall", "cpu"]), default="wall", show_default=True,
               help="Charge the wall time of tell+ask, or its CPU time (not inflated by other programs "
                    "on a busy machine).")
-@click.option("--drain/--no-drain", default=True, show_default=True,
-              help="--no-drain: keep every worker busy until --max-evals evaluations have finished, "
-                   "then cancel those still running (like hyperfleet search --no-drain).")
+@drain_option
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the full result (cycles and evaluations included) to this JSON file.")
 @click.option("--quiet", is_flag=True, help="No progress lines on stderr.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from hyperfleet.cli.main import store_option
+from hyperfleet.cli.main import drain_option, store_option
 from hyperfleet.cli.search import parse_settings
 from hyperfleet.search import SEARCHES
 
@@ -34,9 +34,7 @@ from hyperfleet.search import SEARCHES
               help="Run the driver here and get workers as batch jobs (dask-jobqueue), up to -n at a time.")
 @click.option("--search", "search_name", type=click.Choice(SEARCHES), default="ambs", show_default=True)
 @click.option("--max-evals", type=click.IntRange(min=1), default=100, show_default=True)
-@click.option("--drain/--no-drain", default=True, show_default=True,
-              help="--no-drain: keep every worker busy until --max-evals evaluations have finished, "
-                   "then cancel those still running.")
+@drain_option
 @click.option("--seed", type=int, default=None)
 @click.option("--eval-timeout", type=click.FloatRange(min=0, min_open=True), default=None,
               help="Kill an evaluation after this many seconds.")

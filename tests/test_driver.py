@@ -124,9 +124,16 @@ def test_run_function_given_as_a_python_function(tmp_path, x_problem):
 
 
 def test_bad_driver_arguments(tmp_path, x_problem):
-    with pytest.raises(ValueError, match="max_evals must be >= 1"):
+    with pytest.raises(ValueError, match="max_evals must be an integer >= 1"):
         run_search(x_problem, run_ref("quadratic"), search="random", max_evals=0, evaluator="serial",
                    store=tmp_path / "hf.db")
+    for bad, message in [(dict(timeout=-1), "timeout must be > 0"), (dict(eval_timeout=0), "eval_timeout must be > 0"),
+                         (dict(prefetch=-1), "prefetch must be an integer >= 0"),
+                         (dict(max_failures=0), "max_failures must be an integer >= 1")]:
+        with pytest.raises(ValueError, match=message):
+            run_search(x_problem, run_ref("quadratic"), search="random", max_evals=1, evaluator="serial",
+                       store=tmp_path / "hf.db", **bad)
+    assert SqlStore(tmp_path / "hf.db").summaries() == []  # nothing recorded for refused settings
     with pytest.raises(ValueError, match="label 'a b' is not usable"):
         run_search(x_problem, run_ref("quadratic"), search="random", max_evals=1, evaluator="serial",
                    label="a b", store=tmp_path / "hf.db")

@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import Any, Callable, Optional, Sequence, Union
 
 from hyperfleet.driver import Driver, SearchResult
+from hyperfleet.driver_settings import DriverSettings, Resources
 from hyperfleet.execute import Executor, make_executor
-from hyperfleet.execute.resources import GpuPool, NodePool
+from hyperfleet.execute.resources import GpuPool
 from hyperfleet.problem import HpProblem
 from hyperfleet.search import SEARCHES, Search, make_search
 from hyperfleet.store import SearchRecord, SearchState, Store, open_store
@@ -122,8 +123,7 @@ def run_search(problem: HpProblem, run: Union[str, Callable, CodeRef], *,
         >>> result.best.objective, result.folder  # doctest: +SKIP
     """
     run_ref = run_ref_of(run)
-    if gpus is not None and not gpus_per_eval:
-        raise ValueError("--gpus needs --gpus-per-eval K")
+    Resources(gpus_per_eval=gpus_per_eval, gpus=gpus)  # checks the GPU options before detecting any
     gpu_ids = GpuPool(gpus_per_eval, gpus).ids if gpus_per_eval else None
     search_settings = dict(search_settings or {})
     if isinstance(search, Search):
@@ -140,6 +140,7 @@ def run_search(problem: HpProblem, run: Union[str, Callable, CodeRef], *,
                 "isolate": evaluator_name == "mpi" if isolate is None else isolate,
                 "gpus_per_eval": gpus_per_eval, "gpus": gpu_ids, "prefetch": prefetch,
                 "max_failures": max_failures, "drain": bool(drain)}
+    DriverSettings.from_dict(settings)  # bad values are refused before anything is recorded
     own_store = not isinstance(store, Store)
     try:
         store_obj = open_store(store) if own_store else store
@@ -157,17 +158,8 @@ def drive(store: Store, record: SearchRecord, problem: HpProblem, run_ref: CodeR
           executor: Executor, settings: dict, callbacks: Sequence[object] = (),
           history: Sequence = (), rerun_running: bool = True) -> SearchResult:
     """Run the driver for ``record`` with the recorded ``settings``."""
-    pools = []
-    if settings.get("gpus_per_eval"):
-        pools.append(GpuPool(settings["gpus_per_eval"], settings["gpus"]))
-    if settings.get("nodes_per_eval"):
-        pools.append(NodePool(settings["nodes_per_eval"], settings.get("ranks_per_node") or 1,
-                              launcher=settings.get("launcher") or "srun"))
-    driver = Driver(record, problem, run_ref, search, executor, store, settings["max_evals"],
-                    settings.get("timeout"), callbacks, eval_timeout=settings.get("eval_timeout"),
-                    isolate=bool(settings.get("isolate")), pools=pools, prefetch=settings.get("prefetch"),
-                    history=history, rerun_running=rerun_running, max_failures=settings.get("max_failures"),
-                    drain=settings.get("drain", True))
+    driver = Driver(record, problem, run_ref, search, executor, store, DriverSettings.from_dict(settings),
+                    callbacks, history=history, rerun_running=rerun_running)
     return driver.run()
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional, Protocol, Sequence
 
+from hyperfleet.driver_settings import DriverSettings
 from hyperfleet.execute import EvalOutcome, EvalTask, Executor
 from hyperfleet.execute.resources import ResourcePool
 from hyperfleet.problem import HpProblem
@@ -102,76 +103,51 @@ class Driver:
     """Runs one search to its budget or time limit.
 
     Args:
-        record: the search as created in the store (see :func:`hyperfleet.api.create_search`).
+        record: the search as created in the store (see :func:`hyperfleet.api.create_search_record`).
         problem: the search space.
         run_ref: where the run function is (``CodeRef(path, attr)``).
         search: the search algorithm (``ask``/``tell``).
         executor: where evaluations run.
         store: the job database.
-        max_evals: evaluations to create at most (never exceeded).
-        timeout: wall-clock seconds after which running evaluations are cancelled.
+        settings: the budget, failure policy, per-evaluation policy and resources
+            (:class:`~hyperfleet.driver_settings.DriverSettings`).
         callbacks: objects with ``on_launch``/``on_done`` hooks (e.g. a progress bar).
-        eval_timeout: seconds after which one evaluation is killed and recorded as TIMEOUT.
-        isolate: run each evaluation in a child process of its own.
-        pools: resources handed to each running evaluation, its own (GPUs, nodes of a job).
-        prefetch: configurations asked ahead and kept ready, so that a worker that frees up
-            restarts at once instead of waiting for the search's ``tell`` and ``ask`` (they run
-            while the worker is busy). The price: a prefetched configuration was chosen before the
-            latest results came in. Default: 1 with several workers, 0 with one.
         history: the search's evaluations already in the store (resuming): finished ones are
             told to the search and count towards ``max_evals``; those left RUNNING by a driver that
             died are re-run (``rerun_running``) or marked FAILED.
-        max_failures: stop the search (state FAILED) once this many evaluations have failed or
-            timed out.
-        drain: True (default): never create more than ``max_evals`` evaluations, so the last
-            workers to finish have nothing left to run while the longest last evaluations end
-            (the drain). False: keep every worker busy until ``max_evals`` evaluations have
-            finished, then cancel the ones still running (state CANCELLED) — no idle workers at
-            the end of an allocation, at the price of the cancelled evaluations' partial work.
     """
 
     def __init__(self, record: SearchRecord, problem: HpProblem, run_ref: CodeRef, search: Search,
-                 executor: Executor, store: Store, max_evals: int, timeout: Optional[float] = None,
-                 callbacks: Sequence[object] = (), eval_timeout: Optional[float] = None,
-                 isolate: bool = False, pools: Sequence[ResourcePool] = (),
-                 prefetch: Optional[int] = None, history: Sequence[EvaluationRecord] = (),
-                 rerun_running: bool = True, max_failures: Optional[int] = None,
-                 drain: bool = True) -> None:
-        if max_evals < 1:
-            raise ValueError(f"max_evals must be >= 1, got {max_evals}")
-        if timeout is not None and timeout <= 0:
-            raise ValueError(f"timeout must be > 0 seconds, got {timeout}")
+                 executor: Executor, store: Store, settings: DriverSettings,
+                 callbacks: Sequence[object] = (), history: Sequence[EvaluationRecord] = (),
+                 rerun_running: bool = True) -> None:
         self.record = record
         self.problem = problem
         self.run_ref = run_ref
         self.search = search
         self.executor = executor
         self.store = store
-        self.max_evals = max_evals
-        self.timeout = timeout
-        self.callbacks = list(callbacks)
-        if eval_timeout is not None and eval_timeout <= 0:
-            raise ValueError(f"eval_timeout must be > 0 seconds, got {eval_timeout}")
-        self.eval_timeout = eval_timeout
-        self.isolate = isolate
-        self.pools = list(pools)
-        self._held: dict[str, list[tuple[ResourcePool, list[str]]]] = {}
-        if prefetch is not None and prefetch < 0:
-            raise ValueError(f"prefetch must be >= 0, got {prefetch}")
+        self.settings = settings
+        self.max_evals = settings.budget.max_evals
+        self.timeout = settings.budget.timeout
+        self.drain = settings.budget.drain
+        self.max_failures = settings.failures.max_failures
+        self.eval_timeout = settings.evals.eval_timeout
+        self.isolate = settings.evals.isolate
+        prefetch = settings.evals.prefetch
         self.prefetch = prefetch if prefetch is not None else (1 if executor.num_workers > 1 else 0)
+        self.callbacks = list(callbacks)
+        self.pools = settings.resources.pools()
+        self._held: dict[str, list[tuple[ResourcePool, list[str]]]] = {}
         self._buffer: list[dict] = []
-        if max_failures is not None and max_failures < 1:
-            raise ValueError(f"max_failures must be >= 1, got {max_failures}")
-        self.max_failures = max_failures
-        self.drain = bool(drain)
         self._last_error: Optional[str] = None
         self._history = list(history)
-        search.set_budget(max_evals)  # a search may plan for it (AMBS refines its best at the end)
+        search.set_budget(self.max_evals)  # a search may plan for it (AMBS refines its best at the end)
         self._folder_mode = 0o755 if os.environ.get("HYPERFLEET_SHARED") == "1" else 0o700
         self._rerun_running = rerun_running
         self._next_number = 0
         self.folder = Path(record.folder)
-        self.stats = DriverStats(max_evals=max_evals)
+        self.stats = DriverStats(max_evals=self.max_evals)
         self._running: dict[str, EvaluationRecord] = {}
         self._last_json = 0.0
         self._json_cost = 0.0

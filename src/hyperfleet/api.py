@@ -97,7 +97,9 @@ def run_search(problem: HpProblem, run: Union[str, Callable, CodeRef], *,
         workers: worker count for ``thread``/``process``/``dask`` (default: CPU count).
         label: a name for the search (default: ``search-DATE-TIME``).
         seed: random seed of the search.
-        store: a store, or its path/URL (default ``$HYPERFLEET_STORE`` or ``./hyperfleet.db``).
+        store: a store, or its path/URL (default: ``$HYPERFLEET_STORE``, else the first
+            ``hyperfleet.db`` in the current folder or a parent, else a new ``./hyperfleet.db``;
+            see :func:`hyperfleet.store.locate_store`).
         search_settings: settings passed to the search by name (e.g. AMBS's ``kappa``).
         problem_path: where the problem came from, recorded for reference.
         callbacks: objects with ``on_start``/``on_launch``/``on_done`` methods.
@@ -166,7 +168,8 @@ def drive(store: Store, record: SearchRecord, problem: HpProblem, run_ref: CodeR
 def continue_search(ref: str, *, store: Union[str, Store, None] = None, max_evals: Optional[int] = None,
                     timeout: Optional[float] = None, running: str = "rerun", evaluator: Optional[str] = None,
                     workers: Optional[int] = None, search: Optional[Search] = None,
-                    callbacks: Sequence[object] = (), queued_only: bool = False) -> Optional[SearchResult]:
+                    callbacks: Sequence[object] = (), queued_only: bool = False,
+                    dask_address: Optional[str] = None) -> Optional[SearchResult]:
     """Continue a search from the store alone (``hyperfleet resume``; also how a batch job starts).
 
     Finished evaluations are kept and told to the search; the ones a dead driver left RUNNING are
@@ -175,7 +178,8 @@ def continue_search(ref: str, *, store: Union[str, Store, None] = None, max_eval
 
     Args:
         ref: the search's label (latest with it) or id prefix.
-        store: the store or its location.
+        store: the store or its location (default: found as :func:`hyperfleet.store.locate_store`
+            says; never created).
         max_evals: a new total budget (default: the recorded one).
         timeout: wall-clock seconds for this run (default: none, or the recorded one).
         running: what to do with evaluations left RUNNING: ``"rerun"`` or ``"fail"``.
@@ -183,6 +187,7 @@ def continue_search(ref: str, *, store: Union[str, Store, None] = None, max_eval
         search: a search instance, for searches started with a custom ``Search`` object.
         callbacks: driver callbacks (progress display).
         queued_only: refuse unless the search is QUEUED or CREATED (a batch job starting it).
+        dask_address: the Dask scheduler (address or scheduler file) for ``evaluator="dask"``.
 
     Raises:
         ValueError: the search is running elsewhere, its problem file changed incompatibly, or
@@ -191,7 +196,7 @@ def continue_search(ref: str, *, store: Union[str, Store, None] = None, max_eval
     if running not in ("rerun", "fail"):
         raise ValueError(f"--running must be 'rerun' or 'fail', got {running!r}")
     own_store = not isinstance(store, Store)
-    store_obj = open_store(store) if own_store else store
+    store_obj = open_store(store, create=False) if own_store else store
     try:
         record = store_obj.resolve_search(ref)
         check_not_running(record)
@@ -208,6 +213,8 @@ def continue_search(ref: str, *, store: Union[str, Store, None] = None, max_eval
             settings["evaluator"], settings["workers"] = evaluator, workers
         elif workers is not None:
             settings["workers"] = workers
+        if dask_address is not None:
+            settings["dask_address"] = dask_address
         if search is None:
             if settings["search"] not in SEARCHES:
                 raise ValueError(f"search {record.label} used a custom search ({settings['search']}); "

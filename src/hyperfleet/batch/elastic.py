@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
-import click
+from typing import TYPE_CHECKING, Callable, Optional, Sequence
 
 from hyperfleet.batch.schedulers import get_scheduler
+
+if TYPE_CHECKING:
+    from hyperfleet.driver import SearchResult
 
 
 def jobqueue_cluster(scheduler_name: str, minutes: int, queue: Optional[str], account: Optional[str],
@@ -30,29 +31,31 @@ def jobqueue_cluster(scheduler_name: str, minutes: int, queue: Optional[str], ac
 def run_elastic(problem, problem_ref, run_ref, *, label: str, minutes: int, nodes: int, queue: Optional[str],
                 account: Optional[str], scheduler: Optional[str], slots_per_node: Optional[int], search: str,
                 max_evals: int, seed: Optional[int], eval_timeout: Optional[float], search_settings: dict,
-                store, drain: bool = True) -> None:
+                store, drain: bool = True, callbacks: Sequence[object] = (),
+                notify: Optional[Callable[[str], None]] = None) -> SearchResult:
     """Run the search here on up to ``nodes`` worker jobs of ``minutes`` each (dask-jobqueue).
 
     Worker jobs are asked for at the start and the scheduler may start them one by one; the
     search uses whichever workers are up. Closing the cluster cancels the worker jobs.
+
+    Args:
+        callbacks: driver callbacks (the CLI's progress display).
+        notify: called with one line once the worker jobs are asked for (the CLI prints it).
+
+    Returns:
+        The search's result.
     """
     from hyperfleet.api import run_search
-    from hyperfleet.cli.progress import ProgressDisplay
-    from hyperfleet.cli.search import report_result
 
     sched = get_scheduler(scheduler)
     cluster = jobqueue_cluster(sched.name, minutes, queue, account, slots_per_node or 1)
     try:
         cluster.scale(jobs=nodes)
-        click.echo(f"elastic: up to {nodes} {sched.name} worker job(s) of {minutes} min; "
+        if notify is not None:
+            notify(f"elastic: up to {nodes} {sched.name} worker job(s) of {minutes} min; "
                    f"Dask scheduler at {cluster.scheduler_address}")
-        display = ProgressDisplay(max_evals)
-        try:
-            result = run_search(problem, run_ref, search=search, max_evals=max_evals, drain=drain, evaluator=cluster,
-                                label=label, seed=seed, store=store, search_settings=search_settings,
-                                problem_path=str(problem_ref), callbacks=[display], eval_timeout=eval_timeout)
-        finally:
-            display.close()
-        report_result(result)
+        return run_search(problem, run_ref, search=search, max_evals=max_evals, drain=drain, evaluator=cluster,
+                          label=label, seed=seed, store=store, search_settings=search_settings,
+                          problem_path=str(problem_ref), callbacks=callbacks, eval_timeout=eval_timeout)
     finally:
         cluster.close()

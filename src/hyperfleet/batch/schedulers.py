@@ -77,6 +77,11 @@ class Scheduler:
     def cancel(self, job_id: str) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def describe(self, job_id: str) -> str:
+        """The scheduler's own view of the job, for people: its state and, when it waits, why
+        (``PENDING (PartitionConfig)`` on Slurm). Default: :meth:`state`."""
+        return self.state(job_id)
+
     def available(self) -> bool:
         return shutil.which(self.submit_command) is not None
 
@@ -127,6 +132,27 @@ class Slurm(Scheduler):
         except (OSError, subprocess.SubprocessError):
             return "UNKNOWN"
         return self._STATES.get(out.split()[0] if out else "", "UNKNOWN")
+
+    def describe(self, job_id: str) -> str:
+        """``PENDING (PartitionConfig)``, ``RUNNING``: squeue's state and reason (``%T``, ``%r``)."""
+        try:
+            out = subprocess.run(["squeue", "-h", "-j", job_id, "-o", "%T|%r"], capture_output=True, text=True,
+                                 timeout=30).stdout.strip()
+            if not out:
+                text = subprocess.run(["scontrol", "show", "job", job_id], capture_output=True, text=True,
+                                      timeout=30).stdout
+                state, reason = re.search(r"JobState=(\w+)", text), re.search(r"Reason=(\S+)", text)
+                out = f"{state.group(1) if state else 'UNKNOWN'}|{reason.group(1) if reason else ''}"
+        except (OSError, subprocess.SubprocessError):
+            return "UNKNOWN"
+        return self.parse_view(out)
+
+    @staticmethod
+    def parse_view(line: str) -> str:
+        """``PENDING|PartitionConfig`` -> ``PENDING (PartitionConfig)``; no reason for ``None``."""
+        state, _, reason = line.strip().splitlines()[0].partition("|") if line.strip() else ("UNKNOWN", "", "")
+        reason = reason.strip()
+        return f"{state} ({reason})" if reason and reason not in ("None", "(null)") else state
 
     def cancel(self, job_id: str) -> None:
         _run(["scancel", job_id], "cancel the job")

@@ -1,40 +1,45 @@
-"""``hyperfleet ls``: searches, or one search's evaluations, with their states."""
+"""``hyperfleet ls``: searches, one search's evaluations, or one evaluation in full."""
 
 from __future__ import annotations
 
 import sys
+import time
 from typing import Optional
 
 import click
 
-from hyperfleet.cli.main import store_option
-from hyperfleet.cli.tables import console, fmt_config, fmt_number, fmt_time, new_table, print_table
+from hyperfleet.cli.evaluation import show_evaluation
+from hyperfleet.cli.options import store_option
+from hyperfleet.cli.tables import Column, first_line, fmt_config, fmt_number, fmt_time, print_table
+from hyperfleet.store import EvaluationState
+
+STATE_NAMES = [s.value for s in EvaluationState]
 
 
 @click.command("ls")
-@click.argument("ref", required=False)
-@click.option("--state", "states", multiple=True, help="Only evaluations in this state (repeatable).")
+@click.argument("ref", required=False, metavar="[LABEL|ID]")
+@click.option("--state", "states", multiple=True, type=click.Choice(STATE_NAMES, case_sensitive=False),
+              help=f"Only evaluations in this state: {', '.join(STATE_NAMES)} (any case; repeatable).")
 @click.option("--watch", is_flag=True, help="Refresh the listing until Ctrl-C.")
 @click.option("--interval", type=click.FloatRange(min=0.2), default=2.0, show_default=True,
               help="Seconds between refreshes with --watch.")
 @store_option
 def command(ref: Optional[str], states: tuple[str, ...], watch: bool, interval: float, store) -> None:
-    """List searches, or the evaluations of the search REF (label or id prefix)."""
+    """List the searches; with LABEL or a search id prefix, that search's evaluations (a failed
+    one's first error line included); with an evaluation id prefix (as listed), that evaluation
+    in full: configuration, state, objective, times, worker, error, output tails, folder."""
     from hyperfleet.store import open_store
 
-    db = open_store(store)
+    db = open_store(store, create=False)
     if not watch:
         show(db, ref, states)
         return
-    import time
-
-    out = console()
     try:
         while True:
-            if out.is_terminal:
-                out.clear()
-            out.print(f"hyperfleet ls{' ' + ref if ref else ''} (every {interval:g} s, Ctrl-C to stop) "
-                      f"{time.strftime('%H:%M:%S')}")
+            if sys.stdout.isatty():
+                click.clear()
+            click.echo(f"hyperfleet ls{' ' + ref if ref else ''} (every {interval:g} s, Ctrl-C to stop) "
+                       f"{time.strftime('%H:%M:%S')}")
             show(db, ref, states)
             sys.stdout.flush()
             time.sleep(interval)
@@ -44,40 +49,77 @@ def command(ref: Optional[str], states: tuple[str, ...], watch: bool, interval: 
 
 def show(db, ref: Optional[str], states: tuple[str, ...]) -> None:
     """Print the listing once."""
-    from hyperfleet.store import EvaluationState
+    from hyperfleet.store import SearchRecord
 
-    out = console()
     if ref is None:
-        summaries = db.summaries()
-        if not summaries:
-            out.print("no searches yet; start one with: hyperfleet search -p problem.py -r run.py")
-            return
-        table = new_table("id", "label", "state", "batch job", "done", "running", "failed", "total", "best",
-                          "started")
-        for s in summaries:
-            table.add_row(s.search.id, s.search.label, s.search.state.value, job_state(s.search), str(s.done),
-                          str(s.running), str(s.failed), str(s.total), fmt_number(s.best),
-                          fmt_time(s.search.start_time or s.search.created_time))
-        print_table(table)
+        show_searches(db)
         return
-    search = db.resolve_search(ref)
-    try:
-        wanted = [EvaluationState(s.upper()) for s in states] if states else None
-    except ValueError:
-        raise click.BadParameter(f"choose from {', '.join(s.value for s in EvaluationState)}",
-                                 param_hint="--state") from None
+    item = db.resolve_item(ref)
+    if isinstance(item, SearchRecord):
+        show_search(db, item, states)
+    else:
+        show_evaluation(db, item)
+
+
+def show_searches(db) -> None:
+    """One line per search: id, label, state (with the scheduler's view), counts, best, start."""
+    summaries = db.summaries()
+    if not summaries:
+        click.echo(f"no searches yet in store {db.where}; start one with: "
+                   f"hyperfleet search -p problem.py -r run.py")
+        return
+    columns = [Column("id"), Column("label"),
+               Column("state", flexible=True, wrap=True, min_width=11),
+               Column("done", right=True), Column("run", right=True), Column("fail", right=True),
+               Column("best", right=True), Column("started", priority=5)]
+    rows, notes = [], []
+    for s in summaries:
+        record = s.search
+        rows.append([record.id[:8], record.label, search_state(record), str(s.done), str(s.running),
+                     str(s.failed), fmt_number(s.best), fmt_time(record.start_time or record.created_time,
+                                                                  short=True)])
+        if record.state.value == "FAILED" and record.message:
+            notes.append(f"{record.label} ({record.id[:8]}) FAILED: {record.message}")
+    print_table(columns, rows)
+    for note in notes:
+        click.echo(note)
+
+
+def show_search(db, search, states: tuple[str, ...]) -> None:
+    """The evaluations of one search, with the first line of each error."""
+    wanted = [EvaluationState(s.upper()) for s in states] if states else None
     evaluations = db.list_evaluations(search.id, wanted)
     summary = db.summary(search.id)
-    job = job_state(search)
-    title = (f"search {search.id} ({search.label}) {search.state.value}"
-             f"{'' if job == '-' else ', batch job ' + job}: {summary.done} done, "
+    title = (f"search {search.id[:8]} ({search.label}) {search_state(search)}: {summary.done} done, "
              f"{summary.running} running, {summary.failed} failed, best {fmt_number(summary.best)}")
-    table = new_table("id", "#", "state", "objective", "seconds", "worker", "config", title=title)
+    if search.message and search.state.value in ("FAILED", "CANCELLED", "INTERRUPTED"):
+        title += f"\n  {search.message}"
+    errors = any(e.error for e in evaluations)
+    columns = [Column("id"), Column("#", right=True), Column("state"), Column("objective", right=True),
+               Column("seconds", right=True, priority=4), Column("worker", priority=3),
+               Column("config", flexible=True, min_width=30)]
+    if errors:
+        columns.append(Column("error", flexible=True, min_width=24))
+    rows = []
     for e in evaluations:
         seconds = "-" if e.start_time is None or e.end_time is None else f"{e.end_time - e.start_time:.2f}"
-        table.add_row(e.id, str(e.number), e.state.value, fmt_number(e.objective), seconds,
-                      e.worker or "-", fmt_config(e.config))
-    print_table(table)
+        row = [e.id[:8], str(e.number), e.state.value, fmt_number(e.objective), seconds, e.worker or "-",
+               fmt_config(e.config)]
+        if errors:
+            row.append(first_line(e.error))
+        rows.append(row)
+    for line in title.split("\n"):
+        click.echo(line)
+    print_table(columns, rows)
+    if errors:
+        click.echo(f"one evaluation in full: hyperfleet ls ID (e.g. hyperfleet ls "
+                   f"{next(e.id[:8] for e in evaluations if e.error)})")
+
+
+def search_state(search) -> str:
+    """``FINISHED``, or for a batch search ``QUEUED — slurm 42 PENDING (PartitionConfig)``."""
+    job = job_state(search)
+    return search.state.value if job == "-" else f"{search.state.value} — {job}"
 
 
 def job_state(search) -> str:
@@ -91,7 +133,7 @@ def job_state(search) -> str:
         from hyperfleet.batch import SchedulerError, get_scheduler
 
         try:
-            state = " " + get_scheduler(search.scheduler).state(search.job_id)
+            state = " " + get_scheduler(search.scheduler).describe(search.job_id)
         except SchedulerError:
             state = " UNKNOWN"
     return f"{search.scheduler} {search.job_id}{state}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -21,6 +22,12 @@ class Group(click.Group):
             raise
         except click.ClickException:
             raise
+        except BrokenPipeError:  # `hyperfleet ls | head`: the reader has what it wanted
+            try:
+                sys.stdout = open(os.devnull, "w")
+            except OSError:
+                pass
+            sys.exit(0)
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             sys.exit(130)
@@ -37,23 +44,21 @@ class Group(click.Group):
             sys.exit(1)
 
 
-store_option = click.option(
-    "--store", "store", default=None, envvar="HYPERFLEET_STORE", show_envvar=True,
-    help="Job database: a SQLite file path or a SQLAlchemy URL [default: ./hyperfleet.db].")
-
-drain_option = click.option(
-    "--drain/--no-drain", default=True, show_default=True,
-    help="--no-drain: keep every worker busy until --max-evals evaluations have finished, then "
-         "cancel those still running (no idle workers at the end of the budget).")
-
-
-@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]},
+             invoke_without_command=True, no_args_is_help=False)
 @click.option("--debug", is_flag=True, help="Show full tracebacks.")
 @click.version_option(__version__, prog_name="hyperfleet")
 @click.pass_context
 def main(ctx: click.Context, debug: bool) -> None:
-    """hyperfleet: asynchronous hyperparameter search with a job database."""
+    """hyperfleet: asynchronous hyperparameter search with a job database.
+
+    Start with `hyperfleet search -p problem.py -r run.py`, then `hyperfleet ls`; `hyperfleet
+    COMMAND --help` describes each command.
+    """
     ctx.ensure_object(dict)["debug"] = debug
+    if ctx.invoked_subcommand is None:
+        click.echo(ctx.get_help())
+        ctx.exit(0)
 
 
 def _register() -> None:

@@ -4,31 +4,47 @@ from __future__ import annotations
 
 import click
 
-from hyperfleet.cli.main import store_option
-from hyperfleet.cli.tables import console, fmt_number, fmt_value, new_table, print_table
+from hyperfleet.cli.options import store_option
+from hyperfleet.cli.tables import Column, fmt_config, fmt_number, fmt_value, layout, print_table, terminal_width
 
 
 @click.command("results")
-@click.argument("ref")
+@click.argument("ref", metavar="LABEL|ID")
 @click.option("--top", "top", type=click.IntRange(min=1), default=10, show_default=True,
               help="How many of the best evaluations to show.")
 @store_option
 def command(ref: str, top: int, store) -> None:
-    """Show the best evaluations of search REF (label or id prefix)."""
+    """Show the best evaluations of search REF (label or id prefix), best first."""
     from hyperfleet.api import best_evaluations
     from hyperfleet.store import open_store
 
-    db = open_store(store)
+    db = open_store(store, create=False)
     search = db.resolve_search(ref)
     best = best_evaluations(db, search.id, top)
-    names = [d["name"] for d in search.problem.get("dims", [])]
-    out = console()
     if not best:
-        out.print(f"search {search.label} has no successful evaluation yet")
+        summary = db.summary(search.id)
+        if summary.failed and not summary.running:
+            click.echo(f"search {search.label}: no evaluation succeeded, {summary.failed} failed; see the "
+                       f"errors with: hyperfleet ls {search.label}")
+        else:
+            click.echo(f"search {search.label} has no successful evaluation yet")
         return
-    table = new_table("rank", "id", "objective", *names,
-                      title=f"best {len(best)} of search {search.id} ({search.label})")
-    for rank, e in enumerate(best, 1):
-        table.add_row(str(rank), e.id[:8], fmt_number(e.objective),
-                      *(fmt_value(e.config.get(n)) for n in names))
-    print_table(table)
+    click.echo(f"best {len(best)} of search {search.id[:8]} ({search.label})")
+    columns, rows = results_table(search, best)
+    print_table(columns, rows)
+
+
+def results_table(search, best) -> tuple[list[Column], list[list[str]]]:
+    """Rank, id, objective, then the hyperparameters as columns when they fit, else one
+    ``name=value`` cell per row (wrapped)."""
+    names = [d["name"] for d in search.problem.get("dims", [])]
+    head = [Column("rank", right=True), Column("id"), Column("objective", right=True)]
+    lead = [[str(rank), e.id[:8], fmt_number(e.objective)] for rank, e in enumerate(best, 1)]
+    wide = head + [Column(n, right=not isinstance(best[0].config.get(n), str)) for n in names]
+    wide_rows = [row + [fmt_value(e.config.get(n)) for n in names] for row, e in zip(lead, best)]
+    width = terminal_width()
+    if width is None or sum(layout(wide, wide_rows, None)) + 2 * (len(wide) - 1) <= width:
+        return wide, wide_rows
+    compact = head + [Column("configuration", flexible=True, wrap=True, min_width=20)]
+    return compact, [row + [fmt_config({n: e.config.get(n) for n in names})] for row, e in zip(lead, best)]
+

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import click
 
-from hyperfleet.cli.main import store_option
+from hyperfleet.cli.options import SectionedCommand, store_option
 from hyperfleet.cli.progress import ProgressDisplay
 from hyperfleet.cli.search import report_result
 from hyperfleet.execute import EXECUTORS
 
 
-@click.command("resume")
-@click.argument("ref")
+class _Resume(SectionedCommand):
+    sections = {"Options of batch jobs (the job script of `hyperfleet submit` runs resume with them)":
+                ("queued_only", "dask_address")}
+
+
+@click.command("resume", cls=_Resume)
+@click.argument("ref", metavar="LABEL|ID")
 @click.option("--max-evals", type=click.IntRange(min=1), default=None,
               help="New total budget, counting what is done [default: the recorded one].")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None,
@@ -21,15 +26,18 @@ from hyperfleet.execute import EXECUTORS
 @click.option("--evaluator", type=click.Choice(EXECUTORS), default=None,
               help="Run on another evaluator than the recorded one.")
 @click.option("--workers", type=click.IntRange(min=1), default=None, help="Workers for this run.")
-@click.option("--quiet", is_flag=True, help="No progress display.")
-@click.option("--queued-only", is_flag=True, hidden=True, help="Start a QUEUED search (batch jobs use it).")
+@click.option("--quiet", is_flag=True, help="No progress display (the closing lines only).")
 @store_option
-def command(ref, max_evals, timeout, running, evaluator, workers, quiet, queued_only, store):
+@click.option("--queued-only", is_flag=True,
+              help="Start the search only if it is QUEUED (or CREATED), as a batch job does; refuse otherwise.")
+@click.option("--dask-address", default=None, metavar="ADDRESS|FILE",
+              help="With --evaluator dask: the Dask scheduler to use (tcp://HOST:PORT or a scheduler file).")
+def command(ref, max_evals, timeout, running, evaluator, workers, quiet, store, queued_only, dask_address):
     """Continue search REF (label or id prefix): finished evaluations are kept, the budget counts them."""
     from hyperfleet.api import continue_search
     from hyperfleet.store import open_store
 
-    db = open_store(store)
+    db = open_store(store, create=False)
     try:
         total = max_evals or db.resolve_search(ref).settings.get("max_evals", 0)
     finally:
@@ -38,7 +46,7 @@ def command(ref, max_evals, timeout, running, evaluator, workers, quiet, queued_
     try:
         result = continue_search(ref, store=store, max_evals=max_evals, timeout=timeout, running=running,
                                  evaluator=evaluator, workers=workers, callbacks=[display],
-                                 queued_only=queued_only)
+                                 queued_only=queued_only, dask_address=dask_address)
     finally:
         display.close()
     if result is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from hyperfleet.cli.main import drain_option, store_option
+from hyperfleet.cli.options import drain_option, seed_option, store_option
 from hyperfleet.cli.progress import ProgressDisplay
 from hyperfleet.execute import EXECUTORS
 from hyperfleet.search import SEARCHES
@@ -65,10 +65,10 @@ def _value(text: str):
               help="Stop the search once this many evaluations have failed or timed out.")
 @drain_option
 @click.option("--name", "label", default=None, help="Label of the search [default: search-DATE-TIME].")
-@click.option("--seed", type=int, default=None, help="Random seed of the search.")
+@seed_option
 @click.option("--setting", "settings", multiple=True, metavar="KEY=VALUE",
               help="A setting of the search algorithm (repeatable), e.g. --setting kappa=1.5.")
-@click.option("--quiet", is_flag=True, help="No progress display.")
+@click.option("--quiet", is_flag=True, help="No progress display (the id, folder and closing lines only).")
 @store_option
 def command(problem, run, search_name, max_evals, timeout, evaluator, workers, dask_address, eval_timeout,
             isolate, gpus_per_eval, gpus, prefetch, max_failures, drain, label, seed, settings, quiet, store):
@@ -93,16 +93,28 @@ def command(problem, run, search_name, max_evals, timeout, evaluator, workers, d
 
 
 def report_result(result) -> None:
-    """The closing lines of a search: how it ended, the best configuration, where results are."""
+    """The closing lines of a search: how it ended, the best configuration, where results are.
+
+    Exits 1 when the search FAILED or when every evaluation failed.
+    """
+    from hyperfleet.cli.tables import fmt_number, fmt_value
+
     stats = result.stats
-    click.echo(f"search {result.search.id} ({result.search.label}) {result.stop_reason}: "
+    label = result.search.label
+    click.echo(f"search {result.search.id} ({label}) {result.stop_reason}: "
                f"{stats.done} done, {stats.failed} failed")
-    if result.best is None:
-        click.echo("no evaluation succeeded; see the errors with: hyperfleet ls " + result.search.label)
+    all_failed = result.best is None and stats.failed > 0
+    if all_failed:
+        click.echo(f"every evaluation failed ({stats.failed}); see the errors with: hyperfleet ls {label}")
+    elif result.best is None:
+        click.echo("no evaluation finished")
     else:
-        click.echo(f"best objective {result.best.objective!r} (evaluation {result.best.id[:8]}):")
+        click.echo(f"best objective {fmt_number(result.best.objective)} (evaluation {result.best.id[:8]}):")
         for name, value in result.best.config.items():
-            click.echo(f"  {name} = {value!r}")
+            click.echo(f"  {name} = {fmt_value(value)}")
     click.echo(f"results: {result.folder}")
-    if result.search.state.value == "FAILED":
+    if all_failed:
+        click.echo(f"error: every evaluation of search {label} failed; hyperfleet ls {label} shows why",
+                   err=True)
+    if result.search.state.value == "FAILED" or all_failed:
         raise SystemExit(1)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from hyperfleet.cli.main import drain_option
+from hyperfleet.cli.options import drain_option
 from hyperfleet.cli.search import parse_settings
 from hyperfleet.search import SEARCHES
 
@@ -57,7 +57,8 @@ def _duration(spec: str):
                    "constant:S, exponential:MEAN, or file.py:func for func(rng, config) -> seconds.")
 @click.option("--search", "search_name", type=click.Choice(SEARCHES), default="ambs", show_default=True,
               help="Search algorithm.")
-@click.option("--seed", type=int, default=None, help="Seed of the search and of the durations.")
+@click.option("--seed", type=click.IntRange(min=0, max=2**32 - 1), default=None,
+              help="Seed of the search and of the durations (0 to 2**32-1).")
 @click.option("--setting", "settings", multiple=True, metavar="KEY=VALUE",
               help="A setting of the search algorithm (repeatable), e.g. --setting kappa=1.5.")
 @click.option("--overhead-scale", type=click.FloatRange(min=0), default=1.0, show_default=True,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from hyperfleet.cli.main import drain_option, store_option
+from hyperfleet.cli.options import drain_option, seed_option, store_option
 from hyperfleet.cli.search import parse_settings
 from hyperfleet.search import SEARCHES
 
@@ -32,10 +32,13 @@ from hyperfleet.search import SEARCHES
 @click.option("--gpus-per-node", type=click.IntRange(min=0), default=0, help="GPUs to ask for on each node.")
 @click.option("--elastic", is_flag=True,
               help="Run the driver here and get workers as batch jobs (dask-jobqueue), up to -n at a time.")
-@click.option("--search", "search_name", type=click.Choice(SEARCHES), default="ambs", show_default=True)
-@click.option("--max-evals", type=click.IntRange(min=1), default=100, show_default=True)
+@click.option("--search", "search_name", type=click.Choice(SEARCHES), default="ambs", show_default=True,
+              help="Search algorithm.")
+@click.option("--max-evals", type=click.IntRange(min=1), default=100, show_default=True,
+              help="Evaluations to run at most (the total when a stopped search with this label is "
+                   "continued).")
 @drain_option
-@click.option("--seed", type=int, default=None)
+@seed_option
 @click.option("--eval-timeout", type=click.FloatRange(min=0, min_open=True), default=None,
               help="Kill an evaluation after this many seconds.")
 @click.option("--setting", "settings", multiple=True, metavar="KEY=VALUE", help="A search setting (repeatable).")
@@ -46,9 +49,16 @@ def command(problem, run, minutes, queue, nodes, account, job_mode, nodes_per_ev
             elastic, search_name, max_evals, drain, seed, eval_timeout, settings, words, store):
     """Submit a search of PROBLEM with RUN as a batch job labelled LABEL.
 
-    The tutorial's command works with only the program name changed:
+    LABEL names the search (letters, digits, '.', '_', '-'); the word `hps` before it is
+    optional and kept for the tutorial's command line. Submitting again with the label of a
+    stopped search continues that search in a new job. The tutorial's command works with only
+    the program name changed:
 
-        hyperfleet submit -p problem.py -r mnist_mlp_run.py -t 20 -q debug -n 2 -A myproject -j serial hps test-mnist
+    \b
+        hyperfleet submit -p problem.py -r mnist_mlp_run.py -t 20 -q debug -n 2 \\
+            -A myproject -j serial hps test-mnist
+
+    `hyperfleet ls` shows the search with the scheduler's view of its job (state and reason).
     """
     if len(words) == 2 and words[0] == "hps":
         label = words[1]
@@ -67,11 +77,19 @@ def command(problem, run, minutes, queue, nodes, account, job_mode, nodes_per_ev
     search_settings = parse_settings(settings)
     if elastic:
         from hyperfleet.batch.elastic import run_elastic
+        from hyperfleet.cli.progress import ProgressDisplay
+        from hyperfleet.cli.search import report_result
 
-        run_elastic(problem_obj, problem_ref, run_ref, label=label, minutes=minutes, nodes=nodes, queue=queue,
-                    account=account, scheduler=scheduler, slots_per_node=slots_per_node, search=search_name,
-                    max_evals=max_evals, seed=seed, eval_timeout=eval_timeout, search_settings=search_settings,
-                    store=store, drain=drain)
+        display = ProgressDisplay(max_evals)
+        try:
+            result = run_elastic(problem_obj, problem_ref, run_ref, label=label, minutes=minutes, nodes=nodes,
+                                 queue=queue, account=account, scheduler=scheduler, slots_per_node=slots_per_node,
+                                 search=search_name, max_evals=max_evals, seed=seed, eval_timeout=eval_timeout,
+                                 search_settings=search_settings, store=store, drain=drain, callbacks=[display],
+                                 notify=click.echo)
+        finally:
+            display.close()
+        report_result(result)
         return
     from hyperfleet.search import make_search
 

@@ -18,6 +18,9 @@ class StoreError(Exception):
 class Store(ABC):
     """What every store implements (see :class:`hyperfleet.store.SqlStore`)."""
 
+    #: the store as named in messages (a file path, a URL without its password)
+    where: str = "the store"
+
     @abstractmethod
     def create_search(self, label: str, folder: str, problem: dict, settings: dict,
                       problem_path: Optional[str] = None, run_path: Optional[str] = None,
@@ -79,6 +82,28 @@ class Store(ABC):
         if len(matches) == 1:
             return matches[0]
         if not matches:
-            raise StoreError(f"no search with label or id {ref!r}; `hyperfleet ls` lists the searches")
+            raise StoreError(f"no search with label or id {ref!r} in store {self.where}; "
+                             f"`hyperfleet ls` lists the searches")
         ids = ", ".join(s.id[:12] for s in matches[:5])
         raise StoreError(f"id prefix {ref!r} matches {len(matches)} searches ({ids}); give more characters")
+
+    def resolve_item(self, ref: str) -> SearchRecord | EvaluationRecord:
+        """The search named by ``ref`` (label, the latest with it, or id prefix), or else the
+        evaluation whose id starts with ``ref``.
+
+        Raises:
+            StoreError: when nothing matches, or an id prefix matches several items.
+        """
+        searches = self.find_searches(ref)
+        labelled = [s for s in searches if s.label == ref]
+        if labelled:
+            return labelled[-1]
+        matches: list = [*searches, *self.find_evaluations(ref)]
+        if len(matches) == 1:
+            return matches[0]
+        if not matches:
+            raise StoreError(f"no search label, search id or evaluation id matches {ref!r} in store "
+                             f"{self.where}; `hyperfleet ls` lists them")
+        listed = ", ".join(f"{'search' if isinstance(m, SearchRecord) else 'evaluation'} {m.id[:12]}"
+                           for m in matches[:6])
+        raise StoreError(f"{ref!r} matches {len(matches)} items ({listed}); give more characters of the id")

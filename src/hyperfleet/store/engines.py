@@ -65,11 +65,15 @@ def journal_mode_for(url: sa.URL, requested: Optional[str]) -> str:
     return _file_journal_mode(url.database) or "wal"
 
 
-def sqlite_engine(url: sa.URL, mode: str) -> sa.Engine:
-    """An engine on the SQLite file of ``url`` (without ``journal_mode``), creating the file 0600."""
+def sqlite_engine(url: sa.URL, mode: str, create: bool = True) -> sa.Engine:
+    """An engine on the SQLite file of ``url`` (without ``journal_mode``), creating the file 0600
+    (or, with ``create=False``, refusing a missing file)."""
     database = url.database or ""
     if database not in ("", ":memory:") and not database.startswith("file:"):
         path = Path(database)
+        if not create and not path.is_file():
+            raise StoreError(f"no hyperfleet store at {path}; run `hyperfleet search` first or give "
+                             f"another --store")
         if not path.parent.is_dir():
             raise StoreError(f"cannot create the store {path}: folder {path.parent} does not exist; "
                              f"create it or pass another --store")

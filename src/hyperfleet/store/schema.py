@@ -94,19 +94,26 @@ evaluations_table = sa.Table(
 )
 
 
-def ensure_schema(engine: sa.Engine, where: str) -> None:
+def ensure_schema(engine: sa.Engine, where: str, create: bool = True) -> None:
     """Create the tables of a new store, or migrate an older one to :data:`SCHEMA_VERSION`.
 
     Several processes may open a new store at once (a driver and ``hyperfleet ls``, two
     drivers): the work happens under a lock, and a store already up to date is only read,
     so a reader without write access opens it too.
 
+    With ``create=False`` (read-only commands) a database without hyperfleet's tables is refused
+    instead of given them.
+
     Raises:
-        StoreError: the store was written by a newer hyperfleet.
+        StoreError: the store was written by a newer hyperfleet, or (``create=False``) it has no
+            hyperfleet tables.
     """
     with engine.connect() as conn:
         version = _version(conn)
     _refuse_newer(version, where)
+    if version is None and not create:
+        raise StoreError(f"{where} is not a hyperfleet store (it has no hyperfleet tables); run "
+                         f"`hyperfleet search --store ...` first or give another --store")
     if version == SCHEMA_VERSION:
         return
     with engine.begin() as conn:

@@ -59,6 +59,8 @@ class SqlStore(Store):
             (NFS, Lustre, GPFS mounts where shared memory between hosts does not work). Also
             ``?journal_mode=`` in the URL or ``$HYPERFLEET_SQLITE_JOURNAL``; without any of them an
             existing file keeps the mode it has.
+        create: ``False`` opens an existing store only (read-only commands): a missing SQLite file
+            or a database without hyperfleet's tables raises :class:`StoreError`, nothing is created.
 
     Raises:
         StoreError: the location cannot be used (no such folder, no driver, server unreachable,
@@ -66,10 +68,11 @@ class SqlStore(Store):
 
     Attributes:
         url: the URL that reopens this store the same way (it includes the password).
+        where: the store named for messages: the SQLite file's path, or the URL without password.
     """
 
     def __init__(self, location: str | os.PathLike = "hyperfleet.db",
-                 journal_mode: Optional[str] = None) -> None:
+                 journal_mode: Optional[str] = None, create: bool = True) -> None:
         text = store_url(location)
         url = parse_url(text)
         self.is_sqlite = url.get_backend_name() == "sqlite"
@@ -82,17 +85,19 @@ class SqlStore(Store):
             else:  # the mode came from elsewhere: say it in the URL, which batch jobs are given
                 named = self.journal_mode if self.journal_mode != "wal" else None
                 self.url = _with_query(bare, journal_mode=named)
-            self.engine = sqlite_engine(bare, self.journal_mode)
+            self.where = bare.database or _safe(url)
+            self.engine = sqlite_engine(bare, self.journal_mode, create=create)
             self.root = Path(bare.database or ".").parent
         else:
             if journal_mode is not None:
                 raise StoreError(f"journal_mode applies to SQLite stores only, not to {_safe(url)}")
             self.url = text if url.drivername == sa.engine.make_url(text).drivername \
                 else url.render_as_string(hide_password=False)
+            self.where = _safe(url)
             self.engine = server_engine(url)
             self.root = Path.cwd()
         try:
-            ensure_schema(self.engine, _safe(url))
+            ensure_schema(self.engine, self.where, create=create)
         except sa.exc.DBAPIError as err:
             self.engine.dispose()
             verb = "connect to" if isinstance(err, sa.exc.OperationalError) and not self.is_sqlite else "open"
@@ -127,7 +132,7 @@ class SqlStore(Store):
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(searches_table).where(searches_table.c.id == search_id)).first()
         if row is None:
-            raise StoreError(f"no search with id {search_id}")
+            raise StoreError(f"no search with id {search_id} in store {self.where}")
         return _search_record(row)
 
     def list_searches(self) -> list[SearchRecord]:

@@ -123,19 +123,28 @@ def test_search_no_drain_is_recorded_and_reaches_its_budget(tmp_path):
     (["search", "-p", "{runs}:quadratic", "-r", "{runs}:quadratic"], "not an HpProblem"),
     (["search", "-p", "{problem}", "-r", "{runs}:quadratic", "--search", "grid"], "Invalid value"),
     (["search", "-p", "{problem}", "-r", "{runs}:quadratic", "--max-evals", "0"], "Invalid value"),
-    (["ls", "no-such-search"], "no search with label or id 'no-such-search'"),
+    (["ls", "no-such-search"], "no search label, search id or evaluation id matches 'no-such-search'"),
     (["path", "zzzz"], "no search label, search id or evaluation id matches 'zzzz'"),
     (["results", "zzzz"], "no search with label or id 'zzzz'"),
 ])
 def test_bad_input_gives_one_clear_line(tmp_path, args, message):
     args = [a.format(problem=TUTORIAL / "problem.py", runs=RUNS) for a in args]
+    if args[0] != "search":  # a store without that search
+        from hyperfleet.store import SqlStore
+
+        SqlStore(tmp_path / "hyperfleet.db").close()
     proc = hf(*args, cwd=tmp_path, check=False)
     assert proc.returncode == 2
     assert message in proc.stderr
     assert "Traceback" not in proc.stderr
+    if args[0] != "search":  # the message names the store it looked in
+        assert f"in store {tmp_path / 'hyperfleet.db'}" in proc.stderr
 
 
 def test_no_searches_yet(tmp_path):
+    from hyperfleet.store import SqlStore
+
+    SqlStore(tmp_path / "hyperfleet.db").close()
     assert "no searches yet" in hf("ls", cwd=tmp_path).stdout
 
 

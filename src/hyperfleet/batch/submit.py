@@ -63,7 +63,7 @@ def job_body(record: SearchRecord, store_url: str, minutes: int, nodes: int, job
     slots = str(slots_per_node) if slots_per_node else f"${{{scheduler.cpus_var}:-$(nproc)}}"
     store = (f'"$(cat {shlex.quote(str(Path(record.folder) / STORE_URL_FILE))})"' if _has_password(store_url)
              else shlex.quote(store_url))
-    resume = (f"{py} -m hyperfleet resume {record.id} --store {store} --queued-only --quiet "
+    resume = (f"{py} -m hyperfleet resume {record.id} --store {store} --queued-only "
               f"--timeout {search_time(minutes):.0f}")
     lines = ["set -u", "export PYTHONUNBUFFERED=1", f'echo "hyperfleet search {record.id} on $(hostname)"']
     if job_mode == "mpi":  # each evaluation gets whole nodes (NodePool) and launches its MPI program

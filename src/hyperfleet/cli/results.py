@@ -5,7 +5,15 @@ from __future__ import annotations
 import click
 
 from hyperfleet.cli.options import store_option
-from hyperfleet.cli.tables import Column, fmt_config, fmt_number, fmt_value, layout, print_table, terminal_width
+from hyperfleet.cli.tables import (
+    Column,
+    fmt_config,
+    fmt_number,
+    fmt_value,
+    layout,
+    print_table,
+    terminal_width,
+)
 
 
 @click.command("results")

@@ -15,5 +15,5 @@ SCHEDULER_FILE=/work/searches/test-mnist-0123abcd/dask-scheduler-${LSB_JOBID:-$$
 /opt/py/bin/python -m distributed.cli.dask_scheduler --scheduler-file "$SCHEDULER_FILE" --dashboard-address :0 &
 mpiexec -n 2 --map-by ppr:1:node /opt/py/bin/python -m distributed.cli.dask_worker --scheduler-file "$SCHEDULER_FILE" --nworkers 4 --nthreads 1 &
 sleep 5
-/opt/py/bin/python -m hyperfleet resume 0123abcd-0000-0000-0000-000000000000 --store sqlite:////work/hyperfleet.db --queued-only --quiet --timeout 1110 --evaluator dask --dask-address "$SCHEDULER_FILE"
+/opt/py/bin/python -m hyperfleet resume 0123abcd-0000-0000-0000-000000000000 --store sqlite:////work/hyperfleet.db --queued-only --timeout 1110 --evaluator dask --dask-address "$SCHEDULER_FILE"
 kill %1 %2 2>/dev/null || true

@@ -15,5 +15,5 @@ SCHEDULER_FILE=/work/searches/test-mnist-0123abcd/dask-scheduler-${SLURM_JOB_ID:
 /opt/py/bin/python -m distributed.cli.dask_scheduler --scheduler-file "$SCHEDULER_FILE" --dashboard-address :0 &
 srun --nodes=2 --ntasks-per-node=1 /opt/py/bin/python -m distributed.cli.dask_worker --scheduler-file "$SCHEDULER_FILE" --nworkers 4 --nthreads 1 &
 sleep 5
-/opt/py/bin/python -m hyperfleet resume 0123abcd-0000-0000-0000-000000000000 --store sqlite:////work/hyperfleet.db --queued-only --quiet --timeout 1110 --evaluator dask --dask-address "$SCHEDULER_FILE"
+/opt/py/bin/python -m hyperfleet resume 0123abcd-0000-0000-0000-000000000000 --store sqlite:////work/hyperfleet.db --queued-only --timeout 1110 --evaluator dask --dask-address "$SCHEDULER_FILE"
 kill %1 %2 2>/dev/null || true

@@ -60,6 +60,21 @@ def _write_html(search: SearchRecord, problem: HpProblem, records, files: dict, 
     titles = {"best": "Best objective so far", "utilization": "Worker utilization",
               "parameters": "Objective against each hyperparameter", "importance": "Hyperparameter importance"}
     figures = "".join(f"<h2>{titles[k]}</h2>{_img(files[k], titles[k])}" for k in titles if k in files)
+    space = "".join(f"<tr><td>{html.escape(d.name)}</td><td>{html.escape(_describe(d))}</td></tr>"
+                    for d in problem.dims)
+    failed = [r for r in records if r.state in (EvaluationState.FAILED, EvaluationState.TIMEOUT)]
+    if done:
+        top_section = (f"<h2>Top {len(done)} evaluations</h2>\n"
+                       f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")
+    elif failed:
+        errors = "".join(f"<tr><td>{r.number}</td><td>{html.escape(r.id[:8])}</td>"
+                         f"<td class=left>{html.escape(_first_line(r.error))}</td></tr>" for r in failed[:top])
+        top_section = (f'<p class="warn">No evaluation succeeded: {len(failed)} failed. The first errors '
+                       f"(<code>hyperfleet ls {html.escape(search.label)}</code> lists them all):</p>\n"
+                       f"<table><thead><tr><th>#</th><th>id</th><th>error</th></tr></thead>"
+                       f"<tbody>{errors}</tbody></table>")
+    else:
+        top_section = "<p>No evaluation has finished yet.</p>"
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <title>hyperfleet report: {html.escape(search.label)}</title>
@@ -68,15 +83,19 @@ body {{ font-family: sans-serif; margin: 2em; max-width: 1200px; color: #222; }}
 table {{ border-collapse: collapse; margin: 1em 0; }}
 th, td {{ border: 1px solid #ccc; padding: 0.3em 0.6em; text-align: right; font-size: 0.9em; }}
 th {{ background: #f0f0f0; }}
+td.left, table.space td {{ text-align: left; }}
+p.warn {{ color: #b00; font-weight: bold; }}
 img {{ max-width: 100%; display: block; margin: 0.5em 0 1.5em; }}
 pre {{ background: #f7f7f7; padding: 1em; overflow-x: auto; }}
 </style></head>
 <body>
 <h1>Search {html.escape(search.label)}</h1>
 <p>id {html.escape(search.id)} &middot; state {html.escape(search.state.value)} &middot; {html.escape(state_line)}
+&middot; {html.escape(_duration_line(search, records))}
 &middot; report written {html.escape(time.strftime("%Y-%m-%d %H:%M:%S"))}</p>
-<h2>Top {len(done)} evaluations</h2>
-<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>
+{top_section}
+<h2>Search space</h2>
+<table class="space"><thead><tr><th>hyperparameter</th><th>range</th></tr></thead><tbody>{space}</tbody></table>
 {figures}
 <h2>Settings</h2>
 <pre>{settings}</pre>
@@ -84,6 +103,34 @@ pre {{ background: #f7f7f7; padding: 1em; overflow-x: auto; }}
 """
     path.write_text(page)
     return path
+
+
+def _describe(dim) -> str:
+    """A dimension's range as people write it: ``int [5, 10]``, ``float [1e-05, 0.1] log``, choices."""
+    data = dim.to_dict()
+    if data["kind"] == "cat":
+        return "one of " + ", ".join(json.dumps(c) if not isinstance(c, str) else c for c in data["choices"])
+    scale = " log" if data.get("log") else ""
+    return f"{data['kind']} [{data['low']}, {data['high']}]{scale}"
+
+
+def _duration_line(search: SearchRecord, records) -> str:
+    """``ran 0:12:34 (12 Dec 21:13 to 21:25)`` or ``running for 0:02:00``."""
+    start = search.start_time or min((r.start_time for r in records if r.start_time), default=None)
+    if start is None:
+        return "not started"
+    end = search.end_time or max((r.end_time for r in records if r.end_time), default=None)
+    running = search.state.value in ("RUNNING", "QUEUED") or end is None
+    stop = time.time() if running else end
+    seconds = int(max(stop - start, 0))
+    clock = f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+    since = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(start))
+    return f"running for {clock} since {since}" if running else f"ran {clock} from {since}"
+
+
+def _first_line(error) -> str:
+    lines = [line.strip() for line in (error or "").splitlines() if line.strip()]
+    return lines[0] if lines else ""
 
 
 def _fmt(value) -> str:

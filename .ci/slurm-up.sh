@@ -3,7 +3,15 @@
 # Idempotent: does nothing when a controller already answers. Needs root.
 set -euo pipefail
 
+# A second partition whose time limit (5 min) jobs asking for more can never meet: they stay
+# PENDING (PartitionTimeLimit), which tests/batch/test_slurm.py shows through `hyperfleet ls`.
+short_partition() {
+  scontrol show partition short >/dev/null 2>&1 || \
+    scontrol create PartitionName=short Nodes=ALL Default=NO MaxTime=5 State=UP
+}
+
 if scontrol ping 2>/dev/null | grep -q "UP"; then
+  short_partition
   exit 0
 fi
 if ! command -v slurmctld >/dev/null 2>&1; then
@@ -46,6 +54,7 @@ JobCompType=jobcomp/filetxt
 JobCompLoc=/var/log/slurm/jobcomp.log
 NodeName=${host} NodeAddr=127.0.0.1 CPUs=${cpus} RealMemory=20000 State=UNKNOWN
 PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
+PartitionName=short Nodes=ALL Default=NO MaxTime=5 State=UP
 CONF
 
 slurmctld

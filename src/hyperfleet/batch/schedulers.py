@@ -42,7 +42,7 @@ def _run(cmd: list[str], what: str) -> str:
     except subprocess.TimeoutExpired:
         raise SchedulerError(f"{' '.join(cmd)} did not answer in 60 s") from None
     if proc.returncode != 0:
-        message = (proc.stderr or proc.stdout).strip()
+        message = "; ".join(line.strip() for line in (proc.stderr or proc.stdout).strip().splitlines() if line.strip())
         raise SchedulerError(f"the scheduler refused to {what}: {message}")
     return proc.stdout
 

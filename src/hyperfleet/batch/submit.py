@@ -136,8 +136,9 @@ def submit_search(store: Store, *, problem, problem_ref, run_ref, label: str, mi
                         message=f"submitting to {sched.name}")
     try:
         job_id = sched.submit(str(script_path))
-    except SchedulerError as err:
-        store.update_search(record.id, state=SearchState.FAILED, message=str(err))
+    except Exception as err:  # the scheduler's own words become the search's reason, whatever failed
+        message = str(err) if isinstance(err, SchedulerError) else f"submitting to {sched.name} failed: {err}"
+        store.update_search(record.id, state=SearchState.FAILED, message=message)
         raise
     store.update_search(record.id, job_id=job_id)
     return store.get_search(record.id), job_id, sched

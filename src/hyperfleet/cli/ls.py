@@ -110,6 +110,9 @@ def show_search(db, search, states: tuple[str, ...]) -> None:
         rows.append(row)
     for line in title.split("\n"):
         click.echo(line)
+    if not rows:
+        click.echo("no evaluations" + (" in that state" if states else " yet"))
+        return
     print_table(columns, rows)
     if errors:
         click.echo(f"one evaluation in full: hyperfleet ls ID (e.g. hyperfleet ls "

@@ -93,7 +93,7 @@ def test_tutorial_submit_command_runs_the_search_in_a_job(project):
     assert (folder / "batch-1.slurm.sh").read_text().count("#SBATCH --account=datascience") == 1
     assert "hyperfleet search" in (folder / "batch-1.out").read_text()
     evaluations = hf(["ls", "test-mnist"], project).stdout
-    assert evaluations.count(" DONE ") == 20 and f"batch job slurm {job_id}" in evaluations
+    assert evaluations.count(" DONE ") == 20 and f"FINISHED — slurm {job_id}" in evaluations
 
 
 def test_cancel_a_running_search(project):
@@ -129,8 +129,38 @@ def _evaluations(project, label):
         db.close()
 
 
+def _slurm_room(cpus: int, mem_mb: int) -> tuple[int, int]:
+    """(worker jobs of ``cpus`` CPUs and ``mem_mb`` MB that fit now, that fit on an idle cluster),
+    from ``scontrol show node``: CPUs and memory configured, allocated, per node."""
+    out = subprocess.run(["scontrol", "-o", "show", "node"], capture_output=True, text=True, timeout=30).stdout
+    now = ever = 0
+    for line in out.splitlines():
+        fields = dict(item.split("=", 1) for item in line.split() if "=" in item)
+        if not any(state in fields.get("State", "") for state in ("IDLE", "MIXED", "ALLOCATED")):
+            continue
+        total_cpu, total_mem = int(fields.get("CPUTot", 0)), int(fields.get("RealMemory", 0))
+        free_cpu = total_cpu - int(fields.get("CPUAlloc", 0))
+        free_mem = total_mem - int(fields.get("AllocMem", 0))
+        now += min(free_cpu // cpus, free_mem // mem_mb)
+        ever += min(total_cpu // cpus, total_mem // mem_mb)
+    return now, ever
+
+
 def test_elastic_mode_with_two_worker_jobs(project):
     pytest.importorskip("dask_jobqueue")
+    # each worker job asks for 1 CPU and 1 GB (954 MiB); two must run at once
+    ever = 0
+    for _ in range(60):  # other jobs may hold the node for a while
+        now, ever = _slurm_room(cpus=1, mem_mb=1000)
+        if now >= 2 or ever < 2:
+            break
+        time.sleep(2)
+    if ever < 2:
+        pytest.skip(f"this Slurm can run only {ever} worker job(s) of 1 CPU and 1 GB at a time; the test "
+                    f"needs 2 (see scontrol show node)")
+    if now < 2:
+        pytest.skip(f"this Slurm has room for only {now} worker job(s) of 1 CPU and 1 GB now (other jobs "
+                    f"hold the rest for over 2 min); the test needs 2")
     out = hf(["submit", "-p", "problem.py", "-r", "synthetic_run.py", "-t", "5", "-q", "debug", "-n", "2",
               "--elastic", "--search", "random", "--max-evals", "16", "hps", "elastic"], project, sleep="0.3").stdout
     assert "up to 2 slurm worker job(s)" in out and "16 done, 0 failed" in out
@@ -218,3 +248,32 @@ def test_a_store_password_stays_out_of_the_job_script(project, postgres_schema_u
     assert password not in script and "store-url" in script
     url_file = folder / "store-url"
     assert url_file.read_text() == postgres_schema_url and (url_file.stat().st_mode & 0o777) == 0o600
+
+
+def test_ls_shows_why_a_job_waits_and_why_a_submission_was_refused(project):
+    """A job the partition's time limit can never admit pends forever: ls says so in the scheduler's
+    words; a refused submission leaves a FAILED search whose reason ls shows."""
+    if "short" not in subprocess.run(["sinfo", "-h", "-o", "%P"], capture_output=True, text=True).stdout:
+        pytest.skip("no partition 'short' with a 5 min limit (.ci/slurm-up.sh creates it)")
+    out = hf(["submit", "-p", "problem.py", "-r", "synthetic_run.py", "-t", "10", "-q", "short", "--search",
+              "random", "--max-evals", "2", "never"], project).stdout
+    job_id = out.split("slurm job ")[1].split()[0]
+    try:
+        def listing():
+            text = hf(["ls"], project).stdout
+            return text if "PartitionTimeLimit" in text else None
+
+        text = wait_for(listing, limit=60, what="squeue to give the pending reason", project=project)
+        line = next(line for line in text.splitlines() if "never" in line)
+        assert f"QUEUED — slurm {job_id} PENDING (PartitionTimeLimit)" in line
+        assert f"slurm {job_id} PENDING (PartitionTimeLimit)" in hf(["ls", "never"], project).stdout
+    finally:
+        hf(["cancel", "never"], project)
+    proc = hf(["submit", "-p", "problem.py", "-r", "synthetic_run.py", "-t", "5", "-q", "nosuchqueue", "--search",
+               "random", "refused"], project, check=False)
+    assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1
+    record = search_state(project, "refused")
+    assert record.state == SearchState.FAILED and "invalid partition" in record.message.lower()
+    listing = hf(["ls"], project).stdout
+    assert f"refused ({record.id[:8]}) FAILED: the scheduler refused to accept the job" in listing
+    assert "invalid partition" in hf(["ls", "refused"], project).stdout.lower()

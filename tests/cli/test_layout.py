@@ -180,6 +180,12 @@ def test_progress_without_a_terminal_prints_plain_lines():
     assert 10 <= len(lines) <= 11 and lines[-1].startswith("progress 50/50: 50 done")
 
 
+def test_ls_state_choices_are_the_evaluation_states():
+    from hyperfleet.cli.ls import STATE_NAMES
+
+    assert STATE_NAMES == [s.value for s in EvaluationState]
+
+
 def test_help_and_bare_command(tmp_path):
     bare = hf(cwd=tmp_path)
     assert bare.returncode == 0 and "Commands:" in bare.stdout

@@ -11,9 +11,9 @@ import click
 from hyperfleet.cli.evaluation import show_evaluation
 from hyperfleet.cli.options import store_option
 from hyperfleet.cli.tables import Column, first_line, fmt_config, fmt_number, fmt_time, print_table
-from hyperfleet.store import EvaluationState
 
-STATE_NAMES = [s.value for s in EvaluationState]
+#: the values of hyperfleet.store.EvaluationState, spelled out so `hyperfleet --help` does not import the store
+STATE_NAMES = ["CREATED", "RUNNING", "DONE", "FAILED", "TIMEOUT", "CANCELLED"]
 
 
 @click.command("ls")
@@ -87,6 +87,8 @@ def show_searches(db) -> None:
 
 def show_search(db, search, states: tuple[str, ...]) -> None:
     """The evaluations of one search, with the first line of each error."""
+    from hyperfleet.store import EvaluationState
+
     wanted = [EvaluationState(s.upper()) for s in states] if states else None
     evaluations = db.list_evaluations(search.id, wanted)
     summary = db.summary(search.id)

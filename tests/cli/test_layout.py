@@ -210,6 +210,7 @@ def test_a_missing_search_folder_is_one_line(work, tmp_path):
        "serial", "--name", "gone", "--quiet", cwd=work, check=False)
     folder = Path(hf("path", "gone", cwd=work).stdout.strip())
     shutil.rmtree(folder)
-    proc = hf("report", "gone", cwd=work, check=False)
-    assert proc.returncode == 2 and "does not exist any more" in proc.stderr
-    assert "Errno" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+    for command in (["report", "gone"], ["resume", "gone", "--max-evals", "2", "--quiet"]):
+        proc = hf(*command, cwd=work, check=False)
+        assert proc.returncode == 2 and "does not exist any more" in proc.stderr, command
+        assert "Errno" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1

@@ -34,14 +34,20 @@ class _Resume(SectionedCommand):
               help="With --evaluator dask: the Dask scheduler to use (tcp://HOST:PORT or a scheduler file).")
 def command(ref, max_evals, timeout, running, evaluator, workers, quiet, store, queued_only, dask_address):
     """Continue search REF (label or id prefix): finished evaluations are kept, the budget counts them."""
+    from pathlib import Path
+
     from hyperfleet.api import continue_search
-    from hyperfleet.store import open_store
+    from hyperfleet.store import StoreError, open_store
 
     db = open_store(store, create=False)
     try:
-        total = max_evals or db.resolve_search(ref).settings.get("max_evals", 0)
+        record = db.resolve_search(ref)
+        total = max_evals or record.settings.get("max_evals", 0)
     finally:
         db.close()
+    if not Path(record.folder).is_dir():
+        raise StoreError(f"the folder of search {record.label}, {record.folder}, does not exist any more; "
+                         f"restore it (its results.csv and log are continued there) or create it empty")
     display = ProgressDisplay(total, enabled=not quiet)
     try:
         result = continue_search(ref, store=store, max_evals=max_evals, timeout=timeout, running=running,

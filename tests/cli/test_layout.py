@@ -214,3 +214,25 @@ def test_a_missing_search_folder_is_one_line(work, tmp_path):
         proc = hf(*command, cwd=work, check=False)
         assert proc.returncode == 2 and "does not exist any more" in proc.stderr, command
         assert "Errno" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_progress_on_a_terminal_redraws_one_line(monkeypatch):
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    class Stats:
+        done, failed, running, finished, best, start_time = 3, 1, 2, 4, 0.5, 0.0
+
+    class Record:
+        id, label, folder = "id", "label", "/f"
+
+    monkeypatch.setenv("COLUMNS", "80")
+    stream = Tty()
+    display = ProgressDisplay(10, stream=stream)
+    display.on_start(Record, Stats)
+    display.on_done(Record, Stats)
+    display.close()
+    text = stream.getvalue()
+    assert text.startswith("\r[") and text.endswith("\n") and "4/10" in text
+    assert all(len(part) <= 80 for part in text.replace("\r", "\n").splitlines())

@@ -9,6 +9,7 @@ import click
 
 from hyperfleet.cli.main import store_option
 from hyperfleet.cli.tables import console, fmt_config, fmt_number, fmt_time, new_table, print_table
+from hyperfleet.driver_lifecycle import shown_state
 
 
 @click.command("ls")
@@ -55,7 +56,7 @@ def show(db, ref: Optional[str], states: tuple[str, ...]) -> None:
         table = new_table("id", "label", "state", "batch job", "done", "running", "failed", "total", "best",
                           "started")
         for s in summaries:
-            table.add_row(s.search.id, s.search.label, s.search.state.value, job_state(s.search), str(s.done),
+            table.add_row(s.search.id, s.search.label, shown_state(s.search), job_state(s.search), str(s.done),
                           str(s.running), str(s.failed), str(s.total), fmt_number(s.best),
                           fmt_time(s.search.start_time or s.search.created_time))
         print_table(table)
@@ -69,7 +70,7 @@ def show(db, ref: Optional[str], states: tuple[str, ...]) -> None:
     evaluations = db.list_evaluations(search.id, wanted)
     summary = db.summary(search.id)
     job = job_state(search)
-    title = (f"search {search.id} ({search.label}) {search.state.value}"
+    title = (f"search {search.id} ({search.label}) {shown_state(search)}"
              f"{'' if job == '-' else ', batch job ' + job}: {summary.done} done, "
              f"{summary.running} running, {summary.failed} failed, best {fmt_number(summary.best)}")
     table = new_table("id", "#", "state", "objective", "seconds", "worker", "config", title=title)

@@ -104,5 +104,7 @@ def report_result(result) -> None:
         for name, value in result.best.config.items():
             click.echo(f"  {name} = {value!r}")
     click.echo(f"results: {result.folder}")
+    if result.signal:  # the shell's convention: 128 + the signal (SIGTERM 143, SIGHUP 129)
+        raise SystemExit(128 + result.signal)
     if result.search.state.value == "FAILED":
         raise SystemExit(1)

@@ -135,6 +135,7 @@ class TerminationSignals:
     def __init__(self) -> None:
         self._previous: dict[int, object] = {}
         self._cleaning = False
+        self.ignored = 0
 
     def __enter__(self) -> "TerminationSignals":
         if threading.current_thread() is threading.main_thread():
@@ -143,8 +144,8 @@ class TerminationSignals:
         return self
 
     def _handle(self, signum, frame) -> None:
-        if self._cleaning:
-            logger.warning("%s received while the search stops; ignored", signal.Signals(signum).name)
+        if self._cleaning:  # no logging here: the signal may have interrupted a write to the log
+            self.ignored += 1
             return
         self._cleaning = True
         raise Terminated(signum)
@@ -156,6 +157,8 @@ class TerminationSignals:
             self._previous.setdefault(signal.SIGINT, signal.signal(signal.SIGINT, signal.SIG_IGN))
 
     def __exit__(self, *exc) -> None:
+        if self.ignored:
+            logger.warning("%d signal(s) received while the search stopped were ignored", self.ignored)
         for signum, previous in self._previous.items():
             signal.signal(signum, previous)
         self._previous.clear()

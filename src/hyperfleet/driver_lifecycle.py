@@ -120,7 +120,7 @@ class DriverClaim:
         try:
             self.store.release_search(self.record.id, self.token)
         except StoreError as err:  # the lease expires by itself
-            logger.warning("cannot release search %s: %s", self.record.id, err)
+            logger.info("cannot release search %s: %s", self.record.id, err)
 
 
 class TerminationSignals:

@@ -86,7 +86,7 @@ def guarded(method: Callable[..., T]) -> Callable[..., T]:
                 return method(self, *args, **kwargs)
             except sa.exc.DBAPIError as err:
                 if is_transient(err) and time.monotonic() + delay < deadline:
-                    logger.warning("store %s busy (%s); retrying in %.2f s", self.where, one_line(err), delay)
+                    logger.info("store %s busy (%s); retrying in %.2f s", self.where, one_line(err), delay)
                     time.sleep(delay)
                     delay = min(2 * delay, _MAX_DELAY_S)
                     continue

@@ -20,6 +20,7 @@ from pathlib import Path
 import psutil
 
 from hyperfleet.api import continue_search
+from hyperfleet.report.exports import ROW_STATES
 from hyperfleet.store import EvaluationState, SqlStore
 
 from .conftest import check_agreement, csv_rows, hf_start, search_args
@@ -37,7 +38,7 @@ def _descendants(pid):
 
 
 def _finished(store, search_id):
-    return sum(1 for e in store.list_evaluations(search_id) if e.state.finished)
+    return sum(1 for e in store.list_evaluations(search_id) if e.state in ROW_STATES)
 
 
 def _wait_driving(store, label, pid, limit=120.0):

@@ -3,7 +3,7 @@ across the process, thread and Dask evaluators; after every round results.csv, r
 the store agree exactly (no row lost, none duplicated).
 
 Each round starts a driver (``search``, then ``resume``), kills one of its worker processes at a
-random moment with probability 1/2, then kills the driver and everything it started. The store is
+random moment with probability 0.7 (process and Dask workers), then kills the driver and everything it started. The store is
 then settled the way a user would: a ``resume`` on the serial evaluator with the budget set to
 what has finished, which catches the exports up and cancels what the dead driver left running;
 then the three are compared. A last resume runs each search to its end. The figures go to the
@@ -64,7 +64,7 @@ def _kill_tree(proc, store, label, rng, stats):
     else:
         _wait_driving(store, label, proc.pid)
         wait = rng.uniform(0.2, 3.0)
-        if rng.random() < 0.5:
+        if rng.random() < 0.7:
             first = rng.uniform(0.1, wait)
             time.sleep(first)
             workers = [p for p in _descendants(proc.pid) if "python" in " ".join(_cmdline(p))]
@@ -141,4 +141,4 @@ def test_sigkill_soak_across_evaluators(project, tmp_path):
                f"{time.time() - started:.0f} s\n" + "\n".join(lines))
     print(summary)
     Path(os.environ.get("HYPERFLEET_SOAK_SUMMARY", tmp_path / "soak-summary.txt")).write_text(summary + "\n")
-    assert stats["rounds"] >= 20 and stats["driver kills"] >= 15
+    assert stats["rounds"] >= 20 and stats["driver kills"] >= 15 and stats["worker kills"] >= 1

@@ -234,18 +234,25 @@ def continue_search(ref: str, *, store: Union[str, Store, None] = None, max_eval
                                  f"continue it from Python with continue_search(..., search=...)")
             search = make_search(settings["search"], problem, seed=settings.get("seed"),
                                  **settings.get("search_settings", {}))
-        executor = make_executor(settings["evaluator"], settings.get("workers"),
-                                 dask_address=settings.get("dask_address"))
-        if executor is None:
-            return None
+        # Claim the search before anything is written or started (a loser starts no cluster); with
+        # MPI only rank 0 drives, and it knows it is rank 0 once the executor exists.
+        claim = None if settings["evaluator"] == "mpi" else DriverClaim.acquire(store_obj, record)
+        executor = None
         try:
-            claim = DriverClaim.acquire(store_obj, record)  # before anything is written
-            try:
-                store_obj.update_search(record.id, settings=settings)
-                history = store_obj.list_evaluations(record.id)
-            except BaseException:
+            executor = make_executor(settings["evaluator"], settings.get("workers"),
+                                     dask_address=settings.get("dask_address"))
+            if executor is None:
+                return None
+            claim = claim or DriverClaim.acquire(store_obj, record)
+            store_obj.update_search(record.id, settings=settings)
+            history = store_obj.list_evaluations(record.id)
+        except BaseException:
+            if claim is not None:
                 claim.release()
-                raise
+            if executor is not None:
+                executor.shutdown()
+            raise
+        try:
             return drive(store_obj, record, problem, run_ref, search, executor, settings, callbacks,
                          history=history, rerun_running=running == "rerun", claim=claim)
         finally:

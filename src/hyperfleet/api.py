@@ -166,8 +166,9 @@ def drive(store: Store, record: SearchRecord, problem: HpProblem, run_ref: CodeR
     """
     claim = claim or DriverClaim.acquire(store, record)
     try:
-        driver = Driver(record, problem, run_ref, search, executor, store, DriverSettings.from_dict(settings),
-                        callbacks, history=history, rerun_running=rerun_running)
+        driver = Driver(record, problem, run_ref, search, executor, claim.guard(store),
+                        DriverSettings.from_dict(settings), callbacks, history=history,
+                        rerun_running=rerun_running)
         return driver.run()
     except StoreUnavailable as err:
         raise StoreUnavailable(f"{err}; the search stopped: continue it with: hyperfleet resume "

@@ -32,6 +32,10 @@ class SearchBusy(ValueError):
     """Another driver holds the search."""
 
 
+class ClaimLost(StoreError):
+    """This driver's lease expired and another driver took the search over: it must write nothing more."""
+
+
 class Terminated(BaseException):
     """The driver received SIGTERM (``hyperfleet cancel``, ``scancel``, a walltime) or SIGHUP."""
 
@@ -110,6 +114,10 @@ class DriverClaim:
             except (StoreError, OSError) as err:
                 logger.warning("cannot renew the lease of search %s: %s", self.record.id, err)
 
+    def guard(self, store: Store) -> "ClaimedStore":
+        """``store`` for the driver: its writes fail with :class:`ClaimLost` once the claim is lost."""
+        return ClaimedStore(store, self)
+
     def release(self) -> None:
         """Stop the heartbeat and give the search up (its state stays what the driver wrote)."""
         self._stop.set()
@@ -162,3 +170,28 @@ class TerminationSignals:
         for signum, previous in self._previous.items():
             signal.signal(signum, previous)
         self._previous.clear()
+
+
+class ClaimedStore:
+    """A store whose writes stop (:class:`ClaimLost`) once its driver's claim was taken over."""
+
+    WRITES = frozenset({"create_evaluation", "update_evaluation", "update_evaluations", "update_search"})
+
+    def __init__(self, store: Store, claim: DriverClaim) -> None:
+        self._store = store
+        self._claim = claim
+
+    def __getattr__(self, name: str):
+        attr = getattr(self._store, name)
+        if name not in self.WRITES:
+            return attr
+
+        def write(*args, **kwargs):
+            if self._claim.lost:
+                record = self._claim.record
+                raise ClaimLost(f"search {record.label} ({record.id[:8]}) was taken over by another driver "
+                                f"after this one's lease expired (stopped, or the store unreachable for "
+                                f"{LEASE_S:g} s); this driver stopped without writing more")
+            return attr(*args, **kwargs)
+
+        return write

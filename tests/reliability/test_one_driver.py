@@ -80,3 +80,28 @@ def test_another_hosts_driver_counts_as_dead_once_its_lease_expired(project):
     result = continue_search("remote", store=store, max_evals=5, evaluator="serial")
     assert result.search.state == SearchState.FINISHED
     assert result.search.driver_host == socket.gethostname()
+
+
+def test_a_driver_whose_lease_was_taken_over_stops_writing(project):
+    """A driver frozen past its lease (SIGSTOP, a store unreachable for 30 s) finds another driver in
+    its place: it stops at its next heartbeat with one line, and writes nothing after that."""
+    from hyperfleet.driver_lifecycle import HEARTBEAT_S
+
+    proc = hf_start(search_args("usurped", max_evals=500), project, {"RUN_SLEEP": "0.1"})
+    store = SqlStore(project / "hyperfleet.db")
+    for _ in range(600):
+        found = store.find_searches("usurped")
+        if found and found[0].driver_token and store.list_evaluations(found[0].id):
+            break
+        time.sleep(0.05)
+    search = found[0]
+    store.update_search(search.id, lease_expires=time.time() - 1)  # as if it had missed its heartbeats
+    assert store.claim_search(search.id, "usurper", 600, driver_host="elsewhere", driver_pid=1)
+    taken = time.time()
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 2, (out, err)
+    assert err.strip().count("\n") == 0 and "taken over by another driver" in err, err
+    after = store.get_search(search.id)
+    assert (after.driver_token, after.state) == ("usurper", SearchState.RUNNING), "it wrote after losing"
+    late = [e for e in store.list_evaluations(search.id) if e.created_time > taken + HEARTBEAT_S + 2]
+    assert not late, "evaluations were created after the takeover was seen"

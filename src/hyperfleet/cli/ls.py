@@ -9,7 +9,6 @@ import click
 
 from hyperfleet.cli.main import store_option
 from hyperfleet.cli.tables import console, fmt_config, fmt_number, fmt_time, new_table, print_table
-from hyperfleet.driver_lifecycle import shown_state
 
 
 @click.command("ls")
@@ -45,6 +44,7 @@ def command(ref: Optional[str], states: tuple[str, ...], watch: bool, interval: 
 
 def show(db, ref: Optional[str], states: tuple[str, ...]) -> None:
     """Print the listing once."""
+    from hyperfleet.driver_lifecycle import shown_state
     from hyperfleet.store import EvaluationState
 
     out = console()

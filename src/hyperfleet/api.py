@@ -5,19 +5,19 @@ from __future__ import annotations
 import inspect
 import os
 import re
-import socket
 import time
 import uuid
 from pathlib import Path
 from typing import Any, Callable, Optional, Sequence, Union
 
 from hyperfleet.driver import Driver, SearchResult
+from hyperfleet.driver_lifecycle import DriverClaim, SearchBusy, driver_liveness
 from hyperfleet.driver_settings import DriverSettings, Resources
 from hyperfleet.execute import Executor, make_executor
 from hyperfleet.execute.resources import GpuPool
 from hyperfleet.problem import HpProblem
 from hyperfleet.search import SEARCHES, Search, make_search
-from hyperfleet.store import SearchRecord, SearchState, Store, open_store
+from hyperfleet.store import SearchRecord, SearchState, Store, StoreUnavailable, open_store
 from hyperfleet.user_code import CodeRef, UserCodeError
 
 _LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
@@ -158,18 +158,33 @@ def run_search(problem: HpProblem, run: Union[str, Callable, CodeRef], *,
 
 def drive(store: Store, record: SearchRecord, problem: HpProblem, run_ref: CodeRef, search: Search,
           executor: Executor, settings: dict, callbacks: Sequence[object] = (),
-          history: Sequence = (), rerun_running: bool = True) -> SearchResult:
-    """Run the driver for ``record`` with the recorded ``settings``."""
-    driver = Driver(record, problem, run_ref, search, executor, store, DriverSettings.from_dict(settings),
-                    callbacks, history=history, rerun_running=rerun_running)
-    return driver.run()
+          history: Sequence = (), rerun_running: bool = True,
+          claim: Optional[DriverClaim] = None) -> SearchResult:
+    """Run the driver for ``record`` with the recorded ``settings``, holding the search's claim.
+
+    Raises:
+        SearchBusy: another driver holds the search (nothing was written).
+        StoreUnavailable: the store stayed locked; the message says how to continue the search.
+    """
+    claim = claim or DriverClaim.acquire(store, record)
+    try:
+        driver = Driver(record, problem, run_ref, search, executor, claim.guard(store),
+                        DriverSettings.from_dict(settings), callbacks, history=history,
+                        rerun_running=rerun_running)
+        return driver.run()
+    except StoreUnavailable as err:
+        raise StoreUnavailable(f"{err}; the search stopped: continue it with: hyperfleet resume "
+                               f"{record.label}") from err
+    finally:
+        claim.release()
 
 
 def continue_search(ref: str, *, store: Union[str, Store, None] = None, max_evals: Optional[int] = None,
                     timeout: Optional[float] = None, running: str = "rerun", evaluator: Optional[str] = None,
                     workers: Optional[int] = None, search: Optional[Search] = None,
                     callbacks: Sequence[object] = (), queued_only: bool = False,
-                    dask_address: Optional[str] = None) -> Optional[SearchResult]:
+                    dask_address: Optional[str] = None,
+                    max_failures: Optional[int] = None) -> Optional[SearchResult]:
     """Continue a search from the store alone (``hyperfleet resume``; also how a batch job starts).
 
     Finished evaluations are kept and told to the search; the ones a dead driver left RUNNING are
@@ -188,9 +203,12 @@ def continue_search(ref: str, *, store: Union[str, Store, None] = None, max_eval
         callbacks: driver callbacks (progress display).
         queued_only: refuse unless the search is QUEUED or CREATED (a batch job starting it).
         dask_address: the Dask scheduler (address or scheduler file) for ``evaluator="dask"``.
+        max_failures: stop once this many evaluations have failed in this run (default: the
+            recorded limit; failures of earlier runs never count).
 
     Raises:
-        ValueError: the search is running elsewhere, its problem file changed incompatibly, or
+        ValueError: the search is running elsewhere (:class:`SearchBusy`: another driver holds
+            it; nothing was written), its problem or run file changed incompatibly or is gone, or
             an option is wrong.
     """
     if running not in ("rerun", "fail"):
@@ -204,7 +222,10 @@ def continue_search(ref: str, *, store: Union[str, Store, None] = None, max_eval
             raise ValueError(f"search {record.label} ({record.id[:8]}) is {record.state.value}, not QUEUED; "
                              f"continue it with: hyperfleet resume {record.label}")
         problem = recorded_problem(record)
+        run_ref = recorded_run(record)
         settings = dict(record.settings)
+        if max_failures is not None:
+            settings["max_failures"] = max_failures
         if max_evals is not None:
             settings["max_evals"] = max_evals
         if timeout is not None:
@@ -221,16 +242,27 @@ def continue_search(ref: str, *, store: Union[str, Store, None] = None, max_eval
                                  f"continue it from Python with continue_search(..., search=...)")
             search = make_search(settings["search"], problem, seed=settings.get("seed"),
                                  **settings.get("search_settings", {}))
-        executor = make_executor(settings["evaluator"], settings.get("workers"),
-                                 dask_address=settings.get("dask_address"))
-        if executor is None:
-            return None
+        # Claim the search before anything is written or started (a loser starts no cluster); with
+        # MPI only rank 0 drives, and it knows it is rank 0 once the executor exists.
+        claim = None if settings["evaluator"] == "mpi" else DriverClaim.acquire(store_obj, record)
+        executor = None
         try:
+            executor = make_executor(settings["evaluator"], settings.get("workers"),
+                                     dask_address=settings.get("dask_address"))
+            if executor is None:
+                return None
+            claim = claim or DriverClaim.acquire(store_obj, record)
             store_obj.update_search(record.id, settings=settings)
             history = store_obj.list_evaluations(record.id)
-            run_ref = CodeRef.parse(record.run_path, "run")
+        except BaseException:
+            if claim is not None:
+                claim.release()
+            if executor is not None:
+                executor.shutdown()
+            raise
+        try:
             return drive(store_obj, record, problem, run_ref, search, executor, settings, callbacks,
-                         history=history, rerun_running=running == "rerun")
+                         history=history, rerun_running=running == "rerun", claim=claim)
         finally:
             executor.shutdown()
     finally:
@@ -239,26 +271,33 @@ def continue_search(ref: str, *, store: Union[str, Store, None] = None, max_eval
 
 
 def check_not_running(record: SearchRecord) -> None:
-    """Refuse to drive a search whose driver is alive on this host (or RUNNING on another)."""
+    """Refuse to drive a search whose driver is alive on this host (or RUNNING on another).
+
+    The recorded driver is judged by its PID, start time and boot id, so a stranger that reused
+    the PID does not count; on another host, by its lease (see :mod:`hyperfleet.driver_lifecycle`).
+    """
     if record.state != SearchState.RUNNING:
         return
-    here = socket.gethostname()
-    if record.driver_host == here and record.driver_pid and _alive(record.driver_pid):
-        raise ValueError(f"search {record.label} ({record.id[:8]}) is running (driver pid {record.driver_pid}); "
+    alive = driver_liveness(record)
+    if alive == "alive":
+        raise SearchBusy(f"search {record.label} ({record.id[:8]}) is running (driver pid {record.driver_pid}); "
                          f"wait for it or stop it with: hyperfleet cancel {record.label}")
-    if record.driver_host not in (None, here) and record.scheduler is None:
-        raise ValueError(f"search {record.label} ({record.id[:8]}) is RUNNING on {record.driver_host}; "
+    if alive == "unknown" and record.scheduler is None:
+        raise SearchBusy(f"search {record.label} ({record.id[:8]}) is RUNNING on {record.driver_host}; "
                          f"resume it there, or stop it with: hyperfleet cancel {record.label}")
 
 
-def _alive(pid: int) -> bool:
+def recorded_run(record: SearchRecord) -> CodeRef:
+    """The recorded run function, imported here first (as ``search`` does): a run file that is gone
+    or broken stops ``resume`` with one line instead of failing every evaluation."""
+    from hyperfleet.user_code import load_run
+
+    ref = CodeRef.parse(record.run_path, "run")
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+        load_run(str(ref))
+    except UserCodeError as err:
+        raise UserCodeError(f"cannot resume search {record.label}: {err}") from None
+    return ref
 
 
 def recorded_problem(record: SearchRecord) -> HpProblem:

@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import logging
 import os
-import signal
 import socket
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional, Protocol, Sequence
 
+from hyperfleet.driver_lifecycle import Terminated, TerminationSignals
 from hyperfleet.driver_settings import DriverSettings
 from hyperfleet.execute import EvalOutcome, EvalTask, Executor
+from hyperfleet.execute.limits import clean_outcome
 from hyperfleet.execute.resources import ResourcePool
 from hyperfleet.problem import HpProblem
 from hyperfleet.report.exports import ResultsCsv, write_results_json
@@ -30,25 +30,6 @@ LOG_NAME = "hyperfleet.log"
 _JSON_EVERY_S = 2.0
 
 logger = logging.getLogger("hyperfleet")
-
-
-class Terminated(BaseException):
-    """The driver received SIGTERM (``hyperfleet cancel``, ``scancel``, the end of a walltime)."""
-
-
-def _catch_sigterm():
-    if threading.current_thread() is not threading.main_thread():
-        return None
-
-    def handler(signum, frame):
-        raise Terminated()
-
-    return signal.signal(signal.SIGTERM, handler)
-
-
-def _restore_sigterm(previous) -> None:
-    if previous is not None:
-        signal.signal(signal.SIGTERM, previous)
 
 
 class Callback(Protocol):
@@ -89,6 +70,7 @@ class SearchResult:
     search: SearchRecord
     stats: DriverStats
     stop_reason: str
+    signal: Optional[int] = None  # the signal that stopped it (SIGTERM, SIGHUP), if any
 
     @property
     def best(self) -> Optional[EvaluationRecord]:
@@ -154,21 +136,26 @@ class Driver:
 
     # ----- the loop ------------------------------------------------------------------------
     def run(self) -> SearchResult:
-        """Run until ``max_evals`` evaluations have finished or ``timeout`` has passed."""
+        """Run until ``max_evals`` evaluations have finished or ``timeout`` has passed.
+
+        Whatever ends it short of SIGKILL (an exception, Ctrl-C, SIGTERM, SIGHUP) leaves the search
+        in a final state: FINISHED, FAILED, INTERRUPTED or CANCELLED.
+        """
         handler = self._open_log()
         start = self.stats.start_time = time.time()
         first_start = self.record.start_time or start
-        self.csv = ResultsCsv(self.folder, self.problem, first_start)
-        self.store.update_search(self.record.id, state=SearchState.RUNNING, start_time=first_start,
-                                 end_time=None, message=None, driver_host=socket.gethostname(),
-                                 driver_pid=os.getpid())
-        self._take_over(self._history)
-        self._call("on_start", self.record)
-        logger.info("search %s (%s) started: max_evals=%d timeout=%s workers=%d", self.record.id,
-                    self.record.label, self.max_evals, self.timeout, self.executor.num_workers)
-        state, reason = SearchState.FINISHED, "max_evals reached"
-        previous_handler = _catch_sigterm()
+        state, reason, signum = SearchState.FINISHED, "max_evals reached", None
+        signals = TerminationSignals().__enter__()
         try:
+            self.csv = ResultsCsv(self.folder, self.problem, first_start)
+            self.store.update_search(self.record.id, state=SearchState.RUNNING, start_time=first_start,
+                                     end_time=None, message=None, driver_host=socket.gethostname(),
+                                     driver_pid=os.getpid())
+            self._take_over(self._history)
+            failed_before = self.stats.failed  # --max-failures counts the failures of this run only
+            self._call("on_start", self.record)
+            logger.info("search %s (%s) started: max_evals=%d timeout=%s workers=%d", self.record.id,
+                        self.record.label, self.max_evals, self.timeout, self.executor.num_workers)
             while True:
                 if self.timeout is not None and time.time() - start >= self.timeout:
                     reason = f"timeout of {self.timeout:g} s reached"
@@ -184,9 +171,10 @@ class Driver:
                     continue
                 outcomes = self.executor.wait_any(timeout=self._time_left())
                 finished = self._record(outcomes)
-                if self.max_failures is not None and self.stats.failed >= self.max_failures:
+                failed = self.stats.failed - failed_before
+                if self.max_failures is not None and failed >= self.max_failures:
                     state = SearchState.FAILED
-                    reason = (f"stopped after {self.stats.failed} failed evaluations (--max-failures "
+                    reason = (f"stopped after {failed} failed evaluations (--max-failures "
                               f"{self.max_failures}); last error: {self._last_error}")
                     break
                 self._fill_workers(from_buffer_only=True)  # free workers restart at once
@@ -201,25 +189,37 @@ class Driver:
         except KeyboardInterrupt:
             state, reason = SearchState.INTERRUPTED, "interrupted by the user"
             raise
-        except Terminated:
-            state, reason = SearchState.CANCELLED, "terminated (SIGTERM: hyperfleet cancel or the scheduler)"
-        except Exception as err:
+        except Terminated as err:
+            signum = err.signum
+            state, reason = SearchState.CANCELLED, (f"terminated ({err.name}: hyperfleet cancel, the "
+                                                    f"scheduler or a closed terminal)")
+        except BaseException as err:
             state, reason = SearchState.FAILED, f"{type(err).__name__}: {err}"
             logger.exception("search failed")
             raise
         finally:
-            self._cancel_running()
-            self.executor.shutdown()
-            end = time.time()
-            self.store.update_search(self.record.id, state=state, end_time=end, message=reason)
-            self._write_json(force=True)
-            logger.info("search ended (%s): %d done, %d failed, best %s", reason, self.stats.done,
-                        self.stats.failed, self.stats.best)
+            signals.cleaning_up()
+            self._stop(state, reason)
             logger.removeHandler(handler)
             handler.close()
-            _restore_sigterm(previous_handler)
+            signals.__exit__()
         self.record = self.store.get_search(self.record.id)
-        return SearchResult(self.record, self.stats, reason)
+        return SearchResult(self.record, self.stats, reason, signal=signum)
+
+    def _stop(self, state: SearchState, reason: str) -> None:
+        """Cancel what runs, shut the executor down and record the final state, whatever fails."""
+        for step in (self._cancel_running, self.executor.shutdown):
+            try:
+                step()
+            except Exception:  # noqa: BLE001 - the final state is written all the same
+                logger.exception("while stopping the search")
+        try:
+            self.store.update_search(self.record.id, state=state, end_time=time.time(), message=reason)
+            self._write_json(force=True)
+        except Exception:  # noqa: BLE001 - e.g. a store that stays locked: its lease says it is dead
+            logger.exception("cannot record the end of the search (%s)", reason)
+        logger.info("search ended (%s): %d done, %d failed, best %s", reason, self.stats.done,
+                    self.stats.failed, self.stats.best)
 
     def _take_over(self, history: list[EvaluationRecord]) -> None:
         """Continue from what the store holds: tell the finished, re-run or fail the interrupted."""
@@ -231,7 +231,6 @@ class Driver:
         for record in finished:
             self.stats.submitted += 1
             self._count(record)
-        appended = self.csv.catch_up(finished)
         interrupted = [e for e in history if not e.state.finished]
         now = time.time()
         if self._rerun_running:
@@ -244,6 +243,10 @@ class Driver:
             updates = [(e.id, {"state": EvaluationState.FAILED, "end_time": now,
                                "error": "the driver stopped while this evaluation ran"}) for e in interrupted]
         self.store.update_evaluations(updates)
+        if not self._rerun_running:  # failed now: they get their rows in results.csv like any failure
+            for e in interrupted:
+                e.state, e.end_time, e.error = EvaluationState.FAILED, now, updates[0][1]["error"]
+        appended = self.csv.catch_up(finished + ([] if self._rerun_running else interrupted))
         told = [(e.config, e.objective if e.state == EvaluationState.DONE else None) for e in finished]
         if not self._rerun_running:
             told += [(e.config, None) for e in interrupted]
@@ -322,6 +325,7 @@ class Driver:
             record = self._running.pop(outcome.eval_id, None)
             if record is None:
                 continue
+            outcome = clean_outcome(outcome)  # one unstorable result must not take the batch down
             record.state = EvaluationState(outcome.state)
             record.objective = outcome.objective
             record.metadata = {**record.metadata, **outcome.metadata}

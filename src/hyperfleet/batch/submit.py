@@ -147,9 +147,9 @@ def submit_search(store: Store, *, problem, problem_ref, run_ref, label: str, mi
 def cancel_search(store: Store, record: SearchRecord) -> str:
     """Cancel a batch job or stop a local driver; mark what was running CANCELLED."""
     import signal
-    import socket
     import time
 
+    from hyperfleet.driver_lifecycle import driver_liveness
     from hyperfleet.store import EvaluationState
 
     if record.state not in (SearchState.QUEUED, SearchState.RUNNING, SearchState.CREATED):
@@ -157,12 +157,17 @@ def cancel_search(store: Store, record: SearchRecord) -> str:
     if record.job_id and record.scheduler:
         get_scheduler(record.scheduler).cancel(record.job_id)
         what = f"{record.scheduler} job {record.job_id} cancelled"
-    elif record.driver_pid and record.driver_host == socket.gethostname():
-        try:
-            os.kill(record.driver_pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
-        what = f"driver (pid {record.driver_pid}) stopped"
+    elif record.driver_pid and (alive := driver_liveness(record)) != "unknown":
+        if alive == "alive":  # pid, start time and boot id all match: the driver itself
+            try:
+                os.kill(record.driver_pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            what = f"driver (pid {record.driver_pid}) stopped"
+        else:  # gone (or its pid now belongs to another process, which is left alone)
+            what = f"its driver (pid {record.driver_pid}) was no longer running"
+    elif record.driver_pid is None and record.state != SearchState.RUNNING:
+        what = "it had not started"
     else:
         raise ValueError(f"search {record.label} runs on {record.driver_host}, not here; cancel it there")
     now = time.time()

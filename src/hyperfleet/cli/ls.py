@@ -122,9 +122,11 @@ def show_search(db, search, states: tuple[str, ...]) -> None:
 
 
 def search_state(search) -> str:
-    """``FINISHED``, or for a batch search ``QUEUED — slurm 42 PENDING (PartitionConfig)``."""
-    job = job_state(search)
-    return search.state.value if job == "-" else f"{search.state.value} — {job}"
+    """``FINISHED``, ``STALE (driver lost)`` for a dead driver's search, or for a batch search ``QUEUED — slurm 42 PENDING (PartitionConfig)``."""
+    from hyperfleet.driver_lifecycle import shown_state
+
+    job, state = job_state(search), shown_state(search)
+    return state if job == "-" else f"{state} — {job}"
 
 
 def job_state(search) -> str:

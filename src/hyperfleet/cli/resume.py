@@ -26,13 +26,17 @@ class _Resume(SectionedCommand):
 @click.option("--evaluator", type=click.Choice(EXECUTORS), default=None,
               help="Run on another evaluator than the recorded one.")
 @click.option("--workers", type=click.IntRange(min=1), default=None, help="Workers for this run.")
+@click.option("--max-failures", type=click.IntRange(min=1), default=None,
+              help="Stop once this many evaluations have failed in this run (earlier failures do not "
+                   "count) [default: the recorded limit].")
 @click.option("--quiet", is_flag=True, help="No progress display (the closing lines only).")
 @store_option
 @click.option("--queued-only", is_flag=True,
               help="Start the search only if it is QUEUED (or CREATED), as a batch job does; refuse otherwise.")
 @click.option("--dask-address", default=None, metavar="ADDRESS|FILE",
               help="With --evaluator dask: the Dask scheduler to use (tcp://HOST:PORT or a scheduler file).")
-def command(ref, max_evals, timeout, running, evaluator, workers, quiet, store, queued_only, dask_address):
+def command(ref, max_evals, timeout, running, evaluator, workers, max_failures, quiet, store, queued_only,
+            dask_address):
     """Continue search REF (label or id prefix): finished evaluations are kept, the budget counts them."""
     from pathlib import Path
 
@@ -52,7 +56,8 @@ def command(ref, max_evals, timeout, running, evaluator, workers, quiet, store, 
     try:
         result = continue_search(ref, store=store, max_evals=max_evals, timeout=timeout, running=running,
                                  evaluator=evaluator, workers=workers, callbacks=[display],
-                                 queued_only=queued_only, dask_address=dask_address)
+                                 queued_only=queued_only, dask_address=dask_address,
+                                 max_failures=max_failures)
     finally:
         display.close()
     if result is not None:

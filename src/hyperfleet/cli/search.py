@@ -116,5 +116,7 @@ def report_result(result) -> None:
     if all_failed:
         click.echo(f"error: every evaluation of search {label} failed; hyperfleet ls {label} shows why",
                    err=True)
+    if result.signal:  # the shell's convention: 128 + the signal (SIGTERM 143, SIGHUP 129)
+        raise SystemExit(128 + result.signal)
     if result.search.state.value == "FAILED" or all_failed:
         raise SystemExit(1)

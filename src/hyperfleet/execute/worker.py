@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import math
 import numbers
 import os
@@ -15,6 +14,7 @@ import traceback
 from pathlib import Path
 from typing import Any, Callable, Iterator, Optional
 
+from hyperfleet.execute.limits import UnstorableValue, cap_output_files, clean_outcome, plain
 from hyperfleet.execute.task import EvalOutcome, EvalTask
 
 _RUN_CACHE: dict[tuple[str, str], Callable] = {}
@@ -38,7 +38,10 @@ def judge_result(value: Any) -> tuple[Optional[float], dict, Optional[str]]:
         if "objective" not in value:
             return None, {}, (f"run returned a dict without an 'objective' key (keys: {sorted(value)}); "
                               f"return a number or a dict with 'objective'")
-        metadata = {k: _jsonable(v) for k, v in value.items() if k != "objective"}
+        try:
+            metadata = plain({k: v for k, v in value.items() if k != "objective"})
+        except UnstorableValue as err:
+            return None, {}, f"the result cannot be stored: {err}"
         value = value["objective"]
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         return None, metadata, (f"run returned {type(value).__name__} {value!r:.80}; "
@@ -47,17 +50,6 @@ def judge_result(value: Any) -> tuple[Optional[float], dict, Optional[str]]:
     if not math.isfinite(objective):
         return None, metadata, f"run returned a non-finite objective ({objective})"
     return objective, metadata, None
-
-
-def _jsonable(value: Any) -> Any:
-    try:
-        json.dumps(value)
-        return value
-    except (TypeError, ValueError):
-        if hasattr(value, "item"):
-            with contextlib.suppress(Exception):
-                return value.item()
-        return repr(value)
 
 
 @contextlib.contextmanager
@@ -183,8 +175,11 @@ def run_task(task: EvalTask, capture: Callable = python_level_capture, worker: O
     if task.needs_child_process:
         from hyperfleet.execute.isolation import evaluate_isolated
 
-        return evaluate_isolated(task, worker=worker)
-    return evaluate(task, capture=capture, worker=worker)
+        outcome = evaluate_isolated(task, worker=worker)
+    else:
+        outcome = evaluate(task, capture=capture, worker=worker)
+    cap_output_files(task.folder)
+    return clean_outcome(outcome)
 
 
 def run_task_in_thread(task: EvalTask) -> EvalOutcome:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Iterable, Optional
 
 from hyperfleet.problem import HpProblem
-from hyperfleet.store.records import EvaluationRecord
+from hyperfleet.store.records import EvaluationRecord, EvaluationState
 
 CSV_NAME = "results.csv"
 JSON_NAME = "results.json"
@@ -36,40 +36,110 @@ def _cell(value) -> str:
     return json.dumps(value)
 
 
-class ResultsCsv:
-    """Appends one row per finished evaluation, in the order they finish.
+ROW_STATES = (EvaluationState.DONE, EvaluationState.FAILED, EvaluationState.TIMEOUT)
+IDS_NAME = ".results.csv.ids"
 
-    A failed evaluation has an empty objective.
+
+class ResultsCsv:
+    """Appends one row per finished evaluation (DONE, FAILED or TIMEOUT, not CANCELLED), in the
+    order they finish; a failed evaluation has an empty objective.
+
+    Which evaluation each row is stays in a hidden file beside it, ``.results.csv.ids`` (line i
+    holds the id of row i), so that after a crash the rows the store has but the CSV lacks are
+    found by id, whatever order evaluations finished in. The id goes to that file *before* its
+    row goes to the CSV: a crash in between leaves an id without a row, which :meth:`catch_up` drops.
     """
 
     def __init__(self, folder: str | os.PathLike, problem: HpProblem, search_start: float) -> None:
         self.path = Path(folder) / CSV_NAME
+        self.ids_path = Path(folder) / IDS_NAME
         self.problem = problem
         self.search_start = search_start
+        self._written: Optional[set[str]] = None
         if not self.path.exists() or self.path.stat().st_size == 0:
             with open(self.path, "w", newline="") as f:
                 csv.writer(f).writerow(csv_header(problem))
+            self.ids_path.write_text("")
+            self._written = set()
 
-    def catch_up(self, finished: list[EvaluationRecord]) -> int:
-        """After a crash: drop a half-written last line, then append the evaluations the store
-        has finished beyond the rows already there (``finished`` in the order they finished).
-        Rows already written are never rewritten or reordered. Returns the rows appended."""
-        data = self.path.read_bytes()
-        if data and not data.endswith(b"\n"):
-            with open(self.path, "r+b") as f:
-                f.truncate(data.rfind(b"\n") + 1)
-        with open(self.path, newline="") as f:
-            rows = sum(1 for _ in csv.reader(f)) - 1
-        missing = finished[max(rows, 0):]
+    def catch_up(self, finished: Iterable[EvaluationRecord]) -> int:
+        """After a crash: repair the files, then append a row for every evaluation of ``finished``
+        that has none. Rows already written are never rewritten or reordered. Returns the rows appended."""
+        finished = list(finished)
+        ids = self._repair(finished)
+        self._written = set(ids)
+        missing = sorted((r for r in finished if r.state in ROW_STATES and r.id not in self._written),
+                         key=lambda r: (r.end_time or 0, r.number))
         self.append(missing)
         return len(missing)
 
     def append(self, records: Iterable[EvaluationRecord]) -> None:
+        """Append rows for the finished evaluations of ``records`` that have none yet."""
+        if self._written is None:
+            self._written = set(self._read_ids())
+        todo = [r for r in records if r.state in ROW_STATES and r.id not in self._written]
+        if not todo:
+            return
+        with open(self.ids_path, "a") as f:
+            f.write("".join(f"{r.id}\n" for r in todo))
+            f.flush()
         with open(self.path, "a", newline="") as f:
             writer = csv.writer(f)
-            for record in records:
+            for record in todo:
                 writer.writerow(csv_row(self.problem, record, self.search_start))
             f.flush()
+        self._written.update(r.id for r in todo)
+
+    # ----- after a crash -------------------------------------------------------------------
+    def _repair(self, finished: list[EvaluationRecord]) -> list[str]:
+        """Drop half-written lines and ids without rows; return the id of each row."""
+        _drop_partial_line(self.path)
+        with open(self.path, newline="") as f:
+            rows = list(csv.reader(f))[1:]
+        if not self.ids_path.exists():  # a CSV written by a hyperfleet without the ids file
+            ids = self._ids_by_content(rows, finished)
+            self.ids_path.write_text("".join(f"{i}\n" for i in ids))
+            return ids
+        _drop_partial_line(self.ids_path)
+        ids = self._read_ids()
+        if len(ids) > len(rows):  # the crash came between the ids file and the CSV
+            ids = ids[:len(rows)]
+            self.ids_path.write_text("".join(f"{i}\n" for i in ids))
+        elif len(rows) > len(ids):  # cannot happen with the write order above; keep what is known
+            self._rewrite_rows(rows[:len(ids)])
+        return ids
+
+    def _read_ids(self) -> list[str]:
+        if not self.ids_path.exists():
+            return []
+        return [line for line in self.ids_path.read_text().splitlines() if line]
+
+    def _ids_by_content(self, rows: list[list[str]], finished: list[EvaluationRecord]) -> list[str]:
+        by_row: dict[tuple, list[str]] = {}
+        for record in sorted(finished, key=lambda r: (r.end_time or 0, r.number)):
+            key = tuple(csv_row(self.problem, record, self.search_start))
+            by_row.setdefault(key, []).append(record.id)
+        ids = []
+        for n, row in enumerate(rows):
+            matches = by_row.get(tuple(row))
+            ids.append(matches.pop(0) if matches else f"?row-{n}")  # a row no evaluation explains
+        return ids
+
+    def _rewrite_rows(self, rows: list[list[str]]) -> None:
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".results.", suffix=".csv")
+        with os.fdopen(fd, "w", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(csv_header(self.problem))
+            writer.writerows(rows)
+        os.chmod(tmp, self.path.stat().st_mode & 0o777)
+        os.replace(tmp, self.path)
+
+
+def _drop_partial_line(path: Path) -> None:
+    data = path.read_bytes()
+    if data and not data.endswith(b"\n"):
+        with open(path, "r+b") as f:
+            f.truncate(data.rfind(b"\n") + 1)
 
 
 def write_results_json(folder: str | os.PathLike, records: Iterable[EvaluationRecord],

@@ -1,6 +1,6 @@
 """The job database: searches and evaluations with their states."""
 
-from hyperfleet.store.base import Store, StoreError
+from hyperfleet.store.base import Store, StoreError, StoreUnavailable
 from hyperfleet.store.locate import STORE_ENV, STORE_FILE, NoStoreFound, locate_store
 from hyperfleet.store.records import (
     EvaluationRecord,
@@ -11,7 +11,7 @@ from hyperfleet.store.records import (
 )
 from hyperfleet.store.sql_store import SCHEMA_VERSION, SqlStore, store_url
 
-__all__ = ["Store", "StoreError", "SqlStore", "store_url", "SCHEMA_VERSION", "EvaluationRecord",
+__all__ = ["Store", "StoreError", "StoreUnavailable", "SqlStore", "store_url", "SCHEMA_VERSION", "EvaluationRecord",
            "EvaluationState", "SearchRecord", "SearchState", "SearchSummary", "open_store",
            "default_store_location", "locate_store", "NoStoreFound", "STORE_FILE", "STORE_ENV"]
 

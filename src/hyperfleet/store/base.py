@@ -15,6 +15,10 @@ class StoreError(Exception):
     """A store cannot be opened or does not hold what was asked for."""
 
 
+class StoreUnavailable(StoreError):
+    """The store stayed locked or unreachable longer than hyperfleet waits (see ``store/retry.py``)."""
+
+
 class Store(ABC):
     """What every store implements (see :class:`hyperfleet.store.SqlStore`)."""
 
@@ -54,6 +58,25 @@ class Store(ABC):
         """Apply several updates (``[(eval_id, fields), ...]``); stores may do it in one transaction."""
         for eval_id, fields in updates:
             self.update_evaluation(eval_id, **fields)
+
+    @abstractmethod
+    def claim_search(self, search_id: str, token: str, lease_s: float, take_from: Optional[str] = None,
+                     **fields) -> bool:
+        """Make ``token`` the search's driver, atomically, and set ``fields`` with it.
+
+        The claim succeeds (``True``) when the search has no driver token, has ``token`` already,
+        has a lease that expired, or has the token ``take_from`` (a driver the caller saw dead);
+        otherwise nothing is written and it returns ``False``. The lease lasts ``lease_s`` seconds.
+        """
+
+    @abstractmethod
+    def renew_lease(self, search_id: str, token: str, lease_s: float) -> bool:
+        """Extend the lease of the driver holding ``token``; ``False`` when it no longer holds it."""
+
+    @abstractmethod
+    def release_search(self, search_id: str, token: str, **fields) -> bool:
+        """Drop the claim of ``token`` and set ``fields`` (the final state) in one write; ``False``
+        (nothing written) when another driver holds the search."""
 
     @abstractmethod
     def list_evaluations(self, search_id: str, states: Optional[Iterable[EvaluationState]] = None

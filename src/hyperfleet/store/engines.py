@@ -17,12 +17,13 @@ from typing import Optional
 import sqlalchemy as sa
 
 from hyperfleet.store.base import StoreError
+from hyperfleet.store.retry import busy_timeout
 from hyperfleet.store.schema import dumps_json
 
 JOURNAL_MODES = ("wal", "delete")
 JOURNAL_ENV = "HYPERFLEET_SQLITE_JOURNAL"
 POSTGRES_INSTALL = "pip install 'hyperfleet[postgres]'"
-BUSY_TIMEOUT_S = 30
+BUSY_TIMEOUT_S = 30  # the most SQLite waits for a lock per attempt; store/retry.py retries beyond it
 
 
 def store_url(location: str | os.PathLike) -> str:
@@ -78,9 +79,11 @@ def sqlite_engine(url: sa.URL, mode: str, create: bool = True) -> sa.Engine:
             raise StoreError(f"cannot create the store {path}: folder {path.parent} does not exist; "
                              f"create it or pass another --store")
         _create_private(path)
-    engine = sa.create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_S, "check_same_thread": False},
+    wait = busy_timeout()
+    engine = sa.create_engine(url, connect_args={"timeout": wait, "check_same_thread": False},
                               json_serializer=dumps_json)
-    sa.event.listen(engine, "connect", functools.partial(_sqlite_pragmas, mode=mode, where=_safe(url)))
+    sa.event.listen(engine, "connect", functools.partial(_sqlite_pragmas, mode=mode, where=_safe(url),
+                                                         busy_s=wait))
     return engine
 
 
@@ -155,10 +158,10 @@ def _file_journal_mode(database: Optional[str]) -> Optional[str]:
     return "wal" if mode == "wal" else "delete"
 
 
-def _sqlite_pragmas(dbapi_connection, _record, mode: str, where: str) -> None:
+def _sqlite_pragmas(dbapi_connection, _record, mode: str, where: str, busy_s: float = BUSY_TIMEOUT_S) -> None:
     cursor = dbapi_connection.cursor()
     try:
-        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_S * 1000}")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_s * 1000)}")
         try:
             actual = cursor.execute(f"PRAGMA journal_mode={mode}").fetchone()[0].lower()
         except sqlite3.OperationalError as err:

@@ -55,6 +55,10 @@ class SearchRecord:
     job_id: Optional[str] = None
     driver_host: Optional[str] = None
     driver_pid: Optional[int] = None
+    driver_started: Optional[float] = None
+    driver_boot_id: Optional[str] = None
+    driver_token: Optional[str] = None
+    lease_expires: Optional[float] = None
 
 
 @dataclass

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from hyperfleet.store.base import StoreError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # What each schema version added, applied in order to an older store when it is opened.
 MIGRATIONS = {
@@ -18,6 +18,11 @@ MIGRATIONS = {
         "ALTER TABLE searches ADD COLUMN job_id VARCHAR(64)",
         "ALTER TABLE searches ADD COLUMN driver_host VARCHAR(256)",
         "ALTER TABLE searches ADD COLUMN driver_pid INTEGER"],
+    # 3: the driver's claim on a search (a token and a lease it renews) and who it is beyond its pid
+    3: ["ALTER TABLE searches ADD COLUMN driver_started FLOAT",
+        "ALTER TABLE searches ADD COLUMN driver_boot_id VARCHAR(64)",
+        "ALTER TABLE searches ADD COLUMN driver_token VARCHAR(36)",
+        "ALTER TABLE searches ADD COLUMN lease_expires FLOAT"],
 }
 
 # Any 64-bit number no other program on the server is likely to lock; "hyprflet" in ASCII.
@@ -71,6 +76,10 @@ searches_table = sa.Table(
     sa.Column("job_id", String(64)),
     sa.Column("driver_host", String(256)),
     sa.Column("driver_pid", sa.Integer),
+    sa.Column("driver_started", sa.Float),
+    sa.Column("driver_boot_id", sa.String(64)),
+    sa.Column("driver_token", sa.String(36)),
+    sa.Column("lease_expires", sa.Float),
 )
 
 evaluations_table = sa.Table(
@@ -109,7 +118,7 @@ def ensure_schema(engine: sa.Engine, where: str, create: bool = True) -> None:
             hyperfleet tables.
     """
     with engine.connect() as conn:
-        version = _version(conn)
+        version = _version(conn, where)
     _refuse_newer(version, where)
     if version is None and not create:
         raise StoreError(f"{where} is not a hyperfleet store (it has no hyperfleet tables); run "
@@ -118,7 +127,7 @@ def ensure_schema(engine: sa.Engine, where: str, create: bool = True) -> None:
         return
     with engine.begin() as conn:
         _lock(conn)
-        version = _version(conn)
+        version = _version(conn, where)
         _refuse_newer(version, where)
         if version == SCHEMA_VERSION:
             return  # another process finished it while we waited for the lock
@@ -133,7 +142,7 @@ def ensure_schema(engine: sa.Engine, where: str, create: bool = True) -> None:
             conn.execute(meta_table.insert().values(key="schema_version", value=str(SCHEMA_VERSION)))
 
 
-def _version(conn: sa.Connection) -> Optional[int]:
+def _version(conn: sa.Connection, where: str) -> Optional[int]:
     """The schema version of the store; ``None`` when it has no tables yet."""
     inspector = sa.inspect(conn)
     if not inspector.has_table("searches"):
@@ -141,7 +150,13 @@ def _version(conn: sa.Connection) -> Optional[int]:
     if not inspector.has_table("hyperfleet_meta"):
         return 1
     row = conn.execute(sa.select(meta_table.c.value).where(meta_table.c.key == "schema_version")).first()
-    return int(row[0]) if row else 1
+    if not row:
+        return 1
+    try:
+        return int(row[0])
+    except (TypeError, ValueError):
+        raise StoreError(f"store {where}: its schema version {row[0]!r} (table hyperfleet_meta) is not a number: "
+                         f"the database was not written by hyperfleet or is damaged; use another store") from None
 
 
 def _refuse_newer(version: Optional[int], where: str) -> None:

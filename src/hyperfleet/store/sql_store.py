@@ -30,6 +30,7 @@ from hyperfleet.store.records import (
     SearchState,
     SearchSummary,
 )
+from hyperfleet.store.retry import guarded
 from hyperfleet.store.schema import (
     MIGRATIONS,
     SCHEMA_VERSION,
@@ -75,6 +76,8 @@ class SqlStore(Store):
                  journal_mode: Optional[str] = None, create: bool = True) -> None:
         text = store_url(location)
         url = parse_url(text)
+        self.where = _safe(url)
+        self.password = str(url.password) if url.password else url.query.get("password")
         self.is_sqlite = url.get_backend_name() == "sqlite"
         self.journal_mode: Optional[str] = None
         if self.is_sqlite:
@@ -110,6 +113,7 @@ class SqlStore(Store):
         self.engine.dispose()
 
     # ----- searches ----------------------------------------------------------------------
+    @guarded
     def create_search(self, label: str, folder: str, problem: dict, settings: dict,
                       problem_path: Optional[str] = None, run_path: Optional[str] = None,
                       search_id: Optional[str] = None) -> SearchRecord:
@@ -121,6 +125,7 @@ class SqlStore(Store):
             conn.execute(searches_table.insert().values(**values))
         return record
 
+    @guarded
     def update_search(self, search_id: str, **fields) -> None:
         _check_fields(fields, _SEARCH_FIELDS)
         if "state" in fields:
@@ -128,6 +133,7 @@ class SqlStore(Store):
         with self.engine.begin() as conn:
             conn.execute(searches_table.update().where(searches_table.c.id == search_id).values(**fields))
 
+    @guarded
     def get_search(self, search_id: str) -> SearchRecord:
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(searches_table).where(searches_table.c.id == search_id)).first()
@@ -135,11 +141,13 @@ class SqlStore(Store):
             raise StoreError(f"no search with id {search_id} in store {self.where}")
         return _search_record(row)
 
+    @guarded
     def list_searches(self) -> list[SearchRecord]:
         with self.engine.connect() as conn:
             rows = conn.execute(sa.select(searches_table).order_by(searches_table.c.created_time)).all()
         return [_search_record(r) for r in rows]
 
+    @guarded
     def find_searches(self, ref: str) -> list[SearchRecord]:
         s = searches_table
         with self.engine.connect() as conn:
@@ -150,6 +158,7 @@ class SqlStore(Store):
     def summary(self, search_id: str) -> SearchSummary:
         return self.summaries([search_id])[0]
 
+    @guarded
     def summaries(self, search_ids: Optional[Iterable[str]] = None) -> list[SearchSummary]:
         e = evaluations_table
         searches = self.list_searches()
@@ -170,6 +179,7 @@ class SqlStore(Store):
         return [SearchSummary(s, count_map.get(s.id, {}), best_map.get(s.id)) for s in searches]
 
     # ----- evaluations ---------------------------------------------------------------------
+    @guarded
     def create_evaluation(self, search_id: str, number: int, config: dict, folder: Optional[str] = None,
                           state: EvaluationState = EvaluationState.CREATED,
                           eval_id: Optional[str] = None, **fields) -> EvaluationRecord:
@@ -185,6 +195,7 @@ class SqlStore(Store):
     def update_evaluation(self, eval_id: str, **fields) -> None:
         self.update_evaluations([(eval_id, fields)])
 
+    @guarded
     def update_evaluations(self, updates: Sequence[tuple[str, dict]]) -> None:
         """Apply several updates in one transaction (``[(eval_id, {field: value}), ...]``)."""
         with self.engine.begin() as conn:
@@ -194,6 +205,44 @@ class SqlStore(Store):
                     fields = {**fields, "state": EvaluationState(fields["state"]).value}
                 conn.execute(_update_statement(tuple(sorted(fields))), {"_id": eval_id, **fields})
 
+    @guarded
+    # ----- the driver's claim (see store/base.py) -------------------------------------------------
+    @guarded
+    def claim_search(self, search_id: str, token: str, lease_s: float, take_from: Optional[str] = None,
+                     **fields) -> bool:
+        _check_fields(fields, _SEARCH_FIELDS)
+        s = searches_table
+        now = time.time()
+        free = [s.c.driver_token.is_(None), s.c.driver_token == token, s.c.lease_expires < now]
+        if take_from is not None:
+            free.append(s.c.driver_token == take_from)
+        if "state" in fields:
+            fields["state"] = SearchState(fields["state"]).value
+        with self.engine.begin() as conn:
+            result = conn.execute(s.update().where(s.c.id == search_id, sa.or_(*free))
+                                  .values(driver_token=token, lease_expires=now + lease_s, **fields))
+        return result.rowcount == 1
+
+    @guarded
+    def renew_lease(self, search_id: str, token: str, lease_s: float) -> bool:
+        s = searches_table
+        with self.engine.begin() as conn:
+            result = conn.execute(s.update().where(s.c.id == search_id, s.c.driver_token == token)
+                                  .values(lease_expires=time.time() + lease_s))
+        return result.rowcount == 1
+
+    @guarded
+    def release_search(self, search_id: str, token: str, **fields) -> bool:
+        _check_fields(fields, _SEARCH_FIELDS)
+        if "state" in fields:
+            fields["state"] = SearchState(fields["state"]).value
+        s = searches_table
+        with self.engine.begin() as conn:
+            result = conn.execute(s.update().where(s.c.id == search_id, s.c.driver_token == token)
+                                  .values(driver_token=None, lease_expires=None, **fields))
+        return result.rowcount == 1
+
+    @guarded
     def list_evaluations(self, search_id: str, states: Optional[Iterable[EvaluationState]] = None
                          ) -> list[EvaluationRecord]:
         e = evaluations_table
@@ -204,6 +253,7 @@ class SqlStore(Store):
             rows = conn.execute(query).all()
         return [_evaluation_record(r) for r in rows]
 
+    @guarded
     def find_evaluations(self, prefix: str) -> list[EvaluationRecord]:
         e = evaluations_table
         with self.engine.connect() as conn:

@@ -26,7 +26,8 @@ from typing import Callable
 
 import sqlalchemy as sa
 
-from hyperfleet.store import EvaluationState, SearchState, Store, StoreError
+from hyperfleet.store import SCHEMA_VERSION, EvaluationState, SearchState, Store, StoreError
+from hyperfleet.testing.store_claim_kit import CLAIM_CHECKS, check_migrates_from_version_2
 
 MakeStore = Callable[[], Store]
 DONE, RUNNING, FAILED = EvaluationState.DONE, EvaluationState.RUNNING, EvaluationState.FAILED
@@ -302,6 +303,7 @@ ALL_CHECKS = [check_search_round_trip_and_updates, check_evaluations_create_upda
               check_resolve_by_label_and_id_prefix, check_find_evaluations_by_prefix,
               check_evaluation_numbers_are_unique_per_search, check_json_round_trip, check_text_round_trip,
               check_persists_across_reopen, check_two_open_stores_see_each_other]
+ALL_CHECKS += CLAIM_CHECKS
 
 
 # ----- SqlStore: what older and newer hyperfleet versions left in the database --------------------
@@ -346,7 +348,7 @@ def check_migrates_from_version_1(make_store: MakeStore) -> None:
         new_search(store)
         with store.engine.connect() as conn:
             version = conn.execute(sa.select(meta_table.c.value)).scalar_one()
-        assert version == "2", version
+        assert version == str(SCHEMA_VERSION), version
     finally:
         store.close()
     again = make_store()  # opening a migrated store again changes nothing
@@ -366,7 +368,19 @@ def check_newer_schema_is_refused(make_store: MakeStore) -> None:
     raises(StoreError, make_store, "schema version 99")
 
 
-SQL_CHECKS = [check_migrates_from_version_1, check_newer_schema_is_refused]
+def check_invalid_schema_version_is_one_line(make_store: MakeStore) -> None:
+    from hyperfleet.store.schema import meta_table
+
+    store = make_store()
+    with store.engine.begin() as conn:
+        conn.execute(meta_table.update().values(value="two"))
+    store.close()
+    err = raises(StoreError, make_store, "schema version 'two'")
+    assert "invalid literal" not in str(err) and "\n" not in str(err), str(err)
+
+
+SQL_CHECKS = [check_migrates_from_version_1, check_migrates_from_version_2, check_newer_schema_is_refused,
+              check_invalid_schema_version_is_one_line]
 
 
 # ----- two writers and a reader, in separate processes --------------------------------------------

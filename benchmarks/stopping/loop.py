@@ -12,8 +12,12 @@ import heapq
 import time
 
 
-def run_loop(engine, task, budget: int, workers: int = 2) -> dict:
+def run_loop(engine, task, budget: int, workers: int = 2, retrain_best: bool = False) -> dict:
     """Run ``engine`` on ``task`` for ``budget`` epochs; returns the trajectory and counts.
+
+    ``retrain_best`` (the fixed-k baseline, where no training reaches ``max_step``): the search
+    gets ``budget - max_step`` epochs, then the configuration with the best value at its stop
+    is trained fully (its epochs and time charged) and that is the best objective.
 
     ``engine`` has ``ask() -> (handle, config)``, ``report(handle, step, value) -> bool``
     (False: stop this training) and ``tell(handle, value, stopped_step or None)``.
@@ -28,6 +32,9 @@ def run_loop(engine, task, budget: int, workers: int = 2) -> dict:
     n_full = n_stopped = 0
     engine_time = 0.0
     report_times: list[float] = []
+    best_stopped = None  # (value, config) of the best stopped training
+    if retrain_best:
+        budget -= max_step
 
     def launch(worker: int, now: float) -> None:
         nonlocal seq, engine_time
@@ -37,7 +44,8 @@ def run_loop(engine, task, budget: int, workers: int = 2) -> dict:
         engine_time += dt
         training = task.start(config)
         value, seconds = training.step()
-        running[worker] = {"handle": handle, "training": training, "step": 1, "value": value}
+        running[worker] = {"handle": handle, "training": training, "step": 1, "value": value,
+                           "config": config}
         seq += 1
         heapq.heappush(events, (now + dt + seconds, seq, worker))
 
@@ -63,6 +71,8 @@ def run_loop(engine, task, budget: int, workers: int = 2) -> dict:
                     best = value
             else:
                 n_stopped += 1
+                if best_stopped is None or value > best_stopped[0]:
+                    best_stopped = (value, job["config"])
             trajectory.append([epochs, round(now, 4), best])
             engine_time += dt
             if epochs < budget:
@@ -73,6 +83,16 @@ def run_loop(engine, task, budget: int, workers: int = 2) -> dict:
             job["step"], job["value"] = step + 1, value
             seq += 1
             heapq.heappush(events, (now + dt + seconds, seq, worker))
+    if retrain_best and best_stopped is not None:
+        training = task.start(best_stopped[1])
+        clock = max(p[1] for p in trajectory)
+        for _ in range(max_step):
+            value, seconds = training.step()
+            clock += seconds
+        epochs += max_step
+        n_full += 1
+        best = value if best is None else max(best, value)
+        trajectory.append([epochs, round(clock, 4), best])
     report_times.sort()
     return {"trajectory": trajectory, "epochs": epochs, "n_full": n_full, "n_stopped": n_stopped,
             "engine_seconds": round(engine_time, 3),

@@ -34,7 +34,8 @@ def main(argv=None) -> int:
     task = make_task(args.task, args.seed)
     engine = make_engine(args.engine, task.space, args.seed, task.max_step)
     start = time.perf_counter()
-    out = run_loop(engine, task, args.budget, workers=args.workers)
+    retrain = args.engine.partition(":")[0].endswith("+fixed")
+    out = run_loop(engine, task, args.budget, workers=args.workers, retrain_best=retrain)
     out.update(engine=args.engine, task=args.task, seed=args.seed, budget=args.budget,
                workers=args.workers, wall_seconds=round(time.perf_counter() - start, 2))
     print(json.dumps(out))

@@ -147,6 +147,7 @@ class LCModelStopper(Stopper):
         self._sq2 = 0.0  # pooled squared second differences of every curve
         self._n2 = 0
         self._range = [math.inf, -math.inf]
+        self._basis: dict[int, np.ndarray] = {}  # step -> basis values (the same for every curve)
 
     def _on_new(self, curve: Curve) -> None:
         if curve.order >= len(self._levels):
@@ -181,12 +182,17 @@ class LCModelStopper(Stopper):
         s = self.settings
         if curve.data is None:
             curve.data = CurveStats(value, len(BASIS_NAMES))
-        x = min(step, s.max_step) / s.max_step
-        sq2 = curve.data.add(basis(x), value)
+        z = self._basis.get(step)
+        if z is None:
+            z = self._basis[step] = basis(min(step, s.max_step) / s.max_step)
+        sq2 = curve.data.add(z, value)
         if sq2 is not None:
             self._sq2 += sq2
             self._n2 += 1
-        self._range = [min(self._range[0], value), max(self._range[1], value)]
+        if value < self._range[0]:
+            self._range[0] = value
+        if value > self._range[1]:
+            self._range[1] = value
         own = curve.order
         self._levels[own] = curve.best
         if step < s.min_step or curve.data.n < 3 or step >= s.max_step:

@@ -17,9 +17,8 @@ sys.path.insert(0, os.path.dirname(HERE))  # benchmarks/: pin_threads
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(HERE)), "src"))
 
 import pin_threads  # noqa: E402,F401  (one BLAS thread, before numpy)
-
-from stopping_engines import make_engine  # noqa: E402
 from loop import run_loop  # noqa: E402
+from stopping_engines import make_engine  # noqa: E402
 from tasks import make_task  # noqa: E402
 
 

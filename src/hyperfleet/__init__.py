@@ -5,7 +5,7 @@ from hyperfleet.search import RandomSearch, Search
 
 __version__ = "0.1.0"
 
-__all__ = ["HpProblem", "Search", "RandomSearch", "AMBS", "run_search", "__version__"]
+__all__ = ["HpProblem", "Search", "RandomSearch", "AMBS", "Stopper", "run_search", "__version__"]
 
 
 def __getattr__(name):
@@ -14,6 +14,10 @@ def __getattr__(name):
         from hyperfleet.search.ambs import AMBS
 
         return AMBS
+    if name == "Stopper":
+        from hyperfleet.stop import Stopper
+
+        return Stopper
     raise AttributeError(f"module 'hyperfleet' has no attribute {name!r}")
 
 

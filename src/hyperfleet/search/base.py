@@ -9,7 +9,7 @@ import numpy as np
 
 from hyperfleet.problem import HpProblem
 
-Result = tuple  # (config: dict, objective: float | None)
+Result = tuple  # (config: dict, objective: float | None[, step: int | None])
 
 
 class Search(ABC):
@@ -22,7 +22,12 @@ class Search(ABC):
     told (``self.pending``). A subclass implements :meth:`_ask` and may override
     :meth:`_tell` to update a model.
 
-    Objectives are maximized. A failed evaluation is told with objective ``None``.
+    Objectives are maximized. A failed evaluation is told with objective ``None``. A training
+    stopped early (by a :class:`~hyperfleet.stop.Stopper`) is told as ``(config, last value,
+    step)``, ``step`` being the step it was stopped at; ``step=None`` or a 2-tuple means trained
+    to the end. ``self.history`` keeps ``(config, objective)`` pairs and ``self.stopped_at``
+    the step of each stopped one (by :meth:`HpProblem.key`); :meth:`_tell` receives
+    ``(config, objective, step)`` triples.
 
     Args:
         problem: the search space.
@@ -45,6 +50,7 @@ class Search(ABC):
         self._starting_queue = list(problem.starting_points)
         self._starting_running: set[tuple] = set()
         self._evaluated: set[tuple] = set()
+        self.stopped_at: dict[tuple, int] = {}
         self.wait_for_starting_points = wait_for_starting_points
 
     def ask(self, n: int = 1) -> list[dict]:
@@ -64,15 +70,19 @@ class Search(ABC):
         return out
 
     def tell(self, results: Iterable[Result]) -> None:
-        """Record finished evaluations: an iterable of ``(config, objective or None)``."""
-        results = [(dict(c), _clean_objective(y)) for c, y in results]
-        for config, _ in results:
-            self.pending.pop(self.problem.key(config), None)
-            self._starting_running.discard(self.problem.key(config))
-            self._starting_queue = [p for p in self._starting_queue
-                                    if self.problem.key(p) != self.problem.key(config)]
-        self.history.extend(results)
-        self._evaluated.update(self.problem.key(c) for c, _ in results)
+        """Record finished evaluations: an iterable of ``(config, objective or None)`` or
+        ``(config, objective, step)`` (``step``: where an early-stopped training was stopped;
+        ``None``: trained to the end)."""
+        results = [_clean_result(r) for r in results]
+        for config, _, step in results:
+            key = self.problem.key(config)
+            self.pending.pop(key, None)
+            self._starting_running.discard(key)
+            self._starting_queue = [p for p in self._starting_queue if self.problem.key(p) != key]
+            if step is not None:
+                self.stopped_at[key] = step
+        self.history.extend((c, y) for c, y, _ in results)
+        self._evaluated.update(self.problem.key(c) for c, _, _ in results)
         self._tell(results)
 
     def set_budget(self, max_evals: Optional[int]) -> None:
@@ -94,13 +104,31 @@ class Search(ABC):
     def _ask(self, n: int) -> list[dict]:
         """Propose ``n`` configurations (starting points are already handled)."""
 
-    def _tell(self, results: list[Result]) -> None:
-        """Update the search's model with new results (default: nothing to do)."""
+    def _tell(self, results: list[tuple[dict, Optional[float], Optional[int]]]) -> None:
+        """Update the search's model with new results, ``(config, objective, step)`` triples
+        (``step`` None: a full training); default: nothing to do."""
 
     @property
     def evaluated_keys(self) -> set:
         """Keys (:meth:`HpProblem.key`) of every configuration told so far (do not modify)."""
         return self._evaluated
+
+
+def _clean_result(result) -> tuple[dict, Optional[float], Optional[int]]:
+    if len(result) == 2:
+        config, y = result
+        step = None
+    elif len(result) == 3:
+        config, y, step = result
+    else:
+        raise ValueError(f"a told result is (config, objective) or (config, objective, step), "
+                         f"got {len(result)} items")
+    if step is not None:
+        if isinstance(step, bool) or not float(step).is_integer() or step < 1:
+            raise ValueError(f"the step of a stopped evaluation must be a positive integer, "
+                             f"got {step!r}")
+        step = int(step)
+    return dict(config), _clean_objective(y), step
 
 
 def _clean_objective(y) -> Optional[float]:

@@ -21,6 +21,7 @@ from hyperfleet.search.ambs.initial_design import make_initial_design
 from hyperfleet.search.ambs.optimizer import AcquisitionOptimizer
 from hyperfleet.search.ambs.pending import make_pending
 from hyperfleet.search.ambs.settings import AMBSSettings
+from hyperfleet.search.ambs.stopped import stopped_as
 from hyperfleet.search.ambs.surrogates import (
     GaussianProcess,
     SklearnSurrogate,
@@ -64,6 +65,9 @@ class AMBS(Search):
     pending points       ``cl_min`` / ``cl_mean`` / ``cl_max`` constant liar, ``qucb``;
                          ``auto``: ``cl_min`` with GPs (``qucb`` past 64 pending),
                          ``qucb`` otherwise (``pending``)
+    stopped trainings    ``rank`` (default): below the worst full training, ordered by the step
+                         reached then the value; ``last``: as full ones; ``drop``: ignored
+                         (``stopped``)
     end of the budget    with a known budget (the driver calls :meth:`set_budget` with
                          ``max_evals``), the last ``final_exploit`` (10 %) of the proposals
                          maximise UCB with ``final_kappa`` over neighbours of the best points
@@ -108,6 +112,7 @@ class AMBS(Search):
         self.optimizer = AcquisitionOptimizer(self.encoder, s.n_candidates, s.n_local, self.rng)
         self._U = np.empty((64, self.encoder.d))
         self._y = np.empty(64)
+        self._step = np.zeros(64, dtype=np.int64)
         self._n = 0
         self._seen: set = set()
         self._model: Surrogate | None = None
@@ -136,19 +141,27 @@ class AMBS(Search):
     def _tell(self, results: list) -> None:
         if not results:
             return
-        U = self.encoder.encode([c for c, _ in results])
+        U = self.encoder.encode([c for c, _, _ in results])
         while self._n + len(results) > len(self._U):
             self._U = np.vstack([self._U, np.empty_like(self._U)])
             self._y = np.concatenate([self._y, np.empty_like(self._y)])
-        self._U[self._n:self._n + len(results)] = U
-        self._y[self._n:self._n + len(results)] = [np.nan if y is None else y for _, y in results]
+            self._step = np.concatenate([self._step, np.zeros_like(self._step)])
+        rows = slice(self._n, self._n + len(results))
+        self._U[rows] = U
+        self._y[rows] = [np.nan if y is None else y for _, y, _ in results]
+        # 0: trained to the end (or failed); k > 0: stopped early at step k
+        self._step[rows] = [0 if step is None or y is None else step for _, y, step in results]
         self._n += len(results)
-        for config, _ in results:
+        for config, _, _ in results:
             self._seen.add(self.problem.key(config))
 
     def _training_data(self) -> tuple[np.ndarray, np.ndarray]:
-        """Told vectors and objectives, failures replaced by the worst value seen."""
+        """Told vectors and objectives as the surrogate sees them: stopped trainings per the
+        ``stopped`` setting, failures replaced by the worst value."""
         U, y = self._U[:self._n], self._y[:self._n].copy()
+        step = self._step[:self._n]
+        if step.any():
+            U, y = stopped_as(self.settings.stopped, U, y, step)
         ok = ~np.isnan(y)
         if ok.any():
             y[~ok] = y[ok].min()

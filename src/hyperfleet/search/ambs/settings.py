@@ -14,6 +14,7 @@ SURROGATES = ("auto", "gp", "et", "rf")
 ACQUISITIONS = ("ei", "ucb", "pi")
 PENDING_STRATEGIES = ("auto", "cl_min", "cl_mean", "cl_max", "qucb")
 INITIAL_DESIGNS = ("sobol", "lhs", "random")
+STOPPED = ("rank", "last", "drop")
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,10 @@ class AMBSSettings:
                                          neighbours of the best points instead of the acquisition over
                                          the whole space (0: never)
     ``final_kappa``           ``0.5``    UCB exploration weight of those final proposals
+    ``stopped``               ``rank``   how results of trainings stopped early enter the surrogate: rank
+                                         (below the worst full training, ordered among themselves by the
+                                         step reached, then the value), last (their last value, as if
+                                         trained fully), drop (left out; still never proposed again)
     ========================  =========  ==================================================================
     """
 
@@ -88,6 +93,7 @@ class AMBSSettings:
     budget: int | None = None
     final_exploit: float = 0.1
     final_kappa: float = 0.5
+    stopped: str = "rank"
 
     def __post_init__(self) -> None:
         def bad(name: str, why: str) -> ValueError:
@@ -146,6 +152,8 @@ class AMBSSettings:
             raise bad("final_exploit", "must be in [0, 1]")
         if not self.final_kappa >= 0:
             raise bad("final_kappa", "must be >= 0")
+        if self.stopped not in STOPPED:
+            raise bad("stopped", f"must be one of {', '.join(STOPPED)}")
 
     @classmethod
     def from_kwargs(cls, **kwargs: Any) -> AMBSSettings:

@@ -15,6 +15,7 @@ from hyperfleet.driver import Driver, SearchResult
 from hyperfleet.driver_settings import DriverSettings, Resources
 from hyperfleet.execute import Executor, make_executor
 from hyperfleet.execute.resources import GpuPool
+from hyperfleet.interrupt import report_interrupted
 from hyperfleet.problem import HpProblem
 from hyperfleet.search import SEARCHES, Search, make_search
 from hyperfleet.store import SearchRecord, SearchState, Store, open_store
@@ -146,7 +147,8 @@ def run_search(problem: HpProblem, run: Union[str, Callable, CodeRef], *,
         store_obj = open_store(store) if own_store else store
         try:
             record = create_search_record(store_obj, problem, run_ref, label, settings, problem_path)
-            return drive(store_obj, record, problem, run_ref, search_obj, executor, settings, callbacks)
+            return drive(store_obj, record, problem, run_ref, search_obj, executor, settings, callbacks,
+                         store_arg=store)
         finally:
             if own_store:
                 store_obj.close()
@@ -156,11 +158,20 @@ def run_search(problem: HpProblem, run: Union[str, Callable, CodeRef], *,
 
 def drive(store: Store, record: SearchRecord, problem: HpProblem, run_ref: CodeRef, search: Search,
           executor: Executor, settings: dict, callbacks: Sequence[object] = (),
-          history: Sequence = (), rerun_running: bool = True) -> SearchResult:
-    """Run the driver for ``record`` with the recorded ``settings``."""
+          history: Sequence = (), rerun_running: bool = True, store_arg=None) -> SearchResult:
+    """Run the driver for ``record`` with the recorded ``settings``.
+
+    On Ctrl-C (``KeyboardInterrupt``) the search is recorded INTERRUPTED, the best result so far
+    and the ``hyperfleet resume`` command that continues it are printed on stderr, and the
+    ``KeyboardInterrupt`` is raised again.
+    """
     driver = Driver(record, problem, run_ref, search, executor, store, DriverSettings.from_dict(settings),
                     callbacks, history=history, rerun_running=rerun_running)
-    return driver.run()
+    try:
+        return driver.run()
+    except KeyboardInterrupt:
+        report_interrupted(store, record.id, store_arg)
+        raise
 
 
 def continue_search(ref: str, *, store: Union[str, Store, None] = None, max_evals: Optional[int] = None,
@@ -223,7 +234,7 @@ def continue_search(ref: str, *, store: Union[str, Store, None] = None, max_eval
             history = store_obj.list_evaluations(record.id)
             run_ref = CodeRef.parse(record.run_path, "run")
             return drive(store_obj, record, problem, run_ref, search, executor, settings, callbacks,
-                         history=history, rerun_running=running == "rerun")
+                         history=history, rerun_running=running == "rerun", store_arg=store)
         finally:
             executor.shutdown()
     finally:

@@ -17,9 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional, Protocol, Sequence
 
+from hyperfleet import active_time
+from hyperfleet.active_time import ActiveClock
 from hyperfleet.driver_settings import DriverSettings
 from hyperfleet.execute import EvalOutcome, EvalTask, Executor
 from hyperfleet.execute.resources import ResourcePool
+from hyperfleet.interrupt import termination_reason
 from hyperfleet.problem import HpProblem
 from hyperfleet.report.exports import ResultsCsv, write_results_json
 from hyperfleet.search import Search
@@ -158,10 +161,12 @@ class Driver:
         handler = self._open_log()
         start = self.stats.start_time = time.time()
         first_start = self.record.start_time or start
-        self.csv = ResultsCsv(self.folder, self.problem, first_start)
+        active = active_time.opened(self.store.get_search(self.record.id).settings, start,
+                                    [t for e in self._history for t in (e.start_time, e.end_time)], first_start)
+        self.csv = ResultsCsv(self.folder, self.problem, first_start, clock=ActiveClock.of(active))
         self.store.update_search(self.record.id, state=SearchState.RUNNING, start_time=first_start,
                                  end_time=None, message=None, driver_host=socket.gethostname(),
-                                 driver_pid=os.getpid())
+                                 driver_pid=os.getpid(), settings=active)
         self._take_over(self._history)
         self._call("on_start", self.record)
         logger.info("search %s (%s) started: max_evals=%d timeout=%s workers=%d", self.record.id,
@@ -202,7 +207,7 @@ class Driver:
             state, reason = SearchState.INTERRUPTED, "interrupted by the user"
             raise
         except Terminated:
-            state, reason = SearchState.CANCELLED, "terminated (SIGTERM: hyperfleet cancel or the scheduler)"
+            state, reason = SearchState.CANCELLED, termination_reason(self.store, self.record.id)
         except Exception as err:
             state, reason = SearchState.FAILED, f"{type(err).__name__}: {err}"
             logger.exception("search failed")
@@ -211,7 +216,9 @@ class Driver:
             self._cancel_running()
             self.executor.shutdown()
             end = time.time()
-            self.store.update_search(self.record.id, state=state, end_time=end, message=reason)
+            self.store.update_search(self.record.id, state=state, end_time=end, message=reason,
+                                     settings=active_time.closed(self.store.get_search(self.record.id).settings,
+                                                                 start, end))
             self._write_json(force=True)
             logger.info("search ended (%s): %d done, %d failed, best %s", reason, self.stats.done,
                         self.stats.failed, self.stats.best)

@@ -149,6 +149,7 @@ def cancel_search(store: Store, record: SearchRecord) -> str:
     import socket
     import time
 
+    from hyperfleet.interrupt import CANCEL_MESSAGE
     from hyperfleet.store import EvaluationState
 
     if record.state not in (SearchState.QUEUED, SearchState.RUNNING, SearchState.CREATED):
@@ -157,6 +158,7 @@ def cancel_search(store: Store, record: SearchRecord) -> str:
         get_scheduler(record.scheduler).cancel(record.job_id)
         what = f"{record.scheduler} job {record.job_id} cancelled"
     elif record.driver_pid and record.driver_host == socket.gethostname():
+        store.update_search(record.id, message=CANCEL_MESSAGE)  # the driver gives it as its reason
         try:
             os.kill(record.driver_pid, signal.SIGTERM)
         except ProcessLookupError:
@@ -168,7 +170,7 @@ def cancel_search(store: Store, record: SearchRecord) -> str:
     running = store.list_evaluations(record.id, [EvaluationState.RUNNING, EvaluationState.CREATED])
     store.update_evaluations([(e.id, {"state": EvaluationState.CANCELLED, "end_time": now,
                                       "error": "cancelled with hyperfleet cancel"}) for e in running])
-    store.update_search(record.id, state=SearchState.CANCELLED, end_time=now, message=what)
+    store.update_search(record.id, state=SearchState.CANCELLED, end_time=now, message=f"{CANCEL_MESSAGE}: {what}")
     return what
 
 

@@ -8,6 +8,7 @@ from hyperfleet.cli.main import store_option
 from hyperfleet.cli.progress import ProgressDisplay
 from hyperfleet.cli.search import report_result
 from hyperfleet.execute import EXECUTORS
+from hyperfleet.interrupt import EXIT_INTERRUPTED
 
 
 @click.command("resume")
@@ -39,6 +40,8 @@ def command(ref, max_evals, timeout, running, evaluator, workers, quiet, queued_
         result = continue_search(ref, store=store, max_evals=max_evals, timeout=timeout, running=running,
                                  evaluator=evaluator, workers=workers, callbacks=[display],
                                  queued_only=queued_only)
+    except KeyboardInterrupt:  # continue_search printed the best so far and the resume command
+        raise SystemExit(EXIT_INTERRUPTED) from None
     finally:
         display.close()
     if result is not None:

@@ -7,6 +7,7 @@ import click
 from hyperfleet.cli.main import drain_option, store_option
 from hyperfleet.cli.progress import ProgressDisplay
 from hyperfleet.execute import EXECUTORS
+from hyperfleet.interrupt import EXIT_INTERRUPTED, exit_code
 from hyperfleet.search import SEARCHES
 
 
@@ -86,6 +87,8 @@ def command(problem, run, search_name, max_evals, timeout, evaluator, workers, d
                             callbacks=[display], dask_address=dask_address, eval_timeout=eval_timeout,
                             isolate=isolate, gpus_per_eval=gpus_per_eval, gpus=parse_gpu_ids(gpus), prefetch=prefetch,
                             max_failures=max_failures, drain=drain)
+    except KeyboardInterrupt:  # run_search printed the best so far and the resume command
+        raise SystemExit(EXIT_INTERRUPTED) from None
     finally:
         display.close()
     if result is not None:  # None on MPI worker ranks
@@ -104,5 +107,6 @@ def report_result(result) -> None:
         for name, value in result.best.config.items():
             click.echo(f"  {name} = {value!r}")
     click.echo(f"results: {result.folder}")
-    if result.search.state.value == "FAILED":
-        raise SystemExit(1)
+    code = exit_code(result.search.state.value)  # FAILED 1, CANCELLED 143
+    if code:
+        raise SystemExit(code)

@@ -7,7 +7,7 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Iterable, Optional
+from typing import Callable, Iterable, Optional
 
 from hyperfleet.problem import HpProblem
 from hyperfleet.store.records import EvaluationRecord
@@ -21,11 +21,15 @@ def csv_header(problem: HpProblem) -> list[str]:
     return [*problem.names, "objective", "elapsed_sec"]
 
 
-def csv_row(problem: HpProblem, record: EvaluationRecord, search_start: float) -> list:
+def csv_row(problem: HpProblem, record: EvaluationRecord, search_start: float,
+            clock: Optional[Callable[[float], float]] = None) -> list:
+    """One row; ``elapsed_sec`` is ``clock(end_time)`` (active seconds, see
+    :class:`~hyperfleet.active_time.ActiveClock`) or seconds since ``search_start``."""
     values = [_cell(record.config.get(name)) for name in problem.names]
     objective = "" if record.objective is None else repr(float(record.objective))
     end = record.end_time if record.end_time is not None else search_start
-    return [*values, objective, f"{end - search_start:.3f}"]
+    elapsed = clock(end) if clock is not None else end - search_start
+    return [*values, objective, f"{elapsed:.3f}"]
 
 
 def _cell(value) -> str:
@@ -39,13 +43,16 @@ def _cell(value) -> str:
 class ResultsCsv:
     """Appends one row per finished evaluation, in the order they finish.
 
-    A failed evaluation has an empty objective.
+    A failed evaluation has an empty objective. ``clock`` maps an end time to ``elapsed_sec``
+    (default: seconds since ``search_start``).
     """
 
-    def __init__(self, folder: str | os.PathLike, problem: HpProblem, search_start: float) -> None:
+    def __init__(self, folder: str | os.PathLike, problem: HpProblem, search_start: float,
+                 clock: Optional[Callable[[float], float]] = None) -> None:
         self.path = Path(folder) / CSV_NAME
         self.problem = problem
         self.search_start = search_start
+        self.clock = clock
         if not self.path.exists() or self.path.stat().st_size == 0:
             with open(self.path, "w", newline="") as f:
                 csv.writer(f).writerow(csv_header(problem))
@@ -68,7 +75,7 @@ class ResultsCsv:
         with open(self.path, "a", newline="") as f:
             writer = csv.writer(f)
             for record in records:
-                writer.writerow(csv_row(self.problem, record, self.search_start))
+                writer.writerow(csv_row(self.problem, record, self.search_start, self.clock))
             f.flush()
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Callable, Optional, Sequence, Union
 
 import numpy as np
 
@@ -28,9 +28,16 @@ def _finished(records: Sequence[EvaluationRecord]) -> list[EvaluationRecord]:
     return sorted((r for r in records if r.state.finished and r.end_time is not None), key=lambda r: r.end_time)
 
 
-def best_so_far(records: Sequence[EvaluationRecord], start: float, path: Path) -> Path:
+def _clock(start: Union[float, Callable[[float], float]]) -> Callable[[float], float]:
+    """Seconds since the search started: ``start`` is its start time or a clock such as
+    :class:`~hyperfleet.active_time.ActiveClock` (which leaves out the time it was stopped)."""
+    return start if callable(start) else (lambda t: t - start)
+
+
+def best_so_far(records: Sequence[EvaluationRecord], start: Union[float, Callable], path: Path) -> Path:
     """Best objective so far against the number of finished evaluations and against time."""
     plt = _pyplot()
+    clock = _clock(start)
     done = _finished(records)
     fig, (ax_n, ax_t) = plt.subplots(1, 2, figsize=(11, 4))
     best, xs, ts, ys = -np.inf, [], [], []
@@ -39,7 +46,7 @@ def best_so_far(records: Sequence[EvaluationRecord], start: float, path: Path) -
             best = max(best, r.objective)
         if np.isfinite(best):
             xs.append(i)
-            ts.append(r.end_time - start)
+            ts.append(clock(r.end_time))
             ys.append(best)
     ok = [(i, r) for i, r in enumerate(done, 1) if r.state == EvaluationState.DONE]
     ax_n.scatter([i for i, _ in ok], [r.objective for _, r in ok], s=10, alpha=0.4, label="evaluation")
@@ -53,9 +60,10 @@ def best_so_far(records: Sequence[EvaluationRecord], start: float, path: Path) -
     return _save(fig, path)
 
 
-def utilization(records: Sequence[EvaluationRecord], start: float, path: Path) -> Path:
+def utilization(records: Sequence[EvaluationRecord], start: Union[float, Callable], path: Path) -> Path:
     """One row per worker, one bar per evaluation; failures in red, cancelled in grey."""
     plt = _pyplot()
+    clock = _clock(start)
     runs = [r for r in records if r.start_time is not None and r.end_time is not None]
     workers = sorted({f"{r.host or ''}:{r.worker or '?'}" for r in runs})
     row = {w: i for i, w in enumerate(workers)}
@@ -64,10 +72,10 @@ def utilization(records: Sequence[EvaluationRecord], start: float, path: Path) -
               EvaluationState.CANCELLED: "0.6"}
     for r in runs:
         y = row[f"{r.host or ''}:{r.worker or '?'}"]
-        ax.barh(y, r.end_time - r.start_time, left=r.start_time - start, height=0.7,
+        ax.barh(y, clock(r.end_time) - clock(r.start_time), left=clock(r.start_time), height=0.7,
                 color=colors.get(r.state, "C0"), edgecolor="white", linewidth=0.3)
-    busy = sum(r.end_time - r.start_time for r in runs)
-    span = (max(r.end_time for r in runs) - start) if runs else 0.0
+    busy = sum(clock(r.end_time) - clock(r.start_time) for r in runs)
+    span = max(clock(r.end_time) for r in runs) if runs else 0.0
     share = busy / (len(workers) * span) if runs and span > 0 else 0.0
     ax.set_yticks(range(len(workers)), [w.split(":", 1)[1] for w in workers], fontsize=7)
     ax.set(xlabel="seconds since the search started",

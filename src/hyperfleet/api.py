@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import os
 import re
 import socket
@@ -16,10 +15,11 @@ from hyperfleet.driver_settings import DriverSettings, Resources
 from hyperfleet.execute import Executor, make_executor
 from hyperfleet.execute.resources import GpuPool
 from hyperfleet.interrupt import report_interrupted
+from hyperfleet.main_guard import check_main_guard
 from hyperfleet.problem import HpProblem
 from hyperfleet.search import SEARCHES, Search, make_search
 from hyperfleet.store import SearchRecord, SearchState, Store, open_store
-from hyperfleet.user_code import CodeRef, UserCodeError
+from hyperfleet.user_code import BY_VALUE, CodeRef, UserCodeError
 
 _LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 SEARCHES_FOLDER = "searches"
@@ -32,8 +32,14 @@ def check_label(label: str) -> str:
     return label
 
 
-def run_ref_of(run: Union[str, Callable, CodeRef]) -> CodeRef:
-    """Where a run function lives: from ``file.py[:func]``, a ``CodeRef`` or a module-level function."""
+def run_ref_of(run: Union[str, Callable, CodeRef], pickled: bool = True) -> CodeRef:
+    """Where a run function lives: from ``file.py[:func]``, a ``CodeRef`` or a function object.
+
+    A function object defined at the top level of a ``.py`` file is imported by the workers from
+    there; any other (notebook, ``python -``, closure, lambda) is carried by value, pickled with
+    cloudpickle when ``pickled`` (its evaluator runs it in other processes; see
+    :func:`hyperfleet.user_code.function_ref`).
+    """
     if isinstance(run, CodeRef):
         return run
     if isinstance(run, (str, Path)):
@@ -41,13 +47,18 @@ def run_ref_of(run: Union[str, Callable, CodeRef]) -> CodeRef:
 
         return load_run(str(run))[1]
     if callable(run):
-        path = inspect.getsourcefile(run)
-        name = getattr(run, "__qualname__", "")
-        if path is None or not name.isidentifier():
-            raise UserCodeError(f"{run!r} must be a function defined at the top level of a .py file, "
-                                f"so that worker processes can import it")
-        return CodeRef(str(Path(path).resolve()), name)
+        from hyperfleet.user_code import function_ref
+
+        return function_ref(run, pickled)
     raise UserCodeError(f"run must be a path 'file.py[:func]' or a function, got {type(run).__name__}")
+
+
+def _in_process(evaluator: Any, isolate: Optional[bool], eval_timeout: Optional[float], gpus_per_eval: int) -> bool:
+    """Whether every evaluation runs in this process (no pickling, no spawned workers)."""
+    from hyperfleet.execute import SerialExecutor, ThreadExecutor
+
+    local = evaluator in ("serial", "thread") or isinstance(evaluator, (SerialExecutor, ThreadExecutor))
+    return local and not isolate and eval_timeout is None and not gpus_per_eval
 
 
 def folder_mode() -> int:
@@ -123,7 +134,8 @@ def run_search(problem: HpProblem, run: Union[str, Callable, CodeRef], *,
         ...                     evaluator="process", workers=2)  # doctest: +SKIP
         >>> result.best.objective, result.folder  # doctest: +SKIP
     """
-    run_ref = run_ref_of(run)
+    check_main_guard(evaluator == "process" or (evaluator == "dask" and not dask_address))
+    run_ref = run_ref_of(run, pickled=not _in_process(evaluator, isolate, eval_timeout, gpus_per_eval))
     Resources(gpus_per_eval=gpus_per_eval, gpus=gpus)  # checks the GPU options before detecting any
     gpu_ids = GpuPool(gpus_per_eval, gpus).ids if gpus_per_eval else None
     search_settings = dict(search_settings or {})
@@ -177,7 +189,8 @@ def drive(store: Store, record: SearchRecord, problem: HpProblem, run_ref: CodeR
 def continue_search(ref: str, *, store: Union[str, Store, None] = None, max_evals: Optional[int] = None,
                     timeout: Optional[float] = None, running: str = "rerun", evaluator: Optional[str] = None,
                     workers: Optional[int] = None, search: Optional[Search] = None,
-                    callbacks: Sequence[object] = (), queued_only: bool = False) -> Optional[SearchResult]:
+                    callbacks: Sequence[object] = (), queued_only: bool = False,
+                    run: Union[str, Callable, None] = None) -> Optional[SearchResult]:
     """Continue a search from the store alone (``hyperfleet resume``; also how a batch job starts).
 
     Finished evaluations are kept and told to the search; the ones a dead driver left RUNNING are
@@ -194,6 +207,8 @@ def continue_search(ref: str, *, store: Union[str, Store, None] = None, max_eval
         search: a search instance, for searches started with a custom ``Search`` object.
         callbacks: driver callbacks (progress display).
         queued_only: refuse unless the search is QUEUED or CREATED (a batch job starting it).
+        run: the run function again, for a search started with a function no file defines (a
+            notebook's, a closure: the store cannot hold it); default: the recorded location.
 
     Raises:
         ValueError: the search is running elsewhere, its problem file changed incompatibly, or
@@ -225,6 +240,7 @@ def continue_search(ref: str, *, store: Union[str, Store, None] = None, max_eval
                                  f"continue it from Python with continue_search(..., search=...)")
             search = make_search(settings["search"], problem, seed=settings.get("seed"),
                                  **settings.get("search_settings", {}))
+        run_ref = recorded_run(record, run, settings)
         executor = make_executor(settings["evaluator"], settings.get("workers"),
                                  dask_address=settings.get("dask_address"))
         if executor is None:
@@ -232,7 +248,6 @@ def continue_search(ref: str, *, store: Union[str, Store, None] = None, max_eval
         try:
             store_obj.update_search(record.id, settings=settings)
             history = store_obj.list_evaluations(record.id)
-            run_ref = CodeRef.parse(record.run_path, "run")
             return drive(store_obj, record, problem, run_ref, search, executor, settings, callbacks,
                          history=history, rerun_running=running == "rerun", store_arg=store)
         finally:
@@ -240,6 +255,18 @@ def continue_search(ref: str, *, store: Union[str, Store, None] = None, max_eval
     finally:
         if own_store:
             store_obj.close()
+
+
+def recorded_run(record: SearchRecord, run: Union[str, Callable, None], settings: dict) -> CodeRef:
+    """The run function of a search being continued: ``run`` if given, else the recorded location."""
+    if run is not None:
+        return run_ref_of(run, pickled=not _in_process(settings.get("evaluator"), settings.get("isolate"),
+                                                        settings.get("eval_timeout"), settings.get("gpus_per_eval")))
+    if record.run_path.startswith(BY_VALUE):
+        raise ValueError(f"search {record.label} was started with the Python function {record.run_path.split(':', 1)[-1]}, "
+                         f"which the store cannot hold; continue it from Python with "
+                         f"continue_search({record.label!r}, run=that_function)")
+    return CodeRef.parse(record.run_path, "run")
 
 
 def check_not_running(record: SearchRecord) -> None:

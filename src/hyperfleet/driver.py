@@ -315,7 +315,8 @@ class Driver:
         if held:
             self._held[record.id] = held
         self.executor.submit(EvalTask(record.id, self.run_ref.path, self.run_ref.attr, config, str(folder),
-                                      timeout=self.eval_timeout, isolate=self.isolate, env=env))
+                                      timeout=self.eval_timeout, isolate=self.isolate, env=env,
+                                      function_bytes=self.run_ref.function_bytes))
         self._running[record.id] = record
         self.stats.submitted += 1
         self.stats.running += 1

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import socket
+import sys
 import time
 import uuid
 from pathlib import Path
@@ -93,8 +95,15 @@ def run_search(problem: HpProblem, run: Union[str, Callable, CodeRef], *,
                eval_timeout: Optional[float] = None, isolate: Optional[bool] = None,
                gpus_per_eval: int = 0, gpus: Optional[Sequence[str]] = None,
                dask_address: Optional[str] = None, prefetch: Optional[int] = None,
-               max_failures: Optional[int] = None, drain: bool = True) -> Optional[SearchResult]:
+               max_failures: Optional[int] = None, drain: bool = True,
+               new: bool = False) -> Optional[SearchResult]:
     """Run a whole search and return its result.
+
+    A label names one search: when ``label`` is taken, that search is continued (like
+    :func:`continue_search`, with this ``max_evals`` as the new total and this ``timeout``,
+    ``evaluator`` and ``workers``; its other settings as recorded), provided it searches the same
+    space with the same run function and search algorithm; ``new=True`` starts another search
+    with the label instead.
 
     Args:
         problem: the search space.
@@ -108,7 +117,8 @@ def run_search(problem: HpProblem, run: Union[str, Callable, CodeRef], *,
             :class:`~hyperfleet.execute.Executor`, or a Dask ``Client`` / cluster object.
         workers: worker count for ``thread``/``process``/``dask`` (default: CPU count).
         label: a name for the search (default: ``search-DATE-TIME``).
-        seed: random seed of the search.
+        seed: random seed of the search (default: one is drawn, recorded in the settings and
+            printed, so the search can be reproduced with it).
         store: a store, or its path/URL (default ``$HYPERFLEET_STORE`` or ``./hyperfleet.db``).
         search_settings: settings passed to the search by name (e.g. AMBS's ``kappa``).
         problem_path: where the problem came from, recorded for reference.
@@ -124,6 +134,7 @@ def run_search(problem: HpProblem, run: Union[str, Callable, CodeRef], *,
         drain: ``False`` keeps every worker busy until ``max_evals`` evaluations have finished and
             then cancels those still running (no idle workers at the end of the budget; see
             :class:`~hyperfleet.driver.Driver`).
+        new: start a new search even when ``label`` is taken (see above).
 
     Returns:
         :class:`~hyperfleet.driver.SearchResult` with the search record, counts and best
@@ -139,6 +150,25 @@ def run_search(problem: HpProblem, run: Union[str, Callable, CodeRef], *,
     Resources(gpus_per_eval=gpus_per_eval, gpus=gpus)  # checks the GPU options before detecting any
     gpu_ids = GpuPool(gpus_per_eval, gpus).ids if gpus_per_eval else None
     search_settings = dict(search_settings or {})
+    own_store = not isinstance(store, Store)
+    if label is not None and not new:
+        check_label(label)
+        store_obj = open_store(store) if own_store else store
+        try:
+            taken = [s for s in store_obj.find_searches(label) if s.label == label]
+            if taken:
+                continuing = reused_label(store_obj, taken[-1], problem, run_ref, search, max_evals)
+                print(continuing, file=sys.stderr, flush=True)
+                return continue_search(taken[-1].id, store=store_obj, max_evals=max_evals, timeout=timeout,
+                                       evaluator=evaluator, workers=workers, callbacks=callbacks,
+                                       search=search if isinstance(search, Search) else None, run=run,
+                                       store_arg=store)
+        finally:
+            if own_store:
+                store_obj.close()
+    if seed is None and not isinstance(search, Search):
+        seed = draw_seed()
+        print(f"seed {seed} (drawn and recorded; --seed {seed} repeats this search)", file=sys.stderr, flush=True)
     if isinstance(search, Search):
         search_obj, search_name = search, type(search).__name__
     else:
@@ -154,7 +184,6 @@ def run_search(problem: HpProblem, run: Union[str, Callable, CodeRef], *,
                 "gpus_per_eval": gpus_per_eval, "gpus": gpu_ids, "prefetch": prefetch,
                 "max_failures": max_failures, "drain": bool(drain)}
     DriverSettings.from_dict(settings)  # bad values are refused before anything is recorded
-    own_store = not isinstance(store, Store)
     try:
         store_obj = open_store(store) if own_store else store
         try:
@@ -166,6 +195,39 @@ def run_search(problem: HpProblem, run: Union[str, Callable, CodeRef], *,
                 store_obj.close()
     finally:
         executor.shutdown()
+
+
+def draw_seed() -> int:
+    """A seed for an unseeded search (recorded, so that the search can be reproduced)."""
+    return secrets.randbelow(2**31)
+
+
+def reused_label(store: Store, record: SearchRecord, problem: HpProblem, run_ref: CodeRef,
+                 search: Union[str, Search], max_evals: int) -> str:
+    """What happens to a label that is taken: the line saying the search is continued.
+
+    Raises:
+        ValueError: the taken search is another search (space, run function, algorithm) or has
+            nothing left to run; the message says what to do.
+    """
+    summary = store.summary(record.id)
+    finished = summary.done + summary.failed
+    what = f"label {record.label} exists ({record.state.value}, {finished} evaluations)"
+    if record.state == SearchState.QUEUED:
+        raise ValueError(f"{what} as {record.scheduler} job {record.job_id}; wait for it, or cancel it with "
+                         f"`hyperfleet cancel {record.label}`")
+    other = "choose another label, or pass --new (new=True) to start another search with this label"
+    if HpProblem.from_dict(record.problem).to_dict()["dims"] != problem.to_dict()["dims"]:
+        raise ValueError(f"{what} and searches another space; {other}")
+    if not run_ref.by_value and not record.run_path.startswith(BY_VALUE) and str(run_ref) != record.run_path:
+        raise ValueError(f"{what} and runs {record.run_path}; {other}")
+    name = type(search).__name__ if isinstance(search, Search) else search
+    if record.settings.get("search") != name:
+        raise ValueError(f"{what} and uses the {record.settings.get('search')} search; {other}")
+    if finished >= max_evals:
+        raise ValueError(f"{what}: nothing to run with --max-evals {max_evals}; raise it above {finished} to "
+                         f"continue that search, or pass --new (new=True) to start another with this label")
+    return f"{what}: continuing it up to {max_evals} evaluations (as `hyperfleet resume {record.label}` does)"
 
 
 def drive(store: Store, record: SearchRecord, problem: HpProblem, run_ref: CodeRef, search: Search,
@@ -190,7 +252,7 @@ def continue_search(ref: str, *, store: Union[str, Store, None] = None, max_eval
                     timeout: Optional[float] = None, running: str = "rerun", evaluator: Optional[str] = None,
                     workers: Optional[int] = None, search: Optional[Search] = None,
                     callbacks: Sequence[object] = (), queued_only: bool = False,
-                    run: Union[str, Callable, None] = None) -> Optional[SearchResult]:
+                    run: Union[str, Callable, None] = None, store_arg=None) -> Optional[SearchResult]:
     """Continue a search from the store alone (``hyperfleet resume``; also how a batch job starts).
 
     Finished evaluations are kept and told to the search; the ones a dead driver left RUNNING are
@@ -209,6 +271,7 @@ def continue_search(ref: str, *, store: Union[str, Store, None] = None, max_eval
         queued_only: refuse unless the search is QUEUED or CREATED (a batch job starting it).
         run: the run function again, for a search started with a function no file defines (a
             notebook's, a closure: the store cannot hold it); default: the recorded location.
+        store_arg: the store as the user named it, for the resume command printed on Ctrl-C.
 
     Raises:
         ValueError: the search is running elsewhere, its problem file changed incompatibly, or
@@ -230,7 +293,9 @@ def continue_search(ref: str, *, store: Union[str, Store, None] = None, max_eval
             settings["max_evals"] = max_evals
         if timeout is not None:
             settings["timeout"] = timeout
-        if evaluator is not None:
+        if evaluator is not None and not isinstance(evaluator, str):  # an Executor or a Dask client
+            settings["evaluator"], settings["workers"] = type(evaluator).__name__, workers
+        elif evaluator is not None:
             settings["evaluator"], settings["workers"] = evaluator, workers
         elif workers is not None:
             settings["workers"] = workers
@@ -241,15 +306,16 @@ def continue_search(ref: str, *, store: Union[str, Store, None] = None, max_eval
             search = make_search(settings["search"], problem, seed=settings.get("seed"),
                                  **settings.get("search_settings", {}))
         run_ref = recorded_run(record, run, settings)
-        executor = make_executor(settings["evaluator"], settings.get("workers"),
-                                 dask_address=settings.get("dask_address"))
+        executor = _executor(evaluator if evaluator is not None and not isinstance(evaluator, str)
+                             else settings["evaluator"], settings.get("workers"), settings.get("dask_address"))
         if executor is None:
             return None
         try:
             store_obj.update_search(record.id, settings=settings)
             history = store_obj.list_evaluations(record.id)
             return drive(store_obj, record, problem, run_ref, search, executor, settings, callbacks,
-                         history=history, rerun_running=running == "rerun", store_arg=store)
+                         history=history, rerun_running=running == "rerun",
+                         store_arg=store if store_arg is None else store_arg)
         finally:
             executor.shutdown()
     finally:

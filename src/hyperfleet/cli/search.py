@@ -65,14 +65,20 @@ def _value(text: str):
 @click.option("--max-failures", type=click.IntRange(min=1), default=None,
               help="Stop the search once this many evaluations have failed or timed out.")
 @drain_option
-@click.option("--name", "label", default=None, help="Label of the search [default: search-DATE-TIME].")
-@click.option("--seed", type=int, default=None, help="Random seed of the search.")
+@click.option("--name", "label", default=None,
+              help="Label of the search [default: search-DATE-TIME]. A label that exists continues "
+                   "that search (--max-evals is the new total), unless --new.")
+@click.option("--new", "new", is_flag=True,
+              help="Start another search even if --name is the label of an existing one.")
+@click.option("--seed", type=int, default=None,
+              help="Random seed of the search [default: one is drawn, printed and recorded].")
 @click.option("--setting", "settings", multiple=True, metavar="KEY=VALUE",
               help="A setting of the search algorithm (repeatable), e.g. --setting kappa=1.5.")
 @click.option("--quiet", is_flag=True, help="No progress display.")
 @store_option
 def command(problem, run, search_name, max_evals, timeout, evaluator, workers, dask_address, eval_timeout,
-            isolate, gpus_per_eval, gpus, prefetch, max_failures, drain, label, seed, settings, quiet, store):
+            isolate, gpus_per_eval, gpus, prefetch, max_failures, drain, label, new, seed, settings, quiet,
+            store):
     """Run a search of PROBLEM's space with the RUN function, here and now."""
     from hyperfleet.api import run_search
     from hyperfleet.execute.resources import parse_gpu_ids
@@ -86,7 +92,7 @@ def command(problem, run, search_name, max_evals, timeout, evaluator, workers, d
                             search_settings=parse_settings(settings), problem_path=str(problem_ref),
                             callbacks=[display], dask_address=dask_address, eval_timeout=eval_timeout,
                             isolate=isolate, gpus_per_eval=gpus_per_eval, gpus=parse_gpu_ids(gpus), prefetch=prefetch,
-                            max_failures=max_failures, drain=drain)
+                            max_failures=max_failures, drain=drain, new=new)
     except KeyboardInterrupt:  # run_search printed the best so far and the resume command
         raise SystemExit(EXIT_INTERRUPTED) from None
     finally:

@@ -39,10 +39,13 @@ def unguarded_call_site() -> Optional[str]:
     """``file:line`` of the call into hyperfleet from the top level of the main script when that
     call is not under an ``if __name__ == "__main__":`` guard, else None.
 
-    A notebook, ``python -``, ``python -c`` and ``python -m`` of an installed module are fine:
-    ``spawn`` does not run them again.
+    A notebook, ``python -``, ``python -c`` and ``python -m package`` are fine: ``spawn`` does
+    not run them again.
     """
     main = sys.modules.get("__main__")
+    spec_name = getattr(getattr(main, "__spec__", None), "name", "") or ""
+    if spec_name.endswith(".__main__"):
+        return None  # `python -m package`: spawn does not import a package's __main__ again
     path = getattr(main, "__file__", None)
     if not path or not str(path).endswith(".py") or not Path(path).is_file():
         return None

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import secrets
 import socket
 import sys
 import time
@@ -17,6 +16,7 @@ from hyperfleet.driver_settings import DriverSettings, Resources
 from hyperfleet.execute import Executor, make_executor
 from hyperfleet.execute.resources import GpuPool
 from hyperfleet.interrupt import report_interrupted
+from hyperfleet.labels import draw_seed, reused_label
 from hyperfleet.main_guard import check_main_guard
 from hyperfleet.problem import HpProblem
 from hyperfleet.search import SEARCHES, Search, make_search
@@ -197,39 +197,6 @@ def run_search(problem: HpProblem, run: Union[str, Callable, CodeRef], *,
         executor.shutdown()
 
 
-def draw_seed() -> int:
-    """A seed for an unseeded search (recorded, so that the search can be reproduced)."""
-    return secrets.randbelow(2**31)
-
-
-def reused_label(store: Store, record: SearchRecord, problem: HpProblem, run_ref: CodeRef,
-                 search: Union[str, Search], max_evals: int) -> str:
-    """What happens to a label that is taken: the line saying the search is continued.
-
-    Raises:
-        ValueError: the taken search is another search (space, run function, algorithm) or has
-            nothing left to run; the message says what to do.
-    """
-    summary = store.summary(record.id)
-    finished = summary.done + summary.failed
-    what = f"label {record.label} exists ({record.state.value}, {finished} evaluations)"
-    if record.state == SearchState.QUEUED:
-        raise ValueError(f"{what} as {record.scheduler} job {record.job_id}; wait for it, or cancel it with "
-                         f"`hyperfleet cancel {record.label}`")
-    other = "choose another label, or pass --new (new=True) to start another search with this label"
-    if HpProblem.from_dict(record.problem).to_dict()["dims"] != problem.to_dict()["dims"]:
-        raise ValueError(f"{what} and searches another space; {other}")
-    if not run_ref.by_value and not record.run_path.startswith(BY_VALUE) and str(run_ref) != record.run_path:
-        raise ValueError(f"{what} and runs {record.run_path}; {other}")
-    name = type(search).__name__ if isinstance(search, Search) else search
-    if record.settings.get("search") != name:
-        raise ValueError(f"{what} and uses the {record.settings.get('search')} search; {other}")
-    if finished >= max_evals:
-        raise ValueError(f"{what}: nothing to run with --max-evals {max_evals}; raise it above {finished} to "
-                         f"continue that search, or pass --new (new=True) to start another with this label")
-    return f"{what}: continuing it up to {max_evals} evaluations (as `hyperfleet resume {record.label}` does)"
-
-
 def drive(store: Store, record: SearchRecord, problem: HpProblem, run_ref: CodeRef, search: Search,
           executor: Executor, settings: dict, callbacks: Sequence[object] = (),
           history: Sequence = (), rerun_running: bool = True, store_arg=None) -> SearchResult:
@@ -305,6 +272,8 @@ def continue_search(ref: str, *, store: Union[str, Store, None] = None, max_eval
                                  f"continue it from Python with continue_search(..., search=...)")
             search = make_search(settings["search"], problem, seed=settings.get("seed"),
                                  **settings.get("search_settings", {}))
+        name = settings.get("evaluator")
+        check_main_guard(name == "process" or (name == "dask" and not settings.get("dask_address")))
         run_ref = recorded_run(record, run, settings)
         executor = _executor(evaluator if evaluator is not None and not isinstance(evaluator, str)
                              else settings["evaluator"], settings.get("workers"), settings.get("dask_address"))

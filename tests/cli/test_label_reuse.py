@@ -95,3 +95,33 @@ def test_submit_with_a_taken_label_continues_it_and_a_queued_one_is_refused(tmp_
     store.update_search(first.search.id, state=SearchState.QUEUED, scheduler="slurm", job_id="42")
     with pytest.raises(ValueError, match="QUEUED.*slurm job 42.*hyperfleet cancel q"):
         run_search(problem, str(run), search="random", max_evals=4, evaluator="serial", store=store, label="q")
+
+
+@pytest.mark.skipif(__import__("shutil").which("sbatch") is None,
+                    reason="Slurm is not installed here (.ci/run installs and starts it)")
+def test_submit_with_a_taken_label_continues_that_search_in_a_new_job(tmp_path):
+    import shutil
+    from pathlib import Path
+
+    from tests.batch import test_slurm as slurm
+
+    up = subprocess.run(["bash", str(Path(__file__).parents[2] / ".ci" / "slurm-up.sh")], capture_output=True,
+                        text=True, timeout=120)
+    assert up.returncode == 0, up.stderr
+    for name in ("problem.py", "synthetic_run.py"):
+        shutil.copy(TUTORIAL / name, tmp_path / name)
+    submit = ["submit", "-p", "problem.py", "-r", "synthetic_run.py", "-t", "5", "-n", "1", "--search", "random"]
+    first = slurm.hf([*submit, "--max-evals", "2", "sub"], tmp_path)
+    assert "seed " in first.stderr  # unseeded: drawn, printed, recorded
+    slurm.wait_for(lambda: slurm.search_state(tmp_path, "sub").state == SearchState.FINISHED,
+                   what="the first job", project=tmp_path)
+    seed = slurm.search_state(tmp_path, "sub").settings["seed"]
+    assert isinstance(seed, int)
+    again = slurm.hf([*submit, "--max-evals", "3", "sub"], tmp_path)
+    assert "label sub exists (FINISHED, 2 evaluations): continuing it in a new job" in again.stderr
+    slurm.wait_for(lambda: len([e for e in slurm._evaluations(tmp_path, "sub") if e.state == EvaluationState.DONE]) == 3
+                   and slurm.search_state(tmp_path, "sub").state == SearchState.FINISHED,
+                   what="the continued job", project=tmp_path)
+    store = SqlStore(tmp_path / "hyperfleet.db")
+    [record] = store.list_searches()
+    assert record.settings["seed"] == seed

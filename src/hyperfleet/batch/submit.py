@@ -112,9 +112,18 @@ def submit_search(store: Store, *, problem, problem_ref, run_ref, label: str, mi
         raise ValueError(f"search {label} is already {record.state.value}{where}; wait for it, cancel it with "
                          f"`hyperfleet cancel {label}`, or choose another label")
     if record is None:
+        if settings.get("seed") is None and settings.get("search") in ("ambs", "random"):
+            from hyperfleet.labels import draw_seed
+
+            settings = {**settings, "seed": draw_seed()}
+            print(f"seed {settings['seed']} (drawn and recorded; --seed {settings['seed']} repeats this search)",
+                  file=sys.stderr, flush=True)
         record = create_search_record(store, problem, run_ref, label, settings, problem_path=str(problem_ref))
-    else:  # continue the stopped search in a new job
+    else:  # a label names one search: continue the stopped search in a new job
         recorded_problem(record)
+        summary = store.summary(record.id)
+        print(f"label {label} exists ({record.state.value}, {summary.done + summary.failed} evaluations): "
+              f"continuing it in a new job up to {settings['max_evals']} evaluations", file=sys.stderr, flush=True)
         store.update_search(record.id, settings={**record.settings, "max_evals": settings["max_evals"]})
     folder = Path(record.folder)
     store_url = getattr(store, "url", "")

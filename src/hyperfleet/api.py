@@ -167,8 +167,9 @@ def run_search(problem: HpProblem, run: Union[str, Callable, CodeRef], *,
             if own_store:
                 store_obj.close()
     if seed is None and not isinstance(search, Search):
-        seed = draw_seed()
-        print(f"seed {seed} (drawn and recorded; --seed {seed} repeats this search)", file=sys.stderr, flush=True)
+        seed = drawn_seed = draw_seed()
+    else:
+        drawn_seed = None
     if isinstance(search, Search):
         search_obj, search_name = search, type(search).__name__
     else:
@@ -188,6 +189,9 @@ def run_search(problem: HpProblem, run: Union[str, Callable, CodeRef], *,
         store_obj = open_store(store) if own_store else store
         try:
             record = create_search_record(store_obj, problem, run_ref, label, settings, problem_path)
+            if drawn_seed is not None:
+                print(f"seed {drawn_seed} (drawn and recorded; --seed {drawn_seed} repeats this search)",
+                      file=sys.stderr, flush=True)
             return drive(store_obj, record, problem, run_ref, search_obj, executor, settings, callbacks,
                          store_arg=store)
         finally:

@@ -238,14 +238,38 @@ def test_a_search_that_proposes_nothing_stops_the_simulation(problem):
                  duration="constant:1")
 
 
-def test_starting_points_run_first_and_the_search_waits_for_them():
+def test_starting_points_run_first_and_the_search_waits_for_them_when_asked():
     p = HpProblem()
     p.add_dim("x", (0.0, 1.0))
     p.add_starting_point(x=0.3)
-    r = simulate(p, objective, search="random", workers=4, max_evals=9, duration="constant:10", seed=0)
+    r = simulate(p, objective, search="random", workers=4, max_evals=9, duration="constant:10", seed=0,
+                 search_settings={"wait_for_starting_points": True})
     check_invariants(r, 4, 9)
     assert r.evaluations[0].config == {"x": 0.3} and r.cycles[0].launched == 1
     assert r.idle_no_work > 0  # three workers had nothing while the starting point ran
+
+
+@pytest.mark.parametrize("search", ["random", "ambs"])
+def test_starting_points_do_not_idle_the_other_workers(tutorial_problem, search):
+    """8 workers, 40 evaluations of 60 s: 5 full rounds (0.0833 h), not 6 (0.1 h) as when the
+    other 7 workers waited for the starting point."""
+    kwargs = dict(workers=8, max_evals=40, duration="constant:60", seed=0, overhead_scale=0)
+    assert tutorial_problem.starting_points  # the tutorial's problem has one
+    free = simulate(tutorial_problem, objective_of_tutorial, search, **kwargs)
+    check_invariants(free, 8, 40)
+    assert free.evaluations[0].config == tutorial_problem.starting_points[0]
+    assert free.cycles[0].launched == 8
+    assert free.makespan == pytest.approx(300.0)
+    assert free.idle_no_work == pytest.approx(0.0, abs=1e-9)
+    waiting = simulate(tutorial_problem, objective_of_tutorial, search, **kwargs,
+                       search_settings={"wait_for_starting_points": True})
+    assert waiting.cycles[0].launched == 1
+    assert waiting.makespan == pytest.approx(360.0)
+    assert waiting.idle_no_work == pytest.approx(7 * 60 + 60, rel=1e-6)  # 7 wait, 1 slot of the last round
+
+
+def objective_of_tutorial(config):
+    return config["dropout_1"] + config["nunits_1"] / 100
 
 
 def test_progress_callback(problem):

@@ -1,4 +1,20 @@
-"""hyperfleet: asynchronous hyperparameter search from a laptop to a supercomputer."""
+"""hyperfleet: asynchronous hyperparameter search from a laptop to a supercomputer.
+
+Public names:
+
+- :class:`HpProblem` -- the search space (``add_dim``, ``add_starting_point``).
+- :func:`run_search` -- run a whole search (the ``hyperfleet search`` command as a function);
+  :func:`hyperfleet.api.continue_search` continues one (``hyperfleet resume``).
+- :class:`AMBS` -- asynchronous model-based search (Bayesian optimisation), the default.
+- :class:`RandomSearch` -- random sampling.
+- :class:`Search` -- the base class of a search (``_ask``, optionally ``_tell``).
+- ``__version__``.
+
+In a script, call :func:`run_search` under ``if __name__ == "__main__":`` (worker processes
+import the script again). Subpackages: ``problem``, ``search``, ``execute`` (evaluators),
+``store`` (job database), ``batch`` (Slurm, PBS, LSF), ``report``, ``simulate``, ``testing``
+(conformance kits); ``hyperfleet.driver.Callback`` is the protocol of ``run_search(callbacks=...)``.
+"""
 
 from hyperfleet.problem import HpProblem
 from hyperfleet.search import RandomSearch, Search
@@ -9,7 +25,8 @@ __all__ = ["HpProblem", "Search", "RandomSearch", "AMBS", "Stopper", "run_search
 
 
 def __getattr__(name):
-    # AMBS pulls in scikit-learn: import it only when asked for.
+    # AMBS pulls in scikit-learn and run_search the driver and SQLAlchemy: import them only when
+    # asked for (help() and `from hyperfleet import run_search` see the real objects).
     if name == "AMBS":
         from hyperfleet.search.ambs import AMBS
 
@@ -18,11 +35,12 @@ def __getattr__(name):
         from hyperfleet.stop import Stopper
 
         return Stopper
+    if name == "run_search":
+        from hyperfleet.api import run_search
+
+        return run_search
     raise AttributeError(f"module 'hyperfleet' has no attribute {name!r}")
 
 
-def run_search(*args, **kwargs):
-    """Run a whole search; see :func:`hyperfleet.api.run_search`."""
-    from hyperfleet.api import run_search as _run_search
-
-    return _run_search(*args, **kwargs)
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import inspect
 import os
 import re
+import sys
 import time
 import uuid
 from pathlib import Path
@@ -15,10 +15,13 @@ from hyperfleet.driver_lifecycle import DriverClaim, SearchBusy, driver_liveness
 from hyperfleet.driver_settings import DriverSettings, Resources
 from hyperfleet.execute import Executor, make_executor
 from hyperfleet.execute.resources import GpuPool
+from hyperfleet.interrupt import report_interrupted
+from hyperfleet.labels import draw_seed, reused_label
+from hyperfleet.main_guard import check_main_guard
 from hyperfleet.problem import HpProblem
 from hyperfleet.search import SEARCHES, Search, make_search
 from hyperfleet.store import SearchRecord, SearchState, Store, StoreUnavailable, open_store
-from hyperfleet.user_code import CodeRef, UserCodeError
+from hyperfleet.user_code import BY_VALUE, CodeRef, UserCodeError
 
 _LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 SEARCHES_FOLDER = "searches"
@@ -31,8 +34,14 @@ def check_label(label: str) -> str:
     return label
 
 
-def run_ref_of(run: Union[str, Callable, CodeRef]) -> CodeRef:
-    """Where a run function lives: from ``file.py[:func]``, a ``CodeRef`` or a module-level function."""
+def run_ref_of(run: Union[str, Callable, CodeRef], pickled: bool = True) -> CodeRef:
+    """Where a run function lives: from ``file.py[:func]``, a ``CodeRef`` or a function object.
+
+    A function object defined at the top level of a ``.py`` file is imported by the workers from
+    there; any other (notebook, ``python -``, closure, lambda) is carried by value, pickled with
+    cloudpickle when ``pickled`` (its evaluator runs it in other processes; see
+    :func:`hyperfleet.user_code.function_ref`).
+    """
     if isinstance(run, CodeRef):
         return run
     if isinstance(run, (str, Path)):
@@ -40,13 +49,18 @@ def run_ref_of(run: Union[str, Callable, CodeRef]) -> CodeRef:
 
         return load_run(str(run))[1]
     if callable(run):
-        path = inspect.getsourcefile(run)
-        name = getattr(run, "__qualname__", "")
-        if path is None or not name.isidentifier():
-            raise UserCodeError(f"{run!r} must be a function defined at the top level of a .py file, "
-                                f"so that worker processes can import it")
-        return CodeRef(str(Path(path).resolve()), name)
+        from hyperfleet.user_code import function_ref
+
+        return function_ref(run, pickled)
     raise UserCodeError(f"run must be a path 'file.py[:func]' or a function, got {type(run).__name__}")
+
+
+def _in_process(evaluator: Any, isolate: Optional[bool], eval_timeout: Optional[float], gpus_per_eval: int) -> bool:
+    """Whether every evaluation runs in this process (no pickling, no spawned workers)."""
+    from hyperfleet.execute import SerialExecutor, ThreadExecutor
+
+    local = evaluator in ("serial", "thread") or isinstance(evaluator, (SerialExecutor, ThreadExecutor))
+    return local and not isolate and eval_timeout is None and not gpus_per_eval
 
 
 def folder_mode() -> int:
@@ -81,8 +95,15 @@ def run_search(problem: HpProblem, run: Union[str, Callable, CodeRef], *,
                eval_timeout: Optional[float] = None, isolate: Optional[bool] = None,
                gpus_per_eval: int = 0, gpus: Optional[Sequence[str]] = None,
                dask_address: Optional[str] = None, prefetch: Optional[int] = None,
-               max_failures: Optional[int] = None, drain: bool = True) -> Optional[SearchResult]:
+               max_failures: Optional[int] = None, drain: bool = True,
+               new: bool = False) -> Optional[SearchResult]:
     """Run a whole search and return its result.
+
+    A label names one search: when ``label`` is taken, that search is continued (like
+    :func:`continue_search`, with this ``max_evals`` as the new total and this ``timeout``,
+    ``evaluator`` and ``workers``; its other settings as recorded), provided it searches the same
+    space with the same run function and search algorithm; ``new=True`` starts another search
+    with the label instead.
 
     Args:
         problem: the search space.
@@ -96,7 +117,8 @@ def run_search(problem: HpProblem, run: Union[str, Callable, CodeRef], *,
             :class:`~hyperfleet.execute.Executor`, or a Dask ``Client`` / cluster object.
         workers: worker count for ``thread``/``process``/``dask`` (default: CPU count).
         label: a name for the search (default: ``search-DATE-TIME``).
-        seed: random seed of the search.
+        seed: random seed of the search (default: one is drawn, recorded in the settings and
+            printed, so the search can be reproduced with it).
         store: a store, or its path/URL (default: ``$HYPERFLEET_STORE``, else the first
             ``hyperfleet.db`` in the current folder or a parent, else a new ``./hyperfleet.db``;
             see :func:`hyperfleet.store.locate_store`).
@@ -114,6 +136,7 @@ def run_search(problem: HpProblem, run: Union[str, Callable, CodeRef], *,
         drain: ``False`` keeps every worker busy until ``max_evals`` evaluations have finished and
             then cancels those still running (no idle workers at the end of the budget; see
             :class:`~hyperfleet.driver.Driver`).
+        new: start a new search even when ``label`` is taken (see above).
 
     Returns:
         :class:`~hyperfleet.driver.SearchResult` with the search record, counts and best
@@ -124,31 +147,55 @@ def run_search(problem: HpProblem, run: Union[str, Callable, CodeRef], *,
         ...                     evaluator="process", workers=2)  # doctest: +SKIP
         >>> result.best.objective, result.folder  # doctest: +SKIP
     """
-    run_ref = run_ref_of(run)
+    check_main_guard(evaluator == "process" or (evaluator == "dask" and not dask_address))
+    run_ref = run_ref_of(run, pickled=not _in_process(evaluator, isolate, eval_timeout, gpus_per_eval))
     Resources(gpus_per_eval=gpus_per_eval, gpus=gpus)  # checks the GPU options before detecting any
     gpu_ids = GpuPool(gpus_per_eval, gpus).ids if gpus_per_eval else None
     search_settings = dict(search_settings or {})
+    own_store = not isinstance(store, Store)
+    if label is not None and not new:
+        check_label(label)
+        store_obj = open_store(store) if own_store else store
+        try:
+            taken = [s for s in store_obj.find_searches(label) if s.label == label]
+            if taken:
+                continuing = reused_label(store_obj, taken[-1], problem, run_ref, search, max_evals)
+                print(continuing, file=sys.stderr, flush=True)
+                return continue_search(taken[-1].id, store=store_obj, max_evals=max_evals, timeout=timeout,
+                                       evaluator=evaluator, workers=workers, callbacks=callbacks,
+                                       search=search if isinstance(search, Search) else None, run=run,
+                                       store_arg=store)
+        finally:
+            if own_store:
+                store_obj.close()
+    if seed is None and not isinstance(search, Search):
+        seed = drawn_seed = draw_seed()
+    else:
+        drawn_seed = None
     if isinstance(search, Search):
         search_obj, search_name = search, type(search).__name__
     else:
         search_obj, search_name = make_search(search, problem, seed=seed, **search_settings), search
+    settings = {"search": search_name, "search_settings": search_settings, "seed": seed,
+                "evaluator": evaluator if isinstance(evaluator, str) else None, "workers": workers, "dask_address": dask_address,
+                "max_evals": max_evals, "timeout": timeout, "eval_timeout": eval_timeout,
+                "isolate": evaluator == "mpi" if isolate is None else isolate,
+                "gpus_per_eval": gpus_per_eval, "gpus": gpu_ids, "prefetch": prefetch,
+                "max_failures": max_failures, "drain": bool(drain)}
+    DriverSettings.from_dict(settings)  # bad values are refused before anything starts or is recorded
     executor = _executor(evaluator, workers, dask_address)
     if executor is None:  # an MPI worker rank, done serving evaluations
         return None
-    evaluator_name = evaluator if isinstance(evaluator, str) else type(executor).__name__
-    settings = {"search": search_name, "search_settings": search_settings, "seed": seed,
-                "evaluator": evaluator_name, "workers": workers, "dask_address": dask_address,
-                "max_evals": max_evals, "timeout": timeout, "eval_timeout": eval_timeout,
-                "isolate": evaluator_name == "mpi" if isolate is None else isolate,
-                "gpus_per_eval": gpus_per_eval, "gpus": gpu_ids, "prefetch": prefetch,
-                "max_failures": max_failures, "drain": bool(drain)}
-    DriverSettings.from_dict(settings)  # bad values are refused before anything is recorded
-    own_store = not isinstance(store, Store)
+    settings["evaluator"] = evaluator if isinstance(evaluator, str) else type(executor).__name__
     try:
         store_obj = open_store(store) if own_store else store
         try:
             record = create_search_record(store_obj, problem, run_ref, label, settings, problem_path)
-            return drive(store_obj, record, problem, run_ref, search_obj, executor, settings, callbacks)
+            if drawn_seed is not None:
+                print(f"seed {drawn_seed} (drawn and recorded; --seed {drawn_seed} repeats this search)",
+                      file=sys.stderr, flush=True)
+            return drive(store_obj, record, problem, run_ref, search_obj, executor, settings, callbacks,
+                         store_arg=store)
         finally:
             if own_store:
                 store_obj.close()
@@ -159,8 +206,12 @@ def run_search(problem: HpProblem, run: Union[str, Callable, CodeRef], *,
 def drive(store: Store, record: SearchRecord, problem: HpProblem, run_ref: CodeRef, search: Search,
           executor: Executor, settings: dict, callbacks: Sequence[object] = (),
           history: Sequence = (), rerun_running: bool = True,
-          claim: Optional[DriverClaim] = None) -> SearchResult:
+          claim: Optional[DriverClaim] = None, store_arg=None) -> SearchResult:
     """Run the driver for ``record`` with the recorded ``settings``, holding the search's claim.
+
+    On Ctrl-C (``KeyboardInterrupt``) the search is recorded INTERRUPTED, the best result so far
+    and the ``hyperfleet resume`` command that continues it are printed on stderr, and the
+    ``KeyboardInterrupt`` is raised again.
 
     Raises:
         SearchBusy: another driver holds the search (nothing was written).
@@ -172,6 +223,9 @@ def drive(store: Store, record: SearchRecord, problem: HpProblem, run_ref: CodeR
                         DriverSettings.from_dict(settings), callbacks, history=history,
                         rerun_running=rerun_running)
         return driver.run()
+    except KeyboardInterrupt:
+        report_interrupted(store, record.id, store_arg)
+        raise
     except StoreUnavailable as err:
         raise StoreUnavailable(f"{err}; the search stopped: continue it with: hyperfleet resume "
                                f"{record.label}") from err
@@ -183,8 +237,8 @@ def continue_search(ref: str, *, store: Union[str, Store, None] = None, max_eval
                     timeout: Optional[float] = None, running: str = "rerun", evaluator: Optional[str] = None,
                     workers: Optional[int] = None, search: Optional[Search] = None,
                     callbacks: Sequence[object] = (), queued_only: bool = False,
-                    dask_address: Optional[str] = None,
-                    max_failures: Optional[int] = None) -> Optional[SearchResult]:
+                    dask_address: Optional[str] = None, max_failures: Optional[int] = None,
+                    run: Union[str, Callable, None] = None, store_arg=None) -> Optional[SearchResult]:
     """Continue a search from the store alone (``hyperfleet resume``; also how a batch job starts).
 
     Finished evaluations are kept and told to the search; the ones a dead driver left RUNNING are
@@ -205,6 +259,9 @@ def continue_search(ref: str, *, store: Union[str, Store, None] = None, max_eval
         dask_address: the Dask scheduler (address or scheduler file) for ``evaluator="dask"``.
         max_failures: stop once this many evaluations have failed in this run (default: the
             recorded limit; failures of earlier runs never count).
+        run: the run function again, for a search started with a function no file defines (a
+            notebook's, a closure: the store cannot hold it); default: the recorded location.
+        store_arg: the store as the user named it, for the resume command printed on Ctrl-C.
 
     Raises:
         ValueError: the search is running elsewhere (:class:`SearchBusy`: another driver holds
@@ -222,7 +279,6 @@ def continue_search(ref: str, *, store: Union[str, Store, None] = None, max_eval
             raise ValueError(f"search {record.label} ({record.id[:8]}) is {record.state.value}, not QUEUED; "
                              f"continue it with: hyperfleet resume {record.label}")
         problem = recorded_problem(record)
-        run_ref = recorded_run(record)
         settings = dict(record.settings)
         if max_failures is not None:
             settings["max_failures"] = max_failures
@@ -230,7 +286,9 @@ def continue_search(ref: str, *, store: Union[str, Store, None] = None, max_eval
             settings["max_evals"] = max_evals
         if timeout is not None:
             settings["timeout"] = timeout
-        if evaluator is not None:
+        if evaluator is not None and not isinstance(evaluator, str):  # an Executor or a Dask client
+            settings["evaluator"], settings["workers"] = type(evaluator).__name__, workers
+        elif evaluator is not None:
             settings["evaluator"], settings["workers"] = evaluator, workers
         elif workers is not None:
             settings["workers"] = workers
@@ -242,13 +300,16 @@ def continue_search(ref: str, *, store: Union[str, Store, None] = None, max_eval
                                  f"continue it from Python with continue_search(..., search=...)")
             search = make_search(settings["search"], problem, seed=settings.get("seed"),
                                  **settings.get("search_settings", {}))
+        name = settings.get("evaluator")
+        check_main_guard(name == "process" or (name == "dask" and not settings.get("dask_address")))
+        run_ref = recorded_run(record, run, settings)
         # Claim the search before anything is written or started (a loser starts no cluster); with
         # MPI only rank 0 drives, and it knows it is rank 0 once the executor exists.
         claim = None if settings["evaluator"] == "mpi" else DriverClaim.acquire(store_obj, record)
         executor = None
         try:
-            executor = make_executor(settings["evaluator"], settings.get("workers"),
-                                     dask_address=settings.get("dask_address"))
+            executor = _executor(evaluator if evaluator is not None and not isinstance(evaluator, str)
+                                 else settings["evaluator"], settings.get("workers"), settings.get("dask_address"))
             if executor is None:
                 return None
             claim = claim or DriverClaim.acquire(store_obj, record)
@@ -262,12 +323,32 @@ def continue_search(ref: str, *, store: Union[str, Store, None] = None, max_eval
             raise
         try:
             return drive(store_obj, record, problem, run_ref, search, executor, settings, callbacks,
-                         history=history, rerun_running=running == "rerun", claim=claim)
+                         history=history, rerun_running=running == "rerun", claim=claim,
+                         store_arg=store if store_arg is None else store_arg)
         finally:
             executor.shutdown()
     finally:
         if own_store:
             store_obj.close()
+
+
+def recorded_run(record: SearchRecord, run: Union[str, Callable, None], settings: dict) -> CodeRef:
+    """The run function of a search being continued: ``run`` if given, else the recorded location."""
+    if run is not None:
+        return run_ref_of(run, pickled=not _in_process(settings.get("evaluator"), settings.get("isolate"),
+                                                        settings.get("eval_timeout"), settings.get("gpus_per_eval")))
+    if record.run_path.startswith(BY_VALUE):
+        raise ValueError(f"search {record.label} was started with the Python function {record.run_path.split(':', 1)[-1]}, "
+                         f"which the store cannot hold; continue it from Python with "
+                         f"continue_search({record.label!r}, run=that_function)")
+    from hyperfleet.user_code import load_run
+
+    ref = CodeRef.parse(record.run_path, "run")
+    try:  # imported here first (as ``search`` does): a run file that is gone or broken stops
+        load_run(str(ref))  # ``resume`` with one line instead of failing every evaluation
+    except UserCodeError as err:
+        raise UserCodeError(f"cannot resume search {record.label}: {err}") from None
+    return ref
 
 
 def check_not_running(record: SearchRecord) -> None:
@@ -285,19 +366,6 @@ def check_not_running(record: SearchRecord) -> None:
     if alive == "unknown" and record.scheduler is None:
         raise SearchBusy(f"search {record.label} ({record.id[:8]}) is RUNNING on {record.driver_host}; "
                          f"resume it there, or stop it with: hyperfleet cancel {record.label}")
-
-
-def recorded_run(record: SearchRecord) -> CodeRef:
-    """The recorded run function, imported here first (as ``search`` does): a run file that is gone
-    or broken stops ``resume`` with one line instead of failing every evaluation."""
-    from hyperfleet.user_code import load_run
-
-    ref = CodeRef.parse(record.run_path, "run")
-    try:
-        load_run(str(ref))
-    except UserCodeError as err:
-        raise UserCodeError(f"cannot resume search {record.label}: {err}") from None
-    return ref
 
 
 def recorded_problem(record: SearchRecord) -> HpProblem:

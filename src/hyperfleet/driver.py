@@ -15,11 +15,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional, Protocol, Sequence
 
+from hyperfleet import active_time
+from hyperfleet.active_time import ActiveClock
 from hyperfleet.driver_lifecycle import Terminated, TerminationSignals
 from hyperfleet.driver_settings import DriverSettings
 from hyperfleet.execute import EvalOutcome, EvalTask, Executor
 from hyperfleet.execute.limits import clean_outcome
 from hyperfleet.execute.resources import ResourcePool
+from hyperfleet.interrupt import termination_reason
 from hyperfleet.problem import HpProblem
 from hyperfleet.report.exports import ResultsCsv, write_results_json
 from hyperfleet.search import Search
@@ -147,10 +150,13 @@ class Driver:
         state, reason, signum = SearchState.FINISHED, "max_evals reached", None
         signals = TerminationSignals().__enter__()
         try:
-            self.csv = ResultsCsv(self.folder, self.problem, first_start)
+            active = active_time.opened(self.store.get_search(self.record.id).settings, start,
+                                        [t for e in self._history for t in (e.start_time, e.end_time)],
+                                        first_start)
+            self.csv = ResultsCsv(self.folder, self.problem, first_start, clock=ActiveClock.of(active))
             self.store.update_search(self.record.id, state=SearchState.RUNNING, start_time=first_start,
                                      end_time=None, message=None, driver_host=socket.gethostname(),
-                                     driver_pid=os.getpid())
+                                     driver_pid=os.getpid(), settings=active)
             self._take_over(self._history)
             failed_before = self.stats.failed  # --max-failures counts the failures of this run only
             self._call("on_start", self.record)
@@ -191,22 +197,21 @@ class Driver:
             raise
         except Terminated as err:
             signum = err.signum
-            state, reason = SearchState.CANCELLED, (f"terminated ({err.name}: hyperfleet cancel, the "
-                                                    f"scheduler or a closed terminal)")
+            state, reason = SearchState.CANCELLED, termination_reason(self.store, self.record.id, err.name)
         except BaseException as err:
             state, reason = SearchState.FAILED, f"{type(err).__name__}: {err}"
             logger.exception("search failed")
             raise
         finally:
             signals.cleaning_up()
-            self._stop(state, reason)
+            self._stop(state, reason, start)
             logger.removeHandler(handler)
             handler.close()
             signals.__exit__()
         self.record = self.store.get_search(self.record.id)
         return SearchResult(self.record, self.stats, reason, signal=signum)
 
-    def _stop(self, state: SearchState, reason: str) -> None:
+    def _stop(self, state: SearchState, reason: str, start: float) -> None:
         """Cancel what runs, shut the executor down and record the final state, whatever fails."""
         for step in (self._cancel_running, self.executor.shutdown):
             try:
@@ -214,7 +219,9 @@ class Driver:
             except Exception:  # noqa: BLE001 - the final state is written all the same
                 logger.exception("while stopping the search")
         try:
-            self.store.update_search(self.record.id, state=state, end_time=time.time(), message=reason)
+            end = time.time()
+            settings = active_time.closed(self.store.get_search(self.record.id).settings, start, end)
+            self.store.update_search(self.record.id, state=state, end_time=end, message=reason, settings=settings)
             self._write_json(force=True)
         except Exception:  # noqa: BLE001 - e.g. a store that stays locked: its lease says it is dead
             logger.exception("cannot record the end of the search (%s)", reason)
@@ -311,7 +318,8 @@ class Driver:
         if held:
             self._held[record.id] = held
         self.executor.submit(EvalTask(record.id, self.run_ref.path, self.run_ref.attr, config, str(folder),
-                                      timeout=self.eval_timeout, isolate=self.isolate, env=env))
+                                      timeout=self.eval_timeout, isolate=self.isolate, env=env,
+                                      function_bytes=self.run_ref.function_bytes))
         self._running[record.id] = record
         self.stats.submitted += 1
         self.stats.running += 1

@@ -4,22 +4,38 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import inspect
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 
 class UserCodeError(ValueError):
     """The user's problem or run file cannot be used as given."""
 
 
+#: the ``path`` of a :class:`CodeRef` to a function carried by value (a notebook's, a closure)
+BY_VALUE = "<by value>"
+
+
 @dataclass(frozen=True)
 class CodeRef:
-    """A file and an attribute in it, written ``path.py:attr``."""
+    """A file and an attribute in it, written ``path.py:attr``.
+
+    A function that no file defines (in a notebook, ``python -``, a closure, a lambda) is carried
+    by value instead: ``path`` is :data:`BY_VALUE`, ``attr`` its name, and ``function_bytes`` the
+    function pickled by value with cloudpickle (None when only this process runs it: the serial and
+    thread evaluators find it in :data:`hyperfleet.execute.worker` by ``attr``).
+    """
 
     path: str
     attr: str
+    function_bytes: Optional[bytes] = field(default=None, compare=False, repr=False)
+
+    @property
+    def by_value(self) -> bool:
+        return self.path == BY_VALUE
 
     @classmethod
     def parse(cls, spec: str, default_attr: str) -> "CodeRef":
@@ -86,3 +102,51 @@ def load_run(spec: str) -> tuple[Callable, CodeRef]:
     if not callable(func):
         raise UserCodeError(f"{ref} is not callable; it must be a function run(param_dict) -> float")
     return func, ref
+
+
+def _importable(func: Callable) -> Optional["CodeRef"]:
+    """A ``CodeRef`` to ``func`` when worker processes can import it from its file, else None."""
+    name = getattr(func, "__qualname__", "")
+    module = sys.modules.get(getattr(func, "__module__", None) or "")
+    try:
+        path = inspect.getsourcefile(func)
+    except TypeError:
+        return None
+    if not path or not name.isidentifier() or not Path(path).is_file() or not path.endswith(".py"):
+        return None
+    if module is None or getattr(module, name, None) is not func:
+        return None  # defined in a function, replaced, or not where its file says
+    return CodeRef(str(Path(path).resolve()), name)
+
+
+def function_ref(func: Callable, pickled: bool) -> "CodeRef":
+    """Where a run function given as a Python object lives, for the workers.
+
+    A function defined at the top level of a ``.py`` file is imported by the workers from there;
+    any other (a notebook's, one typed in ``python -``, a closure, a lambda) is carried by value:
+    registered in this process for the serial and thread evaluators and, with ``pickled`` (the
+    evaluator runs it in other processes), pickled by value with cloudpickle.
+
+    Raises:
+        UserCodeError: it must be pickled and cloudpickle cannot pickle it.
+    """
+    ref = _importable(func)
+    if ref is not None:
+        return ref
+    from hyperfleet.execute.worker import register_function
+
+    name = f"{getattr(func, '__module__', None) or '?'}.{getattr(func, '__qualname__', type(func).__name__)}"
+    data = None
+    if pickled:
+        try:
+            import cloudpickle
+
+            data = cloudpickle.dumps(func)
+        except Exception as err:  # noqa: BLE001 - anything it cannot pickle
+            raise UserCodeError(
+                f"the run function {name} cannot be sent to worker processes (cloudpickle: "
+                f"{type(err).__name__}: {err}); use evaluator='thread' or 'serial', or define it at the "
+                f"top level of a .py file and pass 'file.py:func'") from None
+    ref = CodeRef(BY_VALUE, name, data)
+    register_function(ref, func)
+    return ref

@@ -132,6 +132,11 @@ def test_starting_points_come_first():
     search = AMBS(p, seed=0)
     [c] = search.ask(1)
     assert c == {"x": 0.5, "k": 3, "lr": 0.01, "kind": "b"}
+    assert len(search.ask(3)) == 3  # the initial design runs meanwhile (default)
+    waiting = AMBS(p, seed=0, wait_for_starting_points="true")
+    assert waiting.ask(3) == [c] and waiting.ask(2) == []  # nothing until the starting point is told
+    waiting.tell([(c, 1.0)])
+    assert len(waiting.ask(2)) == 2
 
 
 # ----- failures -----------------------------------------------------------------------------

@@ -4,10 +4,10 @@ from hyperfleet import HpProblem, RandomSearch
 from hyperfleet.search import make_search
 
 
-def test_starting_points_come_first_in_order(tutorial_problem):
+def test_starting_points_come_first_in_order_and_waiting_is_an_option(tutorial_problem):
     tutorial_problem.add_starting_point(log2_batch_size=5, nunits_1=10, nunits_2=10, dropout_1=0.0,
                                         dropout_2=0.0, optimizer_type="Adam")
-    search = RandomSearch(tutorial_problem, seed=0)
+    search = make_search("random", tutorial_problem, seed=0, wait_for_starting_points="true")
     first = search.ask(1)
     second = search.ask(3)
     assert first == [tutorial_problem.starting_points[0]]
@@ -20,10 +20,12 @@ def test_starting_points_come_first_in_order(tutorial_problem):
     assert len(search.pending) == 2 and len(search.history) == 2
 
 
-def test_filling_workers_at_once_when_asked(tutorial_problem):
-    search = RandomSearch(tutorial_problem, seed=0, wait_for_starting_points=False)
-    configs = search.ask(3)
-    assert configs[0] == tutorial_problem.starting_points[0] and len(configs) == 3
+def test_free_workers_are_filled_at_once_by_default(tutorial_problem):
+    points = tutorial_problem.starting_points  # (the fixture's problem is shared: one or more)
+    search = RandomSearch(tutorial_problem, seed=0)
+    configs = search.ask(len(points) + 2)
+    assert configs[:len(points)] == points and len(configs) == len(points) + 2
+    assert len(search.ask(2)) == 2  # nothing waits for the starting points to be told
 
 
 def test_same_seed_same_sequence(tutorial_problem):

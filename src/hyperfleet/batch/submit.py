@@ -112,9 +112,18 @@ def submit_search(store: Store, *, problem, problem_ref, run_ref, label: str, mi
         raise ValueError(f"search {label} is already {record.state.value}{where}; wait for it, cancel it with "
                          f"`hyperfleet cancel {label}`, or choose another label")
     if record is None:
+        if settings.get("seed") is None and settings.get("search") in ("ambs", "random"):
+            from hyperfleet.labels import draw_seed
+
+            settings = {**settings, "seed": draw_seed()}
+            print(f"seed {settings['seed']} (drawn and recorded; --seed {settings['seed']} repeats this search)",
+                  file=sys.stderr, flush=True)
         record = create_search_record(store, problem, run_ref, label, settings, problem_path=str(problem_ref))
-    else:  # continue the stopped search in a new job
+    else:  # a label names one search: continue the stopped search in a new job
         recorded_problem(record)
+        summary = store.summary(record.id)
+        print(f"label {label} exists ({record.state.value}, {summary.done + summary.failed} evaluations): "
+              f"continuing it in a new job up to {settings['max_evals']} evaluations", file=sys.stderr, flush=True)
         store.update_search(record.id, settings={**record.settings, "max_evals": settings["max_evals"]})
     folder = Path(record.folder)
     store_url = getattr(store, "url", "")
@@ -150,6 +159,7 @@ def cancel_search(store: Store, record: SearchRecord) -> str:
     import time
 
     from hyperfleet.driver_lifecycle import driver_liveness
+    from hyperfleet.interrupt import CANCEL_MESSAGE
     from hyperfleet.store import EvaluationState
 
     if record.state not in (SearchState.QUEUED, SearchState.RUNNING, SearchState.CREATED):
@@ -159,6 +169,7 @@ def cancel_search(store: Store, record: SearchRecord) -> str:
         what = f"{record.scheduler} job {record.job_id} cancelled"
     elif record.driver_pid and (alive := driver_liveness(record)) != "unknown":
         if alive == "alive":  # pid, start time and boot id all match: the driver itself
+            store.update_search(record.id, message=CANCEL_MESSAGE)  # the driver gives it as its reason
             try:
                 os.kill(record.driver_pid, signal.SIGTERM)
             except ProcessLookupError:
@@ -174,7 +185,7 @@ def cancel_search(store: Store, record: SearchRecord) -> str:
     running = store.list_evaluations(record.id, [EvaluationState.RUNNING, EvaluationState.CREATED])
     store.update_evaluations([(e.id, {"state": EvaluationState.CANCELLED, "end_time": now,
                                       "error": "cancelled with hyperfleet cancel"}) for e in running])
-    store.update_search(record.id, state=SearchState.CANCELLED, end_time=now, message=what)
+    store.update_search(record.id, state=SearchState.CANCELLED, end_time=now, message=f"{CANCEL_MESSAGE}: {what}")
     return what
 
 

@@ -16,7 +16,7 @@ drain_option = click.option(
 
 seed_option = click.option(
     "--seed", type=click.IntRange(min=0, max=2**32 - 1), default=None, metavar="N",
-    help="Random seed of the search (0 to 2**32-1) [default: a fresh one].")
+    help="Random seed of the search (0 to 2**32-1) [default: one is drawn, printed and recorded].")
 
 
 class SectionedCommand(click.Command):

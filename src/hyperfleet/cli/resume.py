@@ -8,6 +8,7 @@ from hyperfleet.cli.options import SectionedCommand, store_option
 from hyperfleet.cli.progress import ProgressDisplay
 from hyperfleet.cli.search import report_result
 from hyperfleet.execute import EXECUTORS
+from hyperfleet.interrupt import EXIT_INTERRUPTED
 
 
 class _Resume(SectionedCommand):
@@ -58,6 +59,8 @@ def command(ref, max_evals, timeout, running, evaluator, workers, max_failures, 
                                  evaluator=evaluator, workers=workers, callbacks=[display],
                                  queued_only=queued_only, dask_address=dask_address,
                                  max_failures=max_failures)
+    except KeyboardInterrupt:  # continue_search printed the best so far and the resume command
+        raise SystemExit(EXIT_INTERRUPTED) from None
     finally:
         display.close()
     if result is not None:

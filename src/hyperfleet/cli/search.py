@@ -7,6 +7,7 @@ import click
 from hyperfleet.cli.options import drain_option, seed_option, store_option
 from hyperfleet.cli.progress import ProgressDisplay
 from hyperfleet.execute import EXECUTORS
+from hyperfleet.interrupt import EXIT_INTERRUPTED, exit_code
 from hyperfleet.search import SEARCHES
 
 
@@ -64,14 +65,19 @@ def _value(text: str):
 @click.option("--max-failures", type=click.IntRange(min=1), default=None,
               help="Stop the search once this many evaluations have failed or timed out.")
 @drain_option
-@click.option("--name", "label", default=None, help="Label of the search [default: search-DATE-TIME].")
+@click.option("--name", "label", default=None,
+              help="Label of the search [default: search-DATE-TIME]. A label that exists continues "
+                   "that search (--max-evals is the new total), unless --new.")
+@click.option("--new", "new", is_flag=True,
+              help="Start another search even if --name is the label of an existing one.")
 @seed_option
 @click.option("--setting", "settings", multiple=True, metavar="KEY=VALUE",
               help="A setting of the search algorithm (repeatable), e.g. --setting kappa=1.5.")
 @click.option("--quiet", is_flag=True, help="No progress display (the id, folder and closing lines only).")
 @store_option
 def command(problem, run, search_name, max_evals, timeout, evaluator, workers, dask_address, eval_timeout,
-            isolate, gpus_per_eval, gpus, prefetch, max_failures, drain, label, seed, settings, quiet, store):
+            isolate, gpus_per_eval, gpus, prefetch, max_failures, drain, label, new, seed, settings, quiet,
+            store):
     """Run a search of PROBLEM's space with the RUN function, here and now."""
     from hyperfleet.api import run_search
     from hyperfleet.execute.resources import parse_gpu_ids
@@ -85,7 +91,9 @@ def command(problem, run, search_name, max_evals, timeout, evaluator, workers, d
                             search_settings=parse_settings(settings), problem_path=str(problem_ref),
                             callbacks=[display], dask_address=dask_address, eval_timeout=eval_timeout,
                             isolate=isolate, gpus_per_eval=gpus_per_eval, gpus=parse_gpu_ids(gpus), prefetch=prefetch,
-                            max_failures=max_failures, drain=drain)
+                            max_failures=max_failures, drain=drain, new=new)
+    except KeyboardInterrupt:  # run_search printed the best so far and the resume command
+        raise SystemExit(EXIT_INTERRUPTED) from None
     finally:
         display.close()
     if result is not None:  # None on MPI worker ranks
@@ -118,5 +126,6 @@ def report_result(result) -> None:
                    err=True)
     if result.signal:  # the shell's convention: 128 + the signal (SIGTERM 143, SIGHUP 129)
         raise SystemExit(128 + result.signal)
-    if result.search.state.value == "FAILED" or all_failed:
-        raise SystemExit(1)
+    code = exit_code(result.search.state.value) or (1 if all_failed else 0)  # FAILED 1, CANCELLED 143
+    if code:
+        raise SystemExit(code)

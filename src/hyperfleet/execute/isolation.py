@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Optional
 
 from hyperfleet.execute.task import EvalOutcome, EvalTask
+from hyperfleet.main_guard import GUARD_HELP, REIMPORT_EXIT_CODE
 
 _HOST = socket.gethostname()
 _live_children: dict[str, subprocess.Popen] = {}
@@ -106,6 +107,9 @@ def crash_message(returncode: Optional[int], stderr_file: Optional[Path]) -> str
         text = f"the evaluation's process was killed by signal {name}"
         if name == "SIGKILL":
             text += " (out of memory, or killed by someone)"
+    elif returncode == REIMPORT_EXIT_CODE:
+        text = (f"the worker process could not start: importing the main script started a search again; "
+                f"{GUARD_HELP}")
     else:
         text = f"the evaluation's process exited with code {returncode} before returning a result"
     tail = stderr_tail(stderr_file)

@@ -8,8 +8,10 @@ with its worker, recorded as TIMEOUT, and a fresh worker takes the next task.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
+import sys
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -46,6 +48,22 @@ def _worker_main(conn: Connection) -> None:
         if task is None:
             return
         conn.send(run_task(task, capture=fd_level_capture, worker=name))
+
+
+@contextlib.contextmanager
+def _main_file_hidden_unless_real():
+    """``spawn`` runs the parent's ``__main__.__file__`` again in each worker; under ``python -``
+    it is ``<stdin>``, which no worker can open: hide it while a worker starts."""
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    if path is None or os.path.isfile(path):
+        yield
+        return
+    del main.__file__
+    try:
+        yield
+    finally:
+        main.__file__ = path
 
 
 @dataclass
@@ -87,7 +105,8 @@ class ProcessExecutor(Executor):
     def _start_worker(self) -> _Worker:
         parent, child = self._context.Pipe()
         process = self._context.Process(target=_worker_main, args=(child,), daemon=True)
-        process.start()
+        with _main_file_hidden_unless_real():
+            process.start()
         child.close()
         return _Worker(process, parent)
 

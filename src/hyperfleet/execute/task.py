@@ -20,6 +20,8 @@ class EvalTask:
             memory blow-up cannot take the worker down.
         env: environment variables for the evaluation (e.g. ``CUDA_VISIBLE_DEVICES``); an
             evaluation with its own environment always runs in a child process.
+        function_bytes: the run function pickled by value (cloudpickle), for a function no file
+            defines (a notebook's, a closure); ``run_path`` is then ``"<by value>"``.
     """
 
     eval_id: str
@@ -30,6 +32,7 @@ class EvalTask:
     timeout: Optional[float] = None
     isolate: bool = False
     env: dict = field(default_factory=dict)
+    function_bytes: Optional[bytes] = field(default=None, repr=False)
 
     @property
     def needs_child_process(self) -> bool:

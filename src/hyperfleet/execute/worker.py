@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import math
 import numbers
 import os
@@ -21,14 +22,29 @@ _RUN_CACHE: dict[tuple[str, str], Callable] = {}
 _HOST = socket.gethostname()
 
 
-def load_run_function(path: str, attr: str) -> Callable:
-    """The run function, imported once per worker process."""
-    key = (path, attr)
+def load_run_function(path: str, attr: str, function_bytes: Optional[bytes] = None) -> Callable:
+    """The run function, imported (or unpickled, when carried by value) once per worker process."""
+    key = (path, attr) if function_bytes is None else (path, hashlib.sha1(function_bytes).hexdigest())
     if key not in _RUN_CACHE:
-        from hyperfleet.user_code import CodeRef, load_attr
+        from hyperfleet.user_code import BY_VALUE, CodeRef, UserCodeError, load_attr
 
-        _RUN_CACHE[key] = load_attr(CodeRef(path, attr), "run function")
+        if function_bytes is not None:
+            import pickle
+
+            _RUN_CACHE[key] = pickle.loads(function_bytes)  # cloudpickle's output; needs cloudpickle here
+        elif path == BY_VALUE:
+            raise UserCodeError(f"the run function {attr} was given as a Python object and is not known "
+                                f"in this process (pid {os.getpid()})")
+        else:
+            _RUN_CACHE[key] = load_attr(CodeRef(path, attr), "run function")
     return _RUN_CACHE[key]
+
+
+def register_function(ref, func: Callable) -> None:
+    """Make ``func`` the run function of ``ref`` in this process (serial and thread evaluators)."""
+    key = (ref.path, ref.attr) if ref.function_bytes is None else (
+        ref.path, hashlib.sha1(ref.function_bytes).hexdigest())
+    _RUN_CACHE[key] = func
 
 
 def judge_result(value: Any) -> tuple[Optional[float], dict, Optional[str]]:
@@ -152,7 +168,7 @@ def evaluate(task: EvalTask, capture: Callable = python_level_capture, worker: O
     start = time.time()
     with capture(task.folder):
         try:
-            run = load_run_function(task.run_path, task.run_attr)
+            run = load_run_function(task.run_path, task.run_attr, task.function_bytes)
             value = run(dict(task.config))
             objective, metadata, error = judge_result(value)
         except BaseException as exc:  # noqa: BLE001 - a user's error of any kind fails the evaluation only

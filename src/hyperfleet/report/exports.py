@@ -7,7 +7,7 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Iterable, Optional
+from typing import Callable, Iterable, Optional
 
 from hyperfleet.problem import HpProblem
 from hyperfleet.store.records import EvaluationRecord, EvaluationState
@@ -21,11 +21,15 @@ def csv_header(problem: HpProblem) -> list[str]:
     return [*problem.names, "objective", "elapsed_sec"]
 
 
-def csv_row(problem: HpProblem, record: EvaluationRecord, search_start: float) -> list:
+def csv_row(problem: HpProblem, record: EvaluationRecord, search_start: float,
+            clock: Optional[Callable[[float], float]] = None) -> list:
+    """One row; ``elapsed_sec`` is ``clock(end_time)`` (active seconds, see
+    :class:`~hyperfleet.active_time.ActiveClock`) or seconds since ``search_start``."""
     values = [_cell(record.config.get(name)) for name in problem.names]
     objective = "" if record.objective is None else repr(float(record.objective))
     end = record.end_time if record.end_time is not None else search_start
-    return [*values, objective, f"{end - search_start:.3f}"]
+    elapsed = clock(end) if clock is not None else end - search_start
+    return [*values, objective, f"{elapsed:.3f}"]
 
 
 def _cell(value) -> str:
@@ -46,16 +50,19 @@ class ResultsCsv:
 
     Which evaluation each row is stays in a hidden file beside it, ``.results.csv.ids`` (line i
     holds the id of row i), so that after a crash the rows the store has but the CSV lacks are
-    found by id, whatever order evaluations finished in. The id goes to that file *before* its
+    found by id, whatever order evaluations finished in. ``clock`` maps an end time to
+    ``elapsed_sec`` (default: seconds since ``search_start``). The id goes to that file *before* its
     row goes to the CSV: a crash in between leaves an id without a row, which :meth:`catch_up` drops.
     """
 
-    def __init__(self, folder: str | os.PathLike, problem: HpProblem, search_start: float) -> None:
+    def __init__(self, folder: str | os.PathLike, problem: HpProblem, search_start: float,
+                 clock: Optional[Callable[[float], float]] = None) -> None:
         self.path = Path(folder) / CSV_NAME
         self.ids_path = Path(folder) / IDS_NAME
         self.problem = problem
         self.search_start = search_start
         self._written: Optional[set[str]] = None
+        self.clock = clock
         if not self.path.exists() or self.path.stat().st_size == 0:
             with open(self.path, "w", newline="") as f:
                 csv.writer(f).writerow(csv_header(problem))
@@ -86,7 +93,7 @@ class ResultsCsv:
         with open(self.path, "a", newline="") as f:
             writer = csv.writer(f)
             for record in todo:
-                writer.writerow(csv_row(self.problem, record, self.search_start))
+                writer.writerow(csv_row(self.problem, record, self.search_start, self.clock))
             f.flush()
         self._written.update(r.id for r in todo)
 

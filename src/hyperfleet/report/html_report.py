@@ -8,6 +8,7 @@ import json
 import time
 from pathlib import Path
 
+from hyperfleet.active_time import ActiveClock
 from hyperfleet.problem import HpProblem
 from hyperfleet.report import plots
 from hyperfleet.store import EvaluationState, SearchRecord, Store
@@ -27,7 +28,7 @@ def write_report(store: Store, search: SearchRecord, top: int = 10) -> dict[str,
     folder = Path(search.folder)
     problem = HpProblem.from_dict(search.problem)
     records = store.list_evaluations(search.id)
-    start = search.start_time or search.created_time or time.time()
+    start = ActiveClock.of(search.settings, search.start_time or search.created_time or time.time())
     files = {
         "best": plots.best_so_far(records, start, folder / "report_best.png"),
         "utilization": plots.utilization(records, start, folder / "report_utilization.png"),

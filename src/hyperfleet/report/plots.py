@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Callable, Optional, Sequence, Union
 
 import numpy as np
 
@@ -28,6 +28,12 @@ def _finished(records: Sequence[EvaluationRecord]) -> list[EvaluationRecord]:
     return sorted((r for r in records if r.state.finished and r.end_time is not None), key=lambda r: r.end_time)
 
 
+def _clock(start: Union[float, Callable[[float], float]]) -> Callable[[float], float]:
+    """Seconds since the search started: ``start`` is its start time or a clock such as
+    :class:`~hyperfleet.active_time.ActiveClock` (which leaves out the time it was stopped)."""
+    return start if callable(start) else (lambda t: t - start)
+
+
 def _no_success(ax, records: Sequence[EvaluationRecord]) -> None:
     """Say in the axes that nothing succeeded (instead of drawing empty axes)."""
     failed = sum(1 for r in records if r.state in FAILED_STATES)
@@ -48,7 +54,7 @@ def _best_range(ys: Sequence[float], objectives: Sequence[float]) -> tuple[float
     return low - pad, high + pad
 
 
-def best_so_far(records: Sequence[EvaluationRecord], start: float, path: Path) -> Path:
+def best_so_far(records: Sequence[EvaluationRecord], start: Union[float, Callable], path: Path) -> Path:
     """Best objective so far against the number of finished evaluations and against time.
 
     Each panel has its own y range: every objective on the left, the best-so-far curve on the
@@ -56,6 +62,8 @@ def best_so_far(records: Sequence[EvaluationRecord], start: float, path: Path) -
     """
     plt = _pyplot()
     from matplotlib.ticker import MaxNLocator
+
+    clock = _clock(start)
 
     done = _finished(records)
     fig, (ax_n, ax_t) = plt.subplots(1, 2, figsize=(11, 4))
@@ -65,7 +73,7 @@ def best_so_far(records: Sequence[EvaluationRecord], start: float, path: Path) -
             best = max(best, r.objective)
         if np.isfinite(best):
             xs.append(i)
-            ts.append(r.end_time - start)
+            ts.append(clock(r.end_time))
             ys.append(best)
     ok = [(i, r) for i, r in enumerate(done, 1) if r.state == EvaluationState.DONE]
     ax_n.set(xlabel="finished evaluations", ylabel="objective", title="Best objective against evaluations")
@@ -82,7 +90,7 @@ def best_so_far(records: Sequence[EvaluationRecord], start: float, path: Path) -
         ax_n.scatter(failed, [low] * len(failed), marker="x", s=14, color="C3", label="failed")
     ax_n.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax_n.set_xlim(0, len(done) + 1)
-    end = max(r.end_time for r in done) - start
+    end = max(clock(r.end_time) for r in done)
     ax_t.step([0.0, *ts, end], [np.nan, *ys, ys[-1]], where="post", color="C1")
     improved = [(t, y) for k, (t, y) in enumerate(zip(ts, ys)) if k == 0 or y > ys[k - 1]]
     ax_t.scatter([t for t, _ in improved], [y for _, y in improved], s=14, color="C1", zorder=3,
@@ -108,9 +116,10 @@ def _worker_labels(workers: Sequence[tuple[str, str]]) -> list[str]:
     return [short(w) if len(hosts) <= 1 else short(f"{h}:{w}") for h, w in workers]
 
 
-def utilization(records: Sequence[EvaluationRecord], start: float, path: Path) -> Path:
+def utilization(records: Sequence[EvaluationRecord], start: Union[float, Callable], path: Path) -> Path:
     """One row per worker, one bar per evaluation; failures in red, cancelled in grey."""
     plt = _pyplot()
+    clock = _clock(start)
     runs = [r for r in records if r.start_time is not None and r.end_time is not None]
     workers = sorted({(r.host or "", r.worker or "?") for r in runs})
     row = {w: i for i, w in enumerate(workers)}
@@ -119,10 +128,10 @@ def utilization(records: Sequence[EvaluationRecord], start: float, path: Path) -
               EvaluationState.CANCELLED: "0.6"}
     for r in runs:
         y = row[(r.host or "", r.worker or "?")]
-        ax.barh(y, r.end_time - r.start_time, left=r.start_time - start, height=0.7,
+        ax.barh(y, clock(r.end_time) - clock(r.start_time), left=clock(r.start_time), height=0.7,
                 color=colors.get(r.state, "C0"), edgecolor="white", linewidth=0.3)
-    busy = sum(r.end_time - r.start_time for r in runs)
-    span = (max(r.end_time for r in runs) - start) if runs else 0.0
+    busy = sum(clock(r.end_time) - clock(r.start_time) for r in runs)
+    span = max(clock(r.end_time) for r in runs) if runs else 0.0
     share = busy / (len(workers) * span) if runs and span > 0 else 0.0
     labels = _worker_labels(workers)
     step = max(1, -(-len(labels) // 40))  # at most ~40 labels, so they stay readable

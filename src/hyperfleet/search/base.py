@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Iterable, Optional
+from typing import Any, Iterable, Optional
 
 import numpy as np
 
@@ -15,9 +15,9 @@ Result = tuple  # (config: dict, objective: float | None[, step: int | None])
 class Search(ABC):
     """Base class of a search: ``ask`` for configurations, ``tell`` their objectives.
 
-    The base class hands out the problem's starting points first, in order, and by default
-    samples nothing until they have all been told (so ``ask`` may return fewer than ``n``
-    configurations, even none, while starting points are running). It keeps the
+    The base class hands out the problem's starting points first, in order; the rest of an
+    ``ask`` is filled by the search meanwhile, unless ``wait_for_starting_points`` (then ``ask``
+    may return fewer than ``n`` configurations, even none, while starting points run). It keeps the
     history of told results (``self.history``) and the configurations asked but not yet
     told (``self.pending``). A subclass implements :meth:`_ask` and may override
     :meth:`_tell` to update a model.
@@ -33,11 +33,12 @@ class Search(ABC):
         problem: the search space.
         seed: seed of the search's random generator, for reproducible sequences.
         wait_for_starting_points: sample only once every starting point has been evaluated
-            (as the DeepHyper tutorial describes); ``False`` fills free workers at once.
+            (as the DeepHyper tutorial describes; the other workers idle meanwhile); ``False``
+            (default) fills free workers at once.
     """
 
     def __init__(self, problem: HpProblem, seed: Optional[int] = None,
-                 wait_for_starting_points: bool = True) -> None:
+                 wait_for_starting_points: bool = False) -> None:
         if not isinstance(problem, HpProblem):
             raise TypeError(f"problem must be an HpProblem, got {type(problem).__name__}")
         if len(problem) == 0:
@@ -139,3 +140,15 @@ def _clean_objective(y) -> Optional[float]:
     except (TypeError, ValueError):
         return None
     return y if np.isfinite(y) else None
+
+
+def parse_bool(name: str, value: Any) -> bool:
+    """``True``/``False`` or the text true/false/yes/no/1/0, else a ValueError naming the setting."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "yes", "1", "on"):
+        return True
+    if text in ("false", "no", "0", "off"):
+        return False
+    raise ValueError(f"setting '{name}': needs true or false (got {value!r})")

@@ -95,9 +95,9 @@ class AMBS(Search):
     """
 
     def __init__(self, problem: HpProblem, seed: int | None = None, **settings: Any) -> None:
-        super().__init__(problem, seed)
         self.settings = AMBSSettings.from_kwargs(**settings)
         s = self.settings
+        super().__init__(problem, seed, wait_for_starting_points=s.wait_for_starting_points)
         self.encoder = Encoder(problem)
         self.n_initial = s.n_initial if s.n_initial is not None else default_n_initial(len(problem))
         self._design = make_initial_design(s.initial_design)

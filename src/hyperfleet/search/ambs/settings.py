@@ -10,6 +10,8 @@ import dataclasses
 from dataclasses import dataclass, fields
 from typing import Any
 
+from hyperfleet.search.base import parse_bool
+
 SURROGATES = ("auto", "gp", "et", "rf")
 ACQUISITIONS = ("ei", "ucb", "pi")
 PENDING_STRATEGIES = ("auto", "cl_min", "cl_mean", "cl_max", "qucb")
@@ -70,6 +72,10 @@ class AMBSSettings:
                                          (below the worst full training, ordered among themselves by the
                                          step reached, then the value), last (their last value, as if
                                          trained fully), drop (left out; still never proposed again)
+    ``wait_for_starting_poi   ``False``  true: propose nothing until every starting point has been
+    nts``                                evaluated (the DeepHyper tutorial's behaviour; workers idle
+                                         meanwhile); false: starting points still go first, in order,
+                                         and the other workers get initial-design points meanwhile
     ========================  =========  ==================================================================
     """
 
@@ -94,6 +100,7 @@ class AMBSSettings:
     final_exploit: float = 0.1
     final_kappa: float = 0.5
     stopped: str = "rank"
+    wait_for_starting_points: bool = False
 
     def __post_init__(self) -> None:
         def bad(name: str, why: str) -> ValueError:
@@ -154,6 +161,8 @@ class AMBSSettings:
             raise bad("final_kappa", "must be >= 0")
         if self.stopped not in STOPPED:
             raise bad("stopped", f"must be one of {', '.join(STOPPED)}")
+        if not isinstance(self.wait_for_starting_points, bool):
+            raise bad("wait_for_starting_points", "must be true or false")
 
     @classmethod
     def from_kwargs(cls, **kwargs: Any) -> AMBSSettings:
@@ -185,6 +194,8 @@ _FLOAT_SETTINGS = {"final_exploit", "final_kappa", "gp_lengthscale_prior", "kapp
 
 
 def _convert(name: str, value: Any) -> Any:
+    if name == "wait_for_starting_points":
+        return parse_bool(name, value)
     if name in _INT_SETTINGS:
         if value is None or (isinstance(value, str) and value.strip().lower() in ("none", "auto", "")):
             if name in ("n_initial", "budget"):
@@ -207,3 +218,4 @@ def _convert(name: str, value: Any) -> Any:
     if isinstance(value, str):
         return value.strip().lower()
     return value  # an instance (surrogate, acquisition, pending strategy, initial design)
+

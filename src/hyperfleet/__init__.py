@@ -1,11 +1,12 @@
 """hyperfleet: asynchronous hyperparameter search from a laptop to a supercomputer."""
 
+from hyperfleet.execute.reporting import report
 from hyperfleet.problem import HpProblem
 from hyperfleet.search import RandomSearch, Search
 
 __version__ = "0.1.0"
 
-__all__ = ["HpProblem", "Search", "RandomSearch", "AMBS", "run_search", "__version__"]
+__all__ = ["HpProblem", "Search", "RandomSearch", "AMBS", "Stopper", "report", "run_search", "__version__"]
 
 
 def __getattr__(name):
@@ -14,6 +15,10 @@ def __getattr__(name):
         from hyperfleet.search.ambs import AMBS
 
         return AMBS
+    if name == "Stopper":
+        from hyperfleet.stop import Stopper
+
+        return Stopper
     raise AttributeError(f"module 'hyperfleet' has no attribute {name!r}")
 
 

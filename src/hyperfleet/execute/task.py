@@ -20,6 +20,8 @@ class EvalTask:
             memory blow-up cannot take the worker down.
         env: environment variables for the evaluation (e.g. ``CUDA_VISIBLE_DEVICES``); an
             evaluation with its own environment always runs in a child process.
+        live_reports: send each ``hyperfleet.report`` to the driver as it happens and wait for its
+            decision (a stopper is set); False: buffer them and send them with the outcome.
     """
 
     eval_id: str
@@ -30,6 +32,7 @@ class EvalTask:
     timeout: Optional[float] = None
     isolate: bool = False
     env: dict = field(default_factory=dict)
+    live_reports: bool = False
 
     @property
     def needs_child_process(self) -> bool:
@@ -40,8 +43,10 @@ class EvalTask:
 class EvalOutcome:
     """How an evaluation ended.
 
-    ``state`` is ``DONE`` (``objective`` is a finite float), ``FAILED`` (``error`` says why),
-    ``TIMEOUT`` or ``CANCELLED``.
+    ``state`` is ``DONE`` (``objective`` is a finite float), ``STOPPED`` (the driver said stop:
+    ``objective`` is the last reported value, ``last_step`` its step), ``FAILED`` (``error`` says
+    why), ``TIMEOUT`` or ``CANCELLED``. ``reports``: the ``(step, value, time)`` reported and not
+    yet sent live; ``last_step``: the step of the last report (None: it never reported).
     """
 
     eval_id: str
@@ -53,3 +58,5 @@ class EvalOutcome:
     end_time: Optional[float] = None
     worker: Optional[str] = None
     host: Optional[str] = None
+    reports: list = field(default_factory=list)
+    last_step: Optional[int] = None

@@ -13,7 +13,7 @@ import time
 import pytest
 import sqlalchemy as sa
 
-from hyperfleet.store import EvaluationState, SqlStore, StoreError
+from hyperfleet.store import SCHEMA_VERSION, EvaluationState, SqlStore, StoreError
 from hyperfleet.testing.store_kit import new_search
 
 
@@ -39,7 +39,7 @@ def test_new_store_is_wal_with_the_current_schema(tmp_path):
     assert _journal(path) == "wal"
     with sqlite3.connect(path) as conn:
         version = conn.execute("SELECT value FROM hyperfleet_meta WHERE key='schema_version'").fetchone()
-    assert version == ("2",)
+    assert version == (str(SCHEMA_VERSION),)
 
 
 @pytest.mark.parametrize("how", ["argument", "url", "environment"])
@@ -204,7 +204,7 @@ def test_version_1_sqlite_store_is_migrated(tmp_path):
     assert store.get_search("abc").job_id == "42"
     store.close()
     with sqlite3.connect(path) as conn:
-        assert conn.execute("SELECT value FROM hyperfleet_meta").fetchone() == ("2",)
+        assert conn.execute("SELECT value FROM hyperfleet_meta").fetchone() == (str(SCHEMA_VERSION),)
 
 
 # ----- PostgreSQL: how it fails ---------------------------------------------------------------------

@@ -4,6 +4,7 @@ from hyperfleet.store.base import Store, StoreError
 from hyperfleet.store.records import (
     EvaluationRecord,
     EvaluationState,
+    ReportRecord,
     SearchRecord,
     SearchState,
     SearchSummary,
@@ -11,7 +12,7 @@ from hyperfleet.store.records import (
 from hyperfleet.store.sql_store import SCHEMA_VERSION, SqlStore, store_url
 
 __all__ = ["Store", "StoreError", "SqlStore", "store_url", "SCHEMA_VERSION", "EvaluationRecord",
-           "EvaluationState", "SearchRecord", "SearchState", "SearchSummary", "open_store",
+           "EvaluationState", "ReportRecord", "SearchRecord", "SearchState", "SearchSummary", "open_store",
            "default_store_location"]
 
 

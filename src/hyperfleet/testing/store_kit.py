@@ -27,6 +27,7 @@ from typing import Callable
 import sqlalchemy as sa
 
 from hyperfleet.store import EvaluationState, SearchState, Store, StoreError
+from hyperfleet.testing import store_kit_reports as _reports
 
 MakeStore = Callable[[], Store]
 DONE, RUNNING, FAILED = EvaluationState.DONE, EvaluationState.RUNNING, EvaluationState.FAILED
@@ -302,11 +303,12 @@ ALL_CHECKS = [check_search_round_trip_and_updates, check_evaluations_create_upda
               check_resolve_by_label_and_id_prefix, check_find_evaluations_by_prefix,
               check_evaluation_numbers_are_unique_per_search, check_json_round_trip, check_text_round_trip,
               check_persists_across_reopen, check_two_open_stores_see_each_other]
+ALL_CHECKS += _reports.REPORT_CHECKS
 
 
 # ----- SqlStore: what older and newer hyperfleet versions left in the database --------------------
 def check_migrates_from_version_1(make_store: MakeStore) -> None:
-    from hyperfleet.store.schema import evaluations_table, meta_table
+    from hyperfleet.store.schema import SCHEMA_VERSION, evaluations_table, meta_table
 
     store = make_store()
     engine = store.engine
@@ -323,6 +325,8 @@ def check_migrates_from_version_1(make_store: MakeStore) -> None:
              sa.Column("created_time", sa.Float), sa.Column("start_time", sa.Float),
              sa.Column("end_time", sa.Float), sa.Column("message", sa.Text))
     evaluations_table.to_metadata(v1)
+    for name in ("last_step", "finish_seq"):  # added in version 4
+        v1.tables["evaluations"]._columns.remove(v1.tables["evaluations"].c[name])
     v1.create_all(engine)
     with engine.begin() as conn:
         conn.execute(v1.tables["hyperfleet_meta"].insert().values(key="schema_version", value="1"))
@@ -346,7 +350,7 @@ def check_migrates_from_version_1(make_store: MakeStore) -> None:
         new_search(store)
         with store.engine.connect() as conn:
             version = conn.execute(sa.select(meta_table.c.value)).scalar_one()
-        assert version == "2", version
+        assert version == str(SCHEMA_VERSION), version
     finally:
         store.close()
     again = make_store()  # opening a migrated store again changes nothing
@@ -366,7 +370,7 @@ def check_newer_schema_is_refused(make_store: MakeStore) -> None:
     raises(StoreError, make_store, "schema version 99")
 
 
-SQL_CHECKS = [check_migrates_from_version_1, check_newer_schema_is_refused]
+SQL_CHECKS = [check_migrates_from_version_1, check_newer_schema_is_refused, *_reports.REPORT_SQL_CHECKS]
 
 
 # ----- two writers and a reader, in separate processes --------------------------------------------

@@ -64,8 +64,9 @@ class Search(ABC):
         return out
 
     def tell(self, results: Iterable[Result]) -> None:
-        """Record finished evaluations: an iterable of ``(config, objective or None)``."""
-        results = [(dict(c), _clean_objective(y)) for c, y in results]
+        """Record finished evaluations: an iterable of ``(config, objective or None)`` or
+        ``(config, last value, step)`` for one stopped early (stub: the step is dropped)."""
+        results = [(dict(r[0]), _clean_objective(r[1])) for r in results]
         for config, _ in results:
             self.pending.pop(self.problem.key(config), None)
             self._starting_running.discard(self.problem.key(config))

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional, Protocol, Sequence
 
+from hyperfleet.driver_reports import ReportRouter
 from hyperfleet.driver_settings import DriverSettings
 from hyperfleet.execute import EvalOutcome, EvalTask, Executor
 from hyperfleet.execute.resources import ResourcePool
@@ -72,6 +73,7 @@ class DriverStats:
     submitted: int = 0
     done: int = 0
     failed: int = 0
+    stopped: int = 0
     running: int = 0
     best: Optional[float] = None
     best_record: Optional[EvaluationRecord] = None
@@ -79,7 +81,7 @@ class DriverStats:
 
     @property
     def finished(self) -> int:
-        return self.done + self.failed
+        return self.done + self.failed + self.stopped
 
 
 @dataclass
@@ -99,6 +101,14 @@ class SearchResult:
         return Path(self.search.folder)
 
 
+def _told(record: EvaluationRecord) -> tuple:
+    """What the search is told of a finished evaluation: ``(config, objective)``, None for a
+    failure, or ``(config, last value, step)`` for one stopped early (stopped is not failed)."""
+    if record.state == EvaluationState.STOPPED:
+        return record.config, record.objective, record.last_step
+    return record.config, record.objective if record.state == EvaluationState.DONE else None
+
+
 class Driver:
     """Runs one search to its budget or time limit.
 
@@ -115,12 +125,14 @@ class Driver:
         history: the search's evaluations already in the store (resuming): finished ones are
             told to the search and count towards ``max_evals``; those left RUNNING by a driver that
             died are re-run (``rerun_running``) or marked FAILED.
+        stopper: a :class:`hyperfleet.stop.Stopper` instance to use instead of the one named in
+            ``settings.stop`` (None: that one, or none).
     """
 
     def __init__(self, record: SearchRecord, problem: HpProblem, run_ref: CodeRef, search: Search,
                  executor: Executor, store: Store, settings: DriverSettings,
                  callbacks: Sequence[object] = (), history: Sequence[EvaluationRecord] = (),
-                 rerun_running: bool = True) -> None:
+                 rerun_running: bool = True, stopper=None) -> None:
         self.record = record
         self.problem = problem
         self.run_ref = run_ref
@@ -151,6 +163,12 @@ class Driver:
         self._running: dict[str, EvaluationRecord] = {}
         self._last_json = 0.0
         self._json_cost = 0.0
+        if stopper is None:
+            stopper = settings.stop.make(seed=record.settings.get("seed"))
+        self.reports = ReportRouter(store, record.id, stopper)
+        if self.reports.live:
+            executor.set_report_handler(self.reports.on_report)
+        self._starting_keys = {problem.key(p) for p in problem.starting_points}
 
     # ----- the loop ------------------------------------------------------------------------
     def run(self) -> SearchResult:
@@ -191,7 +209,7 @@ class Driver:
                     break
                 self._fill_workers(from_buffer_only=True)  # free workers restart at once
                 if finished:
-                    self.search.tell([(r.config, r.objective) for r in finished])
+                    self.search.tell([_told(r) for r in finished])
                     for record in finished:
                         self._call("on_done", record)
                 if self._finished_without_drain:
@@ -210,11 +228,12 @@ class Driver:
         finally:
             self._cancel_running()
             self.executor.shutdown()
+            self.reports.flush(force=True)
             end = time.time()
             self.store.update_search(self.record.id, state=state, end_time=end, message=reason)
             self._write_json(force=True)
-            logger.info("search ended (%s): %d done, %d failed, best %s", reason, self.stats.done,
-                        self.stats.failed, self.stats.best)
+            logger.info("search ended (%s): %d done, %d stopped, %d failed, best %s", reason, self.stats.done,
+                        self.stats.stopped, self.stats.failed, self.stats.best)
             logger.removeHandler(handler)
             handler.close()
             _restore_sigterm(previous_handler)
@@ -225,6 +244,9 @@ class Driver:
         """Continue from what the store holds: tell the finished, re-run or fail the interrupted."""
         if not history:
             return
+        replayed = self.reports.replay(history, [e.id for e in history if self._is_starting_point(e.config)])
+        if replayed and self.reports.live:
+            logger.info("resumed the stopper from %d recorded intermediate values", replayed)
         self._next_number = max(e.number for e in history) + 1
         finished = sorted((e for e in history if e.state.finished and e.state != EvaluationState.CANCELLED),
                           key=lambda e: (e.end_time or 0, e.number))
@@ -238,13 +260,19 @@ class Driver:
             updates = [(e.id, {"state": EvaluationState.CANCELLED, "end_time": now,
                                "error": "the driver stopped while this evaluation ran; it was re-run"})
                        for e in interrupted]
+            for e, (_, fields) in zip(interrupted, updates):
+                e.state = EvaluationState.CANCELLED
+                fields.update(self.reports.finished(e, None))
             self._buffer = [e.config for e in interrupted] + self._buffer
             self.search.mark_pending(e.config for e in interrupted)
         else:
             updates = [(e.id, {"state": EvaluationState.FAILED, "end_time": now,
                                "error": "the driver stopped while this evaluation ran"}) for e in interrupted]
+            for e, (_, fields) in zip(interrupted, updates):
+                e.state = EvaluationState.FAILED
+                fields.update(self.reports.finished(e, None))
         self.store.update_evaluations(updates)
-        told = [(e.config, e.objective if e.state == EvaluationState.DONE else None) for e in finished]
+        told = [_told(e) for e in finished]
         if not self._rerun_running:
             told += [(e.config, None) for e in interrupted]
             self.stats.submitted += len(interrupted)
@@ -307,8 +335,10 @@ class Driver:
                                               state=EvaluationState.RUNNING, metadata=metadata)
         if held:
             self._held[record.id] = held
+        self.reports.launched(record.id, protect=self._is_starting_point(config))
         self.executor.submit(EvalTask(record.id, self.run_ref.path, self.run_ref.attr, config, str(folder),
-                                      timeout=self.eval_timeout, isolate=self.isolate, env=env))
+                                      timeout=self.eval_timeout, isolate=self.isolate, env=env,
+                                      live_reports=self.reports.live))
         self._running[record.id] = record
         self.stats.submitted += 1
         self.stats.running += 1
@@ -329,15 +359,17 @@ class Driver:
             record.error = outcome.error
             record.start_time, record.end_time = outcome.start_time, outcome.end_time or time.time()
             record.worker, record.host = outcome.worker, outcome.host
+            steps = self.reports.finished(record, outcome)
             updates.append((record.id, dict(state=record.state, objective=record.objective,
                                             metadata=record.metadata, error=record.error,
                                             start_time=record.start_time, end_time=record.end_time,
-                                            worker=record.worker, host=record.host)))
+                                            worker=record.worker, host=record.host, **steps)))
             self.stats.running -= 1
             self._count(record)
             finished.append(record)
         if not finished:
             return finished
+        self.reports.flush(force=True)  # an evaluation's values are in the store before its end
         self.store.update_evaluations(updates)
         finished.sort(key=lambda r: r.end_time)
         self.csv.append(finished)
@@ -351,11 +383,18 @@ class Driver:
             if self.stats.best is None or record.objective > self.stats.best:
                 self.stats.best, self.stats.best_record = record.objective, record
             logger.info("evaluation %d done: objective %r", record.number, record.objective)
+        elif record.state == EvaluationState.STOPPED:
+            self.stats.stopped += 1
+            logger.info("evaluation %d stopped early at step %s: last value %r", record.number,
+                        record.last_step, record.objective)
         else:
             self.stats.failed += 1
             first_line = (record.error or "").splitlines()[0] if record.error else ""
             self._last_error = first_line
             logger.warning("evaluation %d %s: %s", record.number, record.state.value.lower(), first_line)
+
+    def _is_starting_point(self, config: dict) -> bool:
+        return bool(self._starting_keys) and self.problem.key(config) in self._starting_keys
 
     def _release(self, eval_id: str) -> None:
         for pool, ids in self._held.pop(eval_id, []):
@@ -369,8 +408,11 @@ class Driver:
         for eval_id, record in list(self._running.items()):
             self.executor.cancel(eval_id)
             self._release(eval_id)
+            record.state = EvaluationState.CANCELLED
+            steps = self.reports.finished(record, None)
+            self.reports.flush(force=True)
             self.store.update_evaluation(eval_id, state=EvaluationState.CANCELLED, end_time=time.time(),
-                                         error=why)
+                                         error=why, **steps)
             self.stats.running -= 1
             logger.info("evaluation %d cancelled", record.number)
         self._running.clear()

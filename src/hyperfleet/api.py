@@ -81,7 +81,9 @@ def run_search(problem: HpProblem, run: Union[str, Callable, CodeRef], *,
                eval_timeout: Optional[float] = None, isolate: Optional[bool] = None,
                gpus_per_eval: int = 0, gpus: Optional[Sequence[str]] = None,
                dask_address: Optional[str] = None, prefetch: Optional[int] = None,
-               max_failures: Optional[int] = None, drain: bool = True) -> Optional[SearchResult]:
+               max_failures: Optional[int] = None, drain: bool = True,
+               stopper: Union[str, Any, None] = None, stopper_settings: Optional[dict] = None
+               ) -> Optional[SearchResult]:
     """Run a whole search and return its result.
 
     Args:
@@ -112,6 +114,10 @@ def run_search(problem: HpProblem, run: Union[str, Callable, CodeRef], *,
         drain: ``False`` keeps every worker busy until ``max_evals`` evaluations have finished and
             then cancels those still running (no idle workers at the end of the budget; see
             :class:`~hyperfleet.driver.Driver`).
+        stopper: stop bad trainings early: a stopper's name (``"asha"``, ``"median"``, ``"fixed"``
+            ...) or a :class:`~hyperfleet.stop.Stopper` instance; the run function reports with
+            :func:`hyperfleet.report`. None: every training runs to its end.
+        stopper_settings: the named stopper's settings (e.g. ``{"max_step": 20}``).
 
     Returns:
         :class:`~hyperfleet.driver.SearchResult` with the search record, counts and best
@@ -130,6 +136,7 @@ def run_search(problem: HpProblem, run: Union[str, Callable, CodeRef], *,
         search_obj, search_name = search, type(search).__name__
     else:
         search_obj, search_name = make_search(search, problem, seed=seed, **search_settings), search
+    stopper_obj, stop_flat = _stopper(stopper, stopper_settings, seed)
     executor = _executor(evaluator, workers, dask_address)
     if executor is None:  # an MPI worker rank, done serving evaluations
         return None
@@ -139,14 +146,15 @@ def run_search(problem: HpProblem, run: Union[str, Callable, CodeRef], *,
                 "max_evals": max_evals, "timeout": timeout, "eval_timeout": eval_timeout,
                 "isolate": evaluator_name == "mpi" if isolate is None else isolate,
                 "gpus_per_eval": gpus_per_eval, "gpus": gpu_ids, "prefetch": prefetch,
-                "max_failures": max_failures, "drain": bool(drain)}
+                "max_failures": max_failures, "drain": bool(drain), **stop_flat}
     DriverSettings.from_dict(settings)  # bad values are refused before anything is recorded
     own_store = not isinstance(store, Store)
     try:
         store_obj = open_store(store) if own_store else store
         try:
             record = create_search_record(store_obj, problem, run_ref, label, settings, problem_path)
-            return drive(store_obj, record, problem, run_ref, search_obj, executor, settings, callbacks)
+            return drive(store_obj, record, problem, run_ref, search_obj, executor, settings, callbacks,
+                         stopper=stopper_obj)
         finally:
             if own_store:
                 store_obj.close()
@@ -156,17 +164,41 @@ def run_search(problem: HpProblem, run: Union[str, Callable, CodeRef], *,
 
 def drive(store: Store, record: SearchRecord, problem: HpProblem, run_ref: CodeRef, search: Search,
           executor: Executor, settings: dict, callbacks: Sequence[object] = (),
-          history: Sequence = (), rerun_running: bool = True) -> SearchResult:
-    """Run the driver for ``record`` with the recorded ``settings``."""
+          history: Sequence = (), rerun_running: bool = True, stopper: Any = None) -> SearchResult:
+    """Run the driver for ``record`` with the recorded ``settings`` (``stopper``: an instance to use
+    instead of the recorded one)."""
     driver = Driver(record, problem, run_ref, search, executor, store, DriverSettings.from_dict(settings),
-                    callbacks, history=history, rerun_running=rerun_running)
+                    callbacks, history=history, rerun_running=rerun_running, stopper=stopper)
     return driver.run()
+
+
+def _stopper(stopper: Any, settings: Optional[dict], seed: Optional[int]) -> tuple[Any, dict]:
+    """(a stopper instance or None to build the recorded one, the flat settings to record);
+    an unknown stopper or setting is refused here, before anything is recorded."""
+    from hyperfleet.driver_settings import StopPolicy
+
+    if stopper is None or isinstance(stopper, str):
+        policy = StopPolicy(stopper, dict(settings or {}))
+        policy.make(seed=seed)
+        return None, policy.to_flat()
+    if settings:
+        raise ValueError("stopper_settings go with a stopper's name; a Stopper instance has its own")
+    recorded = getattr(stopper, "settings", None)
+    try:
+        from dataclasses import asdict, is_dataclass
+
+        recorded = asdict(recorded) if is_dataclass(recorded) else dict(recorded or {})
+    except (TypeError, ValueError):
+        recorded = {}
+    return stopper, {"stopper": getattr(stopper, "name", None) or type(stopper).__name__,
+                     "stopper_settings": recorded}
 
 
 def continue_search(ref: str, *, store: Union[str, Store, None] = None, max_evals: Optional[int] = None,
                     timeout: Optional[float] = None, running: str = "rerun", evaluator: Optional[str] = None,
                     workers: Optional[int] = None, search: Optional[Search] = None,
-                    callbacks: Sequence[object] = (), queued_only: bool = False) -> Optional[SearchResult]:
+                    callbacks: Sequence[object] = (), queued_only: bool = False,
+                    stopper: Any = None) -> Optional[SearchResult]:
     """Continue a search from the store alone (``hyperfleet resume``; also how a batch job starts).
 
     Finished evaluations are kept and told to the search; the ones a dead driver left RUNNING are
@@ -183,6 +215,8 @@ def continue_search(ref: str, *, store: Union[str, Store, None] = None, max_eval
         search: a search instance, for searches started with a custom ``Search`` object.
         callbacks: driver callbacks (progress display).
         queued_only: refuse unless the search is QUEUED or CREATED (a batch job starting it).
+        stopper: a stopper instance, for searches started with a custom ``Stopper`` object
+            (default: the recorded stopper, rebuilt from the store's intermediate values).
 
     Raises:
         ValueError: the search is running elsewhere, its problem file changed incompatibly, or
@@ -214,6 +248,13 @@ def continue_search(ref: str, *, store: Union[str, Store, None] = None, max_eval
                                  f"continue it from Python with continue_search(..., search=...)")
             search = make_search(settings["search"], problem, seed=settings.get("seed"),
                                  **settings.get("search_settings", {}))
+        if stopper is None and settings.get("stopper"):
+            from hyperfleet.stop import STOPPERS
+
+            if settings["stopper"] not in STOPPERS:
+                raise ValueError(f"search {record.label} used a custom stopper ({settings['stopper']}); "
+                                 f"continue it from Python with continue_search(..., stopper=...)")
+            DriverSettings.from_dict(settings).stop.make(seed=settings.get("seed"))  # still valid?
         executor = make_executor(settings["evaluator"], settings.get("workers"),
                                  dask_address=settings.get("dask_address"))
         if executor is None:
@@ -223,7 +264,7 @@ def continue_search(ref: str, *, store: Union[str, Store, None] = None, max_eval
             history = store_obj.list_evaluations(record.id)
             run_ref = CodeRef.parse(record.run_path, "run")
             return drive(store_obj, record, problem, run_ref, search, executor, settings, callbacks,
-                         history=history, rerun_running=running == "rerun")
+                         history=history, rerun_running=running == "rerun", stopper=stopper)
         finally:
             executor.shutdown()
     finally:

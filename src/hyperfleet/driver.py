@@ -22,7 +22,7 @@ from hyperfleet.driver_settings import DriverSettings
 from hyperfleet.execute import EvalOutcome, EvalTask, Executor
 from hyperfleet.execute.resources import ResourcePool
 from hyperfleet.problem import HpProblem
-from hyperfleet.report.exports import ResultsCsv, write_results_json
+from hyperfleet.report.exports import ResultsCsv, curves_of, write_results_json
 from hyperfleet.search import Search
 from hyperfleet.store import EvaluationRecord, EvaluationState, SearchRecord, SearchState, Store
 from hyperfleet.user_code import CodeRef
@@ -425,7 +425,8 @@ class Driver:
             return
         finished = [r for r in self.store.list_evaluations(self.record.id) if r.state.finished]
         info = {"id": self.record.id, "label": self.record.label, "start_time": self.stats.start_time}
-        write_results_json(self.folder, finished, info)
+        curves = curves_of(self.store.list_reports(self.record.id)) if self.reports.steps_run else None
+        write_results_json(self.folder, finished, info, curves)
         self._last_json = time.time()
         self._json_cost = self._last_json - now
 

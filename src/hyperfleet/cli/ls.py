@@ -52,11 +52,11 @@ def show(db, ref: Optional[str], states: tuple[str, ...]) -> None:
         if not summaries:
             out.print("no searches yet; start one with: hyperfleet search -p problem.py -r run.py")
             return
-        table = new_table("id", "label", "state", "batch job", "done", "running", "failed", "total", "best",
-                          "started")
+        table = new_table("id", "label", "state", "batch job", "done", "stopped", "running", "failed", "total",
+                          "best", "started")
         for s in summaries:
             table.add_row(s.search.id, s.search.label, s.search.state.value, job_state(s.search), str(s.done),
-                          str(s.running), str(s.failed), str(s.total), fmt_number(s.best),
+                          str(s.stopped), str(s.running), str(s.failed), str(s.total), fmt_number(s.best),
                           fmt_time(s.search.start_time or s.search.created_time))
         print_table(table)
         return
@@ -70,14 +70,24 @@ def show(db, ref: Optional[str], states: tuple[str, ...]) -> None:
     summary = db.summary(search.id)
     job = job_state(search)
     title = (f"search {search.id} ({search.label}) {search.state.value}"
-             f"{'' if job == '-' else ', batch job ' + job}: {summary.done} done, "
+             f"{'' if job == '-' else ', batch job ' + job}: {summary.done} done, {summary.stopped} stopped, "
              f"{summary.running} running, {summary.failed} failed, best {fmt_number(summary.best)}")
-    table = new_table("id", "#", "state", "objective", "seconds", "worker", "config", title=title)
+    steps = _running_steps(db, search.id, evaluations)
+    table = new_table("id", "#", "state", "objective", "step", "seconds", "worker", "config", title=title)
     for e in evaluations:
         seconds = "-" if e.start_time is None or e.end_time is None else f"{e.end_time - e.start_time:.2f}"
-        table.add_row(e.id, str(e.number), e.state.value, fmt_number(e.objective), seconds,
-                      e.worker or "-", fmt_config(e.config))
+        step = e.last_step if e.last_step is not None else steps.get(e.id)
+        table.add_row(e.id, str(e.number), e.state.value, fmt_number(e.objective), "-" if step is None else str(step),
+                      seconds, e.worker or "-", fmt_config(e.config))
     print_table(table)
+
+
+def _running_steps(db, search_id: str, evaluations) -> dict:
+    """The step each running evaluation has reached (from its recorded intermediate values)."""
+    running = [e.id for e in evaluations if not e.state.finished]
+    if not running:
+        return {}
+    return {r.evaluation_id: r.step for r in db.list_reports(search_id, running)}
 
 
 def job_state(search) -> str:

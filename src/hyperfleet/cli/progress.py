@@ -41,7 +41,8 @@ class ProgressDisplay:
             return
         elapsed = max(time.time() - stats.start_time, 1e-9)
         best = "-" if stats.best is None else f"{stats.best:.6g}"
-        info = (f"done {stats.done} · running {stats.running} · failed {stats.failed} · best {best} · "
+        stopped = f"stopped {stats.stopped} · " if stats.stopped else ""
+        info = (f"done {stats.done} · {stopped}running {stats.running} · failed {stats.failed} · best {best} · "
                 f"{stats.finished / elapsed:.2f}/s")
         self._progress.update(self._task, completed=stats.finished, info=info)
 

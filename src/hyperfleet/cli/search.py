@@ -6,6 +6,7 @@ import click
 
 from hyperfleet.cli.main import drain_option, store_option
 from hyperfleet.cli.progress import ProgressDisplay
+from hyperfleet.cli.stop_options import parse_stopper_settings, stopper_options
 from hyperfleet.execute import EXECUTORS
 from hyperfleet.search import SEARCHES
 
@@ -68,10 +69,12 @@ def _value(text: str):
 @click.option("--seed", type=int, default=None, help="Random seed of the search.")
 @click.option("--setting", "settings", multiple=True, metavar="KEY=VALUE",
               help="A setting of the search algorithm (repeatable), e.g. --setting kappa=1.5.")
+@stopper_options
 @click.option("--quiet", is_flag=True, help="No progress display.")
 @store_option
 def command(problem, run, search_name, max_evals, timeout, evaluator, workers, dask_address, eval_timeout,
-            isolate, gpus_per_eval, gpus, prefetch, max_failures, drain, label, seed, settings, quiet, store):
+            isolate, gpus_per_eval, gpus, prefetch, max_failures, drain, label, seed, settings, stopper,
+            stopper_settings, quiet, store):
     """Run a search of PROBLEM's space with the RUN function, here and now."""
     from hyperfleet.api import run_search
     from hyperfleet.execute.resources import parse_gpu_ids
@@ -85,7 +88,8 @@ def command(problem, run, search_name, max_evals, timeout, evaluator, workers, d
                             search_settings=parse_settings(settings), problem_path=str(problem_ref),
                             callbacks=[display], dask_address=dask_address, eval_timeout=eval_timeout,
                             isolate=isolate, gpus_per_eval=gpus_per_eval, gpus=parse_gpu_ids(gpus), prefetch=prefetch,
-                            max_failures=max_failures, drain=drain)
+                            max_failures=max_failures, drain=drain, stopper=stopper,
+                            stopper_settings=parse_stopper_settings(stopper_settings))
     finally:
         display.close()
     if result is not None:  # None on MPI worker ranks
@@ -96,7 +100,8 @@ def report_result(result) -> None:
     """The closing lines of a search: how it ended, the best configuration, where results are."""
     stats = result.stats
     click.echo(f"search {result.search.id} ({result.search.label}) {result.stop_reason}: "
-               f"{stats.done} done, {stats.failed} failed")
+               f"{stats.done} done, {f'{stats.stopped} stopped early, ' if stats.stopped else ''}"
+               f"{stats.failed} failed")
     if result.best is None:
         click.echo("no evaluation succeeded; see the errors with: hyperfleet ls " + result.search.label)
     else:

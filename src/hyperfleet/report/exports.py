@@ -36,10 +36,19 @@ def _cell(value) -> str:
     return json.dumps(value)
 
 
+def curves_of(reports: Iterable) -> dict:
+    """``{eval_id: [[step, value], ...]}`` from :class:`~hyperfleet.store.ReportRecord` rows."""
+    curves: dict = {}
+    for r in reports:
+        curves.setdefault(r.evaluation_id, []).append([r.step, r.value])
+    return curves
+
+
 class ResultsCsv:
     """Appends one row per finished evaluation, in the order they finish.
 
-    A failed evaluation has an empty objective.
+    A failed evaluation has an empty objective; one stopped early (STOPPED) has the last value
+    it reported.
     """
 
     def __init__(self, folder: str | os.PathLike, problem: HpProblem, search_start: float) -> None:
@@ -73,10 +82,17 @@ class ResultsCsv:
 
 
 def write_results_json(folder: str | os.PathLike, records: Iterable[EvaluationRecord],
-                       search_info: Optional[dict] = None) -> Path:
-    """Atomically rewrite ``results.json`` with full records of finished evaluations."""
+                       search_info: Optional[dict] = None, curves: Optional[dict] = None) -> Path:
+    """Atomically rewrite ``results.json`` with full records of finished evaluations.
+
+    ``curves``: ``{eval_id: [[step, value], ...]}``, the intermediate values each evaluation
+    reported (its learning curve), written as the record's ``curve`` (absent without reports).
+    """
     path = Path(folder) / JSON_NAME
-    data = {"search": search_info or {}, "evaluations": [r.to_json() for r in records]}
+    curves = curves or {}
+    data = {"search": search_info or {},
+            "evaluations": [{**r.to_json(), **({"curve": curves[r.id]} if r.id in curves else {})}
+                            for r in records]}
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".results.", suffix=".json")
     with os.fdopen(fd, "w") as f:
         json.dump(data, f, indent=1, default=repr)

@@ -1,6 +1,6 @@
 """hyperfleet: asynchronous hyperparameter search from a laptop to a supercomputer."""
 
-from hyperfleet.execute.reporting import report
+from hyperfleet import report  # the reports package, callable: hyperfleet.report(value, step)
 from hyperfleet.problem import HpProblem
 from hyperfleet.search import RandomSearch, Search
 

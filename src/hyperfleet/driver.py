@@ -348,6 +348,9 @@ class Driver:
     def _record(self, outcomes: list[EvalOutcome]) -> list[EvaluationRecord]:
         """Write finished evaluations to the store and results.csv; return them in finish order."""
         finished, updates = [], []
+        now = time.time()
+        # in finish order, so that the stopper hears of the ends in an order resume can replay
+        outcomes = sorted(outcomes, key=lambda o: (o.end_time or now, getattr(self._running.get(o.eval_id), "number", 0)))
         for outcome in outcomes:
             record = self._running.pop(outcome.eval_id, None)
             if record is None:
@@ -357,7 +360,7 @@ class Driver:
             record.metadata = {**record.metadata, **outcome.metadata}
             self._release(record.id)
             record.error = outcome.error
-            record.start_time, record.end_time = outcome.start_time, outcome.end_time or time.time()
+            record.start_time, record.end_time = outcome.start_time, outcome.end_time or now
             record.worker, record.host = outcome.worker, outcome.host
             steps = self.reports.finished(record, outcome)
             updates.append((record.id, dict(state=record.state, objective=record.objective,

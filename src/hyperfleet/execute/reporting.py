@@ -18,14 +18,13 @@ import math
 import numbers
 import threading
 import time
-from typing import Callable, Iterator, Optional
+from typing import Callable, Optional
 
 #: ``ask(eval_id, step, value, time) -> continue?``: how a live reporter reaches the driver
 Ask = Callable[[str, int, float, float], bool]
 
 _local = threading.local()
 _active: dict[int, "Reporter"] = {}
-_active_lock = threading.Lock()
 
 
 class Reporter:
@@ -87,26 +86,30 @@ def current() -> Optional[Reporter]:
     reporter = getattr(_local, "reporter", None)
     if reporter is not None:
         return reporter
-    with _active_lock:
-        if len(_active) == 1:
+    if len(_active) == 1:
+        with contextlib.suppress(StopIteration, RuntimeError):  # it may end meanwhile
             return next(iter(_active.values()))
     return None
 
 
-@contextlib.contextmanager
-def reporting(reporter: Reporter) -> Iterator[Reporter]:
-    """Make ``reporter`` the current one on this thread while the run function runs."""
-    previous = getattr(_local, "reporter", None)
-    _local.reporter = reporter
-    key = id(reporter)
-    with _active_lock:
-        _active[key] = reporter
-    try:
-        yield reporter
-    finally:
-        _local.reporter = previous
-        with _active_lock:
-            _active.pop(key, None)
+class reporting:  # noqa: N801 - used as a context manager, like contextlib's
+    """Make ``reporter`` the current one on this thread while the run function runs (a plain
+    class, not a generator: it runs once per evaluation and should cost next to nothing)."""
+
+    __slots__ = ("reporter", "previous")
+
+    def __init__(self, reporter: Reporter) -> None:
+        self.reporter = reporter
+
+    def __enter__(self) -> Reporter:
+        self.previous = getattr(_local, "reporter", None)
+        _local.reporter = self.reporter
+        _active[id(self.reporter)] = self.reporter  # dict operations are atomic under the GIL
+        return self.reporter
+
+    def __exit__(self, *exc) -> None:
+        _local.reporter = self.previous
+        _active.pop(id(self.reporter), None)
 
 
 def report(value, step: Optional[int] = None) -> bool:

@@ -350,7 +350,8 @@ class Driver:
         finished, updates = [], []
         now = time.time()
         # in finish order, so that the stopper hears of the ends in an order resume can replay
-        outcomes = sorted(outcomes, key=lambda o: (o.end_time or now, getattr(self._running.get(o.eval_id), "number", 0)))
+        outcomes = sorted(outcomes, key=lambda o: (o.end_time or now,
+                                                   getattr(self._running.get(o.eval_id), "number", 0)))
         for outcome in outcomes:
             record = self._running.pop(outcome.eval_id, None)
             if record is None:

@@ -8,6 +8,9 @@ Public names:
 - :class:`AMBS` -- asynchronous model-based search (Bayesian optimisation), the default.
 - :class:`RandomSearch` -- random sampling.
 - :class:`Search` -- the base class of a search (``_ask``, optionally ``_tell``).
+- :func:`report` -- ``hyperfleet.report(value, step=k)`` from a run function: an intermediate value;
+  returns False once the training should stop (a stopper is set).
+- :class:`Stopper` -- the base class of an early-stopping rule (``hyperfleet.stop``).
 - ``__version__``.
 
 In a script, call :func:`run_search` under ``if __name__ == "__main__":`` (worker processes
@@ -16,12 +19,13 @@ import the script again). Subpackages: ``problem``, ``search``, ``execute`` (eva
 (conformance kits); ``hyperfleet.driver.Callback`` is the protocol of ``run_search(callbacks=...)``.
 """
 
+from hyperfleet import report  # the reports package, callable: hyperfleet.report(value, step)
 from hyperfleet.problem import HpProblem
 from hyperfleet.search import RandomSearch, Search
 
 __version__ = "0.1.0"
 
-__all__ = ["HpProblem", "Search", "RandomSearch", "AMBS", "Stopper", "run_search", "__version__"]
+__all__ = ["HpProblem", "Search", "RandomSearch", "AMBS", "Stopper", "report", "run_search", "__version__"]
 
 
 def __getattr__(name):

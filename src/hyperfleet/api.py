@@ -96,7 +96,8 @@ def run_search(problem: HpProblem, run: Union[str, Callable, CodeRef], *,
                gpus_per_eval: int = 0, gpus: Optional[Sequence[str]] = None,
                dask_address: Optional[str] = None, prefetch: Optional[int] = None,
                max_failures: Optional[int] = None, drain: bool = True,
-               new: bool = False) -> Optional[SearchResult]:
+               new: bool = False, stopper: Union[str, Any, None] = None,
+               stopper_settings: Optional[dict] = None) -> Optional[SearchResult]:
     """Run a whole search and return its result.
 
     A label names one search: when ``label`` is taken, that search is continued (like
@@ -137,6 +138,10 @@ def run_search(problem: HpProblem, run: Union[str, Callable, CodeRef], *,
             then cancels those still running (no idle workers at the end of the budget; see
             :class:`~hyperfleet.driver.Driver`).
         new: start a new search even when ``label`` is taken (see above).
+        stopper: stop bad trainings early: a stopper's name (``"asha"``, ``"median"``, ``"fixed"``
+            ...) or a :class:`~hyperfleet.stop.Stopper` instance; the run function reports with
+            :func:`hyperfleet.report`. None: every training runs to its end.
+        stopper_settings: the named stopper's settings (e.g. ``{"max_step": 20}``).
 
     Returns:
         :class:`~hyperfleet.driver.SearchResult` with the search record, counts and best
@@ -176,12 +181,13 @@ def run_search(problem: HpProblem, run: Union[str, Callable, CodeRef], *,
         search_obj, search_name = search, type(search).__name__
     else:
         search_obj, search_name = make_search(search, problem, seed=seed, **search_settings), search
+    stopper_obj, stop_flat = _stopper(stopper, stopper_settings, seed)
     settings = {"search": search_name, "search_settings": search_settings, "seed": seed,
                 "evaluator": evaluator if isinstance(evaluator, str) else None, "workers": workers, "dask_address": dask_address,
                 "max_evals": max_evals, "timeout": timeout, "eval_timeout": eval_timeout,
                 "isolate": evaluator == "mpi" if isolate is None else isolate,
                 "gpus_per_eval": gpus_per_eval, "gpus": gpu_ids, "prefetch": prefetch,
-                "max_failures": max_failures, "drain": bool(drain)}
+                "max_failures": max_failures, "drain": bool(drain), **stop_flat}
     DriverSettings.from_dict(settings)  # bad values are refused before anything starts or is recorded
     executor = _executor(evaluator, workers, dask_address)
     if executor is None:  # an MPI worker rank, done serving evaluations
@@ -195,7 +201,7 @@ def run_search(problem: HpProblem, run: Union[str, Callable, CodeRef], *,
                 print(f"seed {drawn_seed} (drawn and recorded; --seed {drawn_seed} repeats this search)",
                       file=sys.stderr, flush=True)
             return drive(store_obj, record, problem, run_ref, search_obj, executor, settings, callbacks,
-                         store_arg=store)
+                         store_arg=store, stopper=stopper_obj)
         finally:
             if own_store:
                 store_obj.close()
@@ -206,8 +212,9 @@ def run_search(problem: HpProblem, run: Union[str, Callable, CodeRef], *,
 def drive(store: Store, record: SearchRecord, problem: HpProblem, run_ref: CodeRef, search: Search,
           executor: Executor, settings: dict, callbacks: Sequence[object] = (),
           history: Sequence = (), rerun_running: bool = True,
-          claim: Optional[DriverClaim] = None, store_arg=None) -> SearchResult:
-    """Run the driver for ``record`` with the recorded ``settings``, holding the search's claim.
+          claim: Optional[DriverClaim] = None, store_arg=None, stopper: Any = None) -> SearchResult:
+    """Run the driver for ``record`` with the recorded ``settings``, holding the search's claim
+    (``stopper``: an instance to use instead of the recorded one).
 
     On Ctrl-C (``KeyboardInterrupt``) the search is recorded INTERRUPTED, the best result so far
     and the ``hyperfleet resume`` command that continues it are printed on stderr, and the
@@ -221,7 +228,7 @@ def drive(store: Store, record: SearchRecord, problem: HpProblem, run_ref: CodeR
     try:
         driver = Driver(record, problem, run_ref, search, executor, claim.guard(store),
                         DriverSettings.from_dict(settings), callbacks, history=history,
-                        rerun_running=rerun_running)
+                        rerun_running=rerun_running, stopper=stopper)
         return driver.run()
     except KeyboardInterrupt:
         report_interrupted(store, record.id, store_arg)
@@ -233,12 +240,35 @@ def drive(store: Store, record: SearchRecord, problem: HpProblem, run_ref: CodeR
         claim.release()
 
 
+def _stopper(stopper: Any, settings: Optional[dict], seed: Optional[int]) -> tuple[Any, dict]:
+    """(a stopper instance or None to build the recorded one, the flat settings to record);
+    an unknown stopper or setting is refused here, before anything is recorded."""
+    from hyperfleet.driver_settings import StopPolicy
+
+    if stopper is None or isinstance(stopper, str):
+        policy = StopPolicy(stopper, dict(settings or {}))
+        policy.make(seed=seed)
+        return None, policy.to_flat()
+    if settings:
+        raise ValueError("stopper_settings go with a stopper's name; a Stopper instance has its own")
+    recorded = getattr(stopper, "settings", None)
+    try:
+        from dataclasses import asdict, is_dataclass
+
+        recorded = asdict(recorded) if is_dataclass(recorded) else dict(recorded or {})
+    except (TypeError, ValueError):
+        recorded = {}
+    return stopper, {"stopper": getattr(stopper, "name", None) or type(stopper).__name__,
+                     "stopper_settings": recorded}
+
+
 def continue_search(ref: str, *, store: Union[str, Store, None] = None, max_evals: Optional[int] = None,
                     timeout: Optional[float] = None, running: str = "rerun", evaluator: Optional[str] = None,
                     workers: Optional[int] = None, search: Optional[Search] = None,
                     callbacks: Sequence[object] = (), queued_only: bool = False,
                     dask_address: Optional[str] = None, max_failures: Optional[int] = None,
-                    run: Union[str, Callable, None] = None, store_arg=None) -> Optional[SearchResult]:
+                    run: Union[str, Callable, None] = None, store_arg=None,
+                    stopper: Any = None) -> Optional[SearchResult]:
     """Continue a search from the store alone (``hyperfleet resume``; also how a batch job starts).
 
     Finished evaluations are kept and told to the search; the ones a dead driver left RUNNING are
@@ -262,6 +292,8 @@ def continue_search(ref: str, *, store: Union[str, Store, None] = None, max_eval
         run: the run function again, for a search started with a function no file defines (a
             notebook's, a closure: the store cannot hold it); default: the recorded location.
         store_arg: the store as the user named it, for the resume command printed on Ctrl-C.
+        stopper: a stopper instance, for searches started with a custom ``Stopper`` object
+            (default: the recorded stopper, rebuilt from the store's intermediate values).
 
     Raises:
         ValueError: the search is running elsewhere (:class:`SearchBusy`: another driver holds
@@ -300,6 +332,13 @@ def continue_search(ref: str, *, store: Union[str, Store, None] = None, max_eval
                                  f"continue it from Python with continue_search(..., search=...)")
             search = make_search(settings["search"], problem, seed=settings.get("seed"),
                                  **settings.get("search_settings", {}))
+        if stopper is None and settings.get("stopper"):
+            from hyperfleet.stop import STOPPERS
+
+            if settings["stopper"] not in STOPPERS:
+                raise ValueError(f"search {record.label} used a custom stopper ({settings['stopper']}); "
+                                 f"continue it from Python with continue_search(..., stopper=...)")
+            DriverSettings.from_dict(settings).stop.make(seed=settings.get("seed"))  # still valid?
         name = settings.get("evaluator")
         check_main_guard(name == "process" or (name == "dask" and not settings.get("dask_address")))
         run_ref = recorded_run(record, run, settings)
@@ -324,7 +363,7 @@ def continue_search(ref: str, *, store: Union[str, Store, None] = None, max_eval
         try:
             return drive(store_obj, record, problem, run_ref, search, executor, settings, callbacks,
                          history=history, rerun_running=running == "rerun", claim=claim,
-                         store_arg=store if store_arg is None else store_arg)
+                         store_arg=store if store_arg is None else store_arg, stopper=stopper)
         finally:
             executor.shutdown()
     finally:

@@ -18,13 +18,14 @@ from typing import Optional, Protocol, Sequence
 from hyperfleet import active_time
 from hyperfleet.active_time import ActiveClock
 from hyperfleet.driver_lifecycle import Terminated, TerminationSignals
+from hyperfleet.driver_reports import ReportRouter
 from hyperfleet.driver_settings import DriverSettings
 from hyperfleet.execute import EvalOutcome, EvalTask, Executor
 from hyperfleet.execute.limits import clean_outcome
 from hyperfleet.execute.resources import ResourcePool
 from hyperfleet.interrupt import termination_reason
 from hyperfleet.problem import HpProblem
-from hyperfleet.report.exports import ResultsCsv, write_results_json
+from hyperfleet.report.exports import ResultsCsv, curves_of, write_results_json
 from hyperfleet.search import Search
 from hyperfleet.store import EvaluationRecord, EvaluationState, SearchRecord, SearchState, Store
 from hyperfleet.user_code import CodeRef
@@ -56,6 +57,7 @@ class DriverStats:
     submitted: int = 0
     done: int = 0
     failed: int = 0
+    stopped: int = 0
     running: int = 0
     best: Optional[float] = None
     best_record: Optional[EvaluationRecord] = None
@@ -63,7 +65,7 @@ class DriverStats:
 
     @property
     def finished(self) -> int:
-        return self.done + self.failed
+        return self.done + self.failed + self.stopped
 
 
 @dataclass
@@ -84,6 +86,14 @@ class SearchResult:
         return Path(self.search.folder)
 
 
+def _told(record: EvaluationRecord) -> tuple:
+    """What the search is told of a finished evaluation: ``(config, objective)``, None for a
+    failure, or ``(config, last value, step)`` for one stopped early (stopped is not failed)."""
+    if record.state == EvaluationState.STOPPED:
+        return record.config, record.objective, record.last_step
+    return record.config, record.objective if record.state == EvaluationState.DONE else None
+
+
 class Driver:
     """Runs one search to its budget or time limit.
 
@@ -100,12 +110,14 @@ class Driver:
         history: the search's evaluations already in the store (resuming): finished ones are
             told to the search and count towards ``max_evals``; those left RUNNING by a driver that
             died are re-run (``rerun_running``) or marked FAILED.
+        stopper: a :class:`hyperfleet.stop.Stopper` instance to use instead of the one named in
+            ``settings.stop`` (None: that one, or none).
     """
 
     def __init__(self, record: SearchRecord, problem: HpProblem, run_ref: CodeRef, search: Search,
                  executor: Executor, store: Store, settings: DriverSettings,
                  callbacks: Sequence[object] = (), history: Sequence[EvaluationRecord] = (),
-                 rerun_running: bool = True) -> None:
+                 rerun_running: bool = True, stopper=None) -> None:
         self.record = record
         self.problem = problem
         self.run_ref = run_ref
@@ -136,6 +148,12 @@ class Driver:
         self._running: dict[str, EvaluationRecord] = {}
         self._last_json = 0.0
         self._json_cost = 0.0
+        if stopper is None:
+            stopper = settings.stop.make(seed=record.settings.get("seed"))
+        self.reports = ReportRouter(store, record.id, stopper)
+        if self.reports.live:
+            executor.set_report_handler(self.reports.on_report)
+        self._starting_keys = {problem.key(p) for p in problem.starting_points}
 
     # ----- the loop ------------------------------------------------------------------------
     def run(self) -> SearchResult:
@@ -185,7 +203,7 @@ class Driver:
                     break
                 self._fill_workers(from_buffer_only=True)  # free workers restart at once
                 if finished:
-                    self.search.tell([(r.config, r.objective) for r in finished])
+                    self.search.tell([_told(r) for r in finished])
                     for record in finished:
                         self._call("on_done", record)
                 if self._finished_without_drain:
@@ -213,7 +231,7 @@ class Driver:
 
     def _stop(self, state: SearchState, reason: str, start: float) -> None:
         """Cancel what runs, shut the executor down and record the final state, whatever fails."""
-        for step in (self._cancel_running, self.executor.shutdown):
+        for step in (self._cancel_running, self.executor.shutdown, lambda: self.reports.flush(force=True)):
             try:
                 step()
             except Exception:  # noqa: BLE001 - the final state is written all the same
@@ -225,13 +243,16 @@ class Driver:
             self._write_json(force=True)
         except Exception:  # noqa: BLE001 - e.g. a store that stays locked: its lease says it is dead
             logger.exception("cannot record the end of the search (%s)", reason)
-        logger.info("search ended (%s): %d done, %d failed, best %s", reason, self.stats.done,
-                    self.stats.failed, self.stats.best)
+        logger.info("search ended (%s): %d done, %d stopped, %d failed, best %s", reason, self.stats.done,
+                    self.stats.stopped, self.stats.failed, self.stats.best)
 
     def _take_over(self, history: list[EvaluationRecord]) -> None:
         """Continue from what the store holds: tell the finished, re-run or fail the interrupted."""
         if not history:
             return
+        replayed = self.reports.replay(history, [e.id for e in history if self._is_starting_point(e.config)])
+        if replayed and self.reports.live:
+            logger.info("resumed the stopper from %d recorded intermediate values", replayed)
         self._next_number = max(e.number for e in history) + 1
         finished = sorted((e for e in history if e.state.finished and e.state != EvaluationState.CANCELLED),
                           key=lambda e: (e.end_time or 0, e.number))
@@ -244,17 +265,23 @@ class Driver:
             updates = [(e.id, {"state": EvaluationState.CANCELLED, "end_time": now,
                                "error": "the driver stopped while this evaluation ran; it was re-run"})
                        for e in interrupted]
+            for e, (_, fields) in zip(interrupted, updates):
+                e.state = EvaluationState.CANCELLED
+                fields.update(self.reports.finished(e, None))
             self._buffer = [e.config for e in interrupted] + self._buffer
             self.search.mark_pending(e.config for e in interrupted)
         else:
             updates = [(e.id, {"state": EvaluationState.FAILED, "end_time": now,
                                "error": "the driver stopped while this evaluation ran"}) for e in interrupted]
+            for e, (_, fields) in zip(interrupted, updates):
+                e.state = EvaluationState.FAILED
+                fields.update(self.reports.finished(e, None))
         self.store.update_evaluations(updates)
         if not self._rerun_running:  # failed now: they get their rows in results.csv like any failure
             for e in interrupted:
                 e.state, e.end_time, e.error = EvaluationState.FAILED, now, updates[0][1]["error"]
         appended = self.csv.catch_up(finished + ([] if self._rerun_running else interrupted))
-        told = [(e.config, e.objective if e.state == EvaluationState.DONE else None) for e in finished]
+        told = [_told(e) for e in finished]
         if not self._rerun_running:
             told += [(e.config, None) for e in interrupted]
             self.stats.submitted += len(interrupted)
@@ -317,9 +344,11 @@ class Driver:
                                               state=EvaluationState.RUNNING, metadata=metadata)
         if held:
             self._held[record.id] = held
+        self.reports.launched(record.id, protect=self._is_starting_point(config))
         self.executor.submit(EvalTask(record.id, self.run_ref.path, self.run_ref.attr, config, str(folder),
                                       timeout=self.eval_timeout, isolate=self.isolate, env=env,
-                                      function_bytes=self.run_ref.function_bytes))
+                                      function_bytes=self.run_ref.function_bytes,
+                                      live_reports=self.reports.live))
         self._running[record.id] = record
         self.stats.submitted += 1
         self.stats.running += 1
@@ -329,6 +358,10 @@ class Driver:
     def _record(self, outcomes: list[EvalOutcome]) -> list[EvaluationRecord]:
         """Write finished evaluations to the store and results.csv; return them in finish order."""
         finished, updates = [], []
+        now = time.time()
+        # in finish order, so that the stopper hears of the ends in an order resume can replay
+        outcomes = sorted(outcomes, key=lambda o: (o.end_time or now,
+                                                   getattr(self._running.get(o.eval_id), "number", 0)))
         for outcome in outcomes:
             record = self._running.pop(outcome.eval_id, None)
             if record is None:
@@ -339,17 +372,19 @@ class Driver:
             record.metadata = {**record.metadata, **outcome.metadata}
             self._release(record.id)
             record.error = outcome.error
-            record.start_time, record.end_time = outcome.start_time, outcome.end_time or time.time()
+            record.start_time, record.end_time = outcome.start_time, outcome.end_time or now
             record.worker, record.host = outcome.worker, outcome.host
+            steps = self.reports.finished(record, outcome)
             updates.append((record.id, dict(state=record.state, objective=record.objective,
                                             metadata=record.metadata, error=record.error,
                                             start_time=record.start_time, end_time=record.end_time,
-                                            worker=record.worker, host=record.host)))
+                                            worker=record.worker, host=record.host, **steps)))
             self.stats.running -= 1
             self._count(record)
             finished.append(record)
         if not finished:
             return finished
+        self.reports.flush(force=True)  # an evaluation's values are in the store before its end
         self.store.update_evaluations(updates)
         finished.sort(key=lambda r: r.end_time)
         self.csv.append(finished)
@@ -363,11 +398,18 @@ class Driver:
             if self.stats.best is None or record.objective > self.stats.best:
                 self.stats.best, self.stats.best_record = record.objective, record
             logger.info("evaluation %d done: objective %r", record.number, record.objective)
+        elif record.state == EvaluationState.STOPPED:
+            self.stats.stopped += 1
+            logger.info("evaluation %d stopped early at step %s: last value %r", record.number,
+                        record.last_step, record.objective)
         else:
             self.stats.failed += 1
             first_line = (record.error or "").splitlines()[0] if record.error else ""
             self._last_error = first_line
             logger.warning("evaluation %d %s: %s", record.number, record.state.value.lower(), first_line)
+
+    def _is_starting_point(self, config: dict) -> bool:
+        return bool(self._starting_keys) and self.problem.key(config) in self._starting_keys
 
     def _release(self, eval_id: str) -> None:
         for pool, ids in self._held.pop(eval_id, []):
@@ -381,8 +423,11 @@ class Driver:
         for eval_id, record in list(self._running.items()):
             self.executor.cancel(eval_id)
             self._release(eval_id)
+            record.state = EvaluationState.CANCELLED
+            steps = self.reports.finished(record, None)
+            self.reports.flush(force=True)
             self.store.update_evaluation(eval_id, state=EvaluationState.CANCELLED, end_time=time.time(),
-                                         error=why)
+                                         error=why, **steps)
             self.stats.running -= 1
             logger.info("evaluation %d cancelled", record.number)
         self._running.clear()
@@ -395,7 +440,8 @@ class Driver:
             return
         finished = [r for r in self.store.list_evaluations(self.record.id) if r.state.finished]
         info = {"id": self.record.id, "label": self.record.label, "start_time": self.stats.start_time}
-        write_results_json(self.folder, finished, info)
+        curves = curves_of(self.store.list_reports(self.record.id)) if self.reports.steps_run else None
+        write_results_json(self.folder, finished, info, curves)
         self._last_json = time.time()
         self._json_cost = self._last_json - now
 

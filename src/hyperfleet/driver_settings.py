@@ -112,6 +112,48 @@ class Resources:
 
 
 @dataclass(frozen=True)
+class StopPolicy:
+    """Early stopping of bad trainings (recorded as the flat keys ``stopper`` and ``stopper_settings``).
+
+    Attributes:
+        stopper: a stopper's registry name (``asha``, ``median``, ``fixed`` ...; see
+            :mod:`hyperfleet.stop`), or None: every training runs to its end (its reports are
+            still recorded, buffered, at no cost).
+        settings: the stopper's settings by name (``--stopper-setting KEY=VALUE``).
+    """
+
+    stopper: Optional[str] = None
+    settings: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        if self.stopper is not None and (not isinstance(self.stopper, str) or not self.stopper.strip()):
+            raise ValueError(f"stopper must be a stopper's name, got {self.stopper!r}")
+        if not isinstance(self.settings, dict):
+            raise ValueError(f"stopper_settings must be a dict, got {type(self.settings).__name__}")
+        if self.settings and self.stopper is None:
+            raise ValueError("--stopper-setting needs --stopper NAME")
+        object.__setattr__(self, "settings", dict(self.settings))
+
+    def __hash__(self) -> int:
+        return hash((self.stopper, tuple(sorted(self.settings.items(), key=str))))
+
+    def make(self, seed: Optional[int] = None):
+        """The stopper (None without one). Raises ValueError for an unknown name or setting."""
+        if self.stopper is None:
+            return None
+        from hyperfleet.stop import make_stopper
+
+        return make_stopper(self.stopper, seed=seed, **self.settings)
+
+    @classmethod
+    def from_flat(cls, flat: dict[str, Any]) -> "StopPolicy":
+        return cls(flat.get("stopper"), dict(flat.get("stopper_settings") or {}))
+
+    def to_flat(self) -> dict[str, Any]:
+        return {"stopper": self.stopper, "stopper_settings": dict(self.settings)}
+
+
+@dataclass(frozen=True)
 class DriverSettings:
     """Everything the driver needs to know besides what to run, grouped by concern."""
 
@@ -119,6 +161,7 @@ class DriverSettings:
     failures: FailurePolicy = field(default_factory=FailurePolicy)
     evals: EvalPolicy = field(default_factory=EvalPolicy)
     resources: Resources = field(default_factory=Resources)
+    stop: StopPolicy = field(default_factory=StopPolicy)
 
     _GROUPS: ClassVar[dict] = {"budget": Budget, "failures": FailurePolicy, "evals": EvalPolicy, "resources": Resources}
 
@@ -129,7 +172,7 @@ class DriverSettings:
         for name, kind in cls._GROUPS.items():
             values = {f.name: flat[f.name] for f in fields(kind) if flat.get(f.name) is not None}
             groups[name] = kind(**values)
-        return cls(**groups)
+        return cls(**groups, stop=StopPolicy.from_flat(flat))
 
     def to_dict(self) -> dict[str, Any]:
         """The flat form recorded in the store."""
@@ -138,6 +181,7 @@ class DriverSettings:
             flat.update(asdict(getattr(self, name)))
         if flat.get("gpus") is not None:
             flat["gpus"] = list(flat["gpus"])
+        flat.update(self.stop.to_flat())
         return flat
 
     def with_budget(self, **changes) -> "DriverSettings":

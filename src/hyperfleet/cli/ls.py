@@ -70,12 +70,13 @@ def show_searches(db) -> None:
         return
     columns = [Column("id"), Column("label"),
                Column("state", flexible=True, wrap=True, min_width=11),
-               Column("done", right=True), Column("run", right=True), Column("fail", right=True),
+               Column("done", right=True), Column("stop", right=True, priority=6), Column("run", right=True),
+               Column("fail", right=True),
                Column("best", right=True), Column("started", priority=5)]
     rows, notes = [], []
     for s in summaries:
         record = s.search
-        rows.append([record.id[:8], record.label, search_state(record), str(s.done), str(s.running),
+        rows.append([record.id[:8], record.label, search_state(record), str(s.done), str(s.stopped), str(s.running),
                      str(s.failed), fmt_number(s.best), fmt_time(record.start_time or record.created_time,
                                                                   short=True)])
         if record.state.value == "FAILED" and record.message:
@@ -93,20 +94,22 @@ def show_search(db, search, states: tuple[str, ...]) -> None:
     evaluations = db.list_evaluations(search.id, wanted)
     summary = db.summary(search.id)
     title = (f"search {search.id[:8]} ({search.label}) {search_state(search)}: {summary.done} done, "
-             f"{summary.running} running, {summary.failed} failed, best {fmt_number(summary.best)}")
+             f"{f'{summary.stopped} stopped, ' if summary.stopped else ''}{summary.running} running, {summary.failed} failed, best {fmt_number(summary.best)}")
     if search.message and search.state.value in ("FAILED", "CANCELLED", "INTERRUPTED"):
         title += f"\n  {search.message}"
     errors = any(e.error for e in evaluations)
     columns = [Column("id"), Column("#", right=True), Column("state"), Column("objective", right=True),
-               Column("seconds", right=True, priority=4), Column("worker", priority=3),
+               Column("step", right=True, priority=6), Column("seconds", right=True, priority=4), Column("worker", priority=3),
                Column("config", flexible=True, min_width=30)]
     if errors:
         columns.append(Column("error", flexible=True, min_width=24))
+    steps = _running_steps(db, search.id, evaluations)
     rows = []
     for e in evaluations:
         seconds = "-" if e.start_time is None or e.end_time is None else f"{e.end_time - e.start_time:.2f}"
-        row = [e.id[:8], str(e.number), e.state.value, fmt_number(e.objective), seconds, e.worker or "-",
-               fmt_config(e.config)]
+        step = e.last_step if e.last_step is not None else steps.get(e.id)
+        row = [e.id[:8], str(e.number), e.state.value, fmt_number(e.objective), "-" if step is None else str(step),
+               seconds, e.worker or "-", fmt_config(e.config)]
         if errors:
             row.append(first_line(e.error))
         rows.append(row)
@@ -127,6 +130,14 @@ def search_state(search) -> str:
 
     job, state = job_state(search), shown_state(search)
     return state if job == "-" else f"{state} — {job}"
+
+
+def _running_steps(db, search_id: str, evaluations) -> dict:
+    """The step each running evaluation has reached (from its recorded intermediate values)."""
+    running = [e.id for e in evaluations if not e.state.finished]
+    if not running:
+        return {}
+    return {r.evaluation_id: r.step for r in db.list_reports(search_id, running)}
 
 
 def job_state(search) -> str:

@@ -6,6 +6,7 @@ import click
 
 from hyperfleet.cli.options import drain_option, seed_option, store_option
 from hyperfleet.cli.progress import ProgressDisplay
+from hyperfleet.cli.stop_options import parse_stopper_settings, stopper_options
 from hyperfleet.execute import EXECUTORS
 from hyperfleet.interrupt import EXIT_INTERRUPTED, exit_code
 from hyperfleet.search import SEARCHES
@@ -73,11 +74,12 @@ def _value(text: str):
 @seed_option
 @click.option("--setting", "settings", multiple=True, metavar="KEY=VALUE",
               help="A setting of the search algorithm (repeatable), e.g. --setting kappa=1.5.")
+@stopper_options
 @click.option("--quiet", is_flag=True, help="No progress display (the id, folder and closing lines only).")
 @store_option
 def command(problem, run, search_name, max_evals, timeout, evaluator, workers, dask_address, eval_timeout,
-            isolate, gpus_per_eval, gpus, prefetch, max_failures, drain, label, new, seed, settings, quiet,
-            store):
+            isolate, gpus_per_eval, gpus, prefetch, max_failures, drain, label, new, seed, settings, stopper,
+            stopper_settings, quiet, store):
     """Run a search of PROBLEM's space with the RUN function, here and now."""
     from hyperfleet.api import run_search
     from hyperfleet.execute.resources import parse_gpu_ids
@@ -91,7 +93,8 @@ def command(problem, run, search_name, max_evals, timeout, evaluator, workers, d
                             search_settings=parse_settings(settings), problem_path=str(problem_ref),
                             callbacks=[display], dask_address=dask_address, eval_timeout=eval_timeout,
                             isolate=isolate, gpus_per_eval=gpus_per_eval, gpus=parse_gpu_ids(gpus), prefetch=prefetch,
-                            max_failures=max_failures, drain=drain, new=new)
+                            max_failures=max_failures, drain=drain, new=new, stopper=stopper,
+                            stopper_settings=parse_stopper_settings(stopper_settings))
     except KeyboardInterrupt:  # run_search printed the best so far and the resume command
         raise SystemExit(EXIT_INTERRUPTED) from None
     finally:
@@ -110,8 +113,9 @@ def report_result(result) -> None:
     stats = result.stats
     label = result.search.label
     click.echo(f"search {result.search.id} ({label}) {result.stop_reason}: "
-               f"{stats.done} done, {stats.failed} failed")
-    all_failed = result.best is None and stats.failed > 0
+               f"{stats.done} done, {f'{stats.stopped} stopped early, ' if stats.stopped else ''}"
+               f"{stats.failed} failed")
+    all_failed = result.best is None and stats.failed > 0 and not stats.stopped
     if all_failed:
         click.echo(f"every evaluation failed ({stats.failed}); see the errors with: hyperfleet ls {label}")
     elif result.best is None:

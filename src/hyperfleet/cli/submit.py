@@ -6,6 +6,7 @@ import click
 
 from hyperfleet.cli.options import drain_option, seed_option, store_option
 from hyperfleet.cli.search import parse_settings
+from hyperfleet.cli.stop_options import parse_stopper_settings, stopper_options
 from hyperfleet.search import SEARCHES
 
 
@@ -42,11 +43,13 @@ from hyperfleet.search import SEARCHES
 @click.option("--eval-timeout", type=click.FloatRange(min=0, min_open=True), default=None,
               help="Kill an evaluation after this many seconds.")
 @click.option("--setting", "settings", multiple=True, metavar="KEY=VALUE", help="A search setting (repeatable).")
+@stopper_options
 @click.argument("words", nargs=-1, required=True, metavar="[hps] LABEL")
 @store_option
 def command(problem, run, minutes, queue, nodes, account, job_mode, nodes_per_eval, ranks_per_node, launcher,
             scheduler, slots_per_node, gpus_per_node,
-            elastic, search_name, max_evals, drain, seed, eval_timeout, settings, words, store):
+            elastic, search_name, max_evals, drain, seed, eval_timeout, settings, stopper, stopper_settings,
+            words, store):
     """Submit a search of PROBLEM with RUN as a batch job labelled LABEL.
 
     LABEL names the search (letters, digits, '.', '_', '-'); the word `hps` before it is
@@ -75,6 +78,10 @@ def command(problem, run, minutes, queue, nodes, account, job_mode, nodes_per_ev
     problem_obj, problem_ref = load_problem(problem)
     run_ref = run_ref_of(run)
     search_settings = parse_settings(settings)
+    from hyperfleet.driver_settings import StopPolicy
+
+    stop = StopPolicy(stopper, parse_stopper_settings(stopper_settings))
+    stop.make(seed=seed)  # an unknown stopper or setting fails here, not in the job
     if elastic:
         from hyperfleet.batch.elastic import run_elastic
         from hyperfleet.cli.progress import ProgressDisplay
@@ -86,7 +93,7 @@ def command(problem, run, minutes, queue, nodes, account, job_mode, nodes_per_ev
                                  queue=queue, account=account, scheduler=scheduler, slots_per_node=slots_per_node,
                                  search=search_name, max_evals=max_evals, seed=seed, eval_timeout=eval_timeout,
                                  search_settings=search_settings, store=store, drain=drain, callbacks=[display],
-                                 notify=click.echo)
+                                 notify=click.echo, stopper=stop.stopper, stopper_settings=stop.settings)
         finally:
             display.close()
         report_result(result)
@@ -98,7 +105,7 @@ def command(problem, run, minutes, queue, nodes, account, job_mode, nodes_per_ev
                 "workers": None, "max_evals": max_evals, "timeout": None, "eval_timeout": eval_timeout,
                 "isolate": False, "gpus_per_eval": 0, "gpus": None, "prefetch": None, "drain": drain,
                 "batch": {"minutes": minutes, "queue": queue, "nodes": nodes, "account": account,
-                          "job_mode": job_mode}}
+                          "job_mode": job_mode}, **stop.to_flat()}
     if job_mode == "mpi":
         if nodes_per_eval > nodes:
             raise click.BadParameter(f"{nodes_per_eval} nodes per evaluation, but only {nodes} node(s) asked",

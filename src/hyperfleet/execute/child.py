@@ -6,7 +6,7 @@ import os
 import pickle
 import sys
 
-from hyperfleet.execute.isolation import die_with_parent
+from hyperfleet.execute.isolation import REPORT_FDS_ENV, die_with_parent
 
 
 def main() -> None:
@@ -17,13 +17,28 @@ def main() -> None:
     task = pickle.loads(sys.stdin.buffer.read())
     from hyperfleet.execute.worker import evaluate, no_capture
 
-    outcome = evaluate(task, capture=no_capture)
+    outcome = evaluate(task, capture=no_capture, ask=_pipe_ask())
     tmp = sys.argv[1] + ".tmp"
     with open(tmp, "wb") as f:
         pickle.dump(outcome, f)
     os.replace(tmp, sys.argv[1])
     sys.stdout.flush()
     sys.stderr.flush()
+
+
+def _pipe_ask():
+    """Live reports go to the parent (the worker) over two pipes, which relays them to the driver."""
+    fds = os.environ.pop(REPORT_FDS_ENV, None)
+    if not fds:
+        return None
+    up, down = (int(fd) for fd in fds.split(","))
+    to_parent, from_parent = os.fdopen(up, "w", buffering=1), os.fdopen(down, "r")
+
+    def ask(eval_id: str, step: int, value: float, when: float) -> bool:
+        to_parent.write(f"{step} {value!r} {when!r}\n")
+        return from_parent.readline().strip() == "1"
+
+    return ask
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import os
@@ -12,18 +13,43 @@ from hyperfleet.execute.futures import FuturesExecutor
 from hyperfleet.execute.process import pin_threads
 from hyperfleet.execute.task import EvalOutcome, EvalTask
 
+_DECISION_WAIT_S = 3600.0
 
-def run_task_on_dask_worker(task: EvalTask) -> EvalOutcome:
-    """Entry point on a Dask worker (output routed per thread; Dask workers may have several)."""
+
+def run_task_on_dask_worker(task: EvalTask, topic: Optional[str] = None) -> EvalOutcome:
+    """Entry point on a Dask worker (output routed per thread; Dask workers may have several).
+
+    Live reports go up as events on ``topic`` (Dask's pub-sub through the scheduler, which the
+    driver's client subscribes to); each decision comes back in a Dask ``Queue`` of the evaluation.
+    """
     from distributed import get_worker
 
     from hyperfleet.execute.worker import run_task, thread_level_capture
 
     try:
-        name = f"dask-{get_worker().name}"
+        dask_worker = get_worker()
+        name = f"dask-{dask_worker.name}"
     except ValueError:
-        name = None
-    return run_task(task, capture=thread_level_capture, worker=name)
+        dask_worker, name = None, None
+    ask = None
+    if topic is not None and task.live_reports and dask_worker is not None:
+        decisions = []
+
+        def ask(eval_id: str, step: int, value: float, when: float) -> bool:
+            from distributed import Queue
+
+            if not decisions:
+                decisions.append(Queue(_decision_queue(eval_id)))
+            dask_worker.log_event(topic, {"eval_id": eval_id, "step": step, "value": value, "time": when})
+            try:
+                return bool(decisions[0].get(timeout=_DECISION_WAIT_S))
+            except TimeoutError:
+                return True
+    return run_task(task, capture=thread_level_capture, worker=name, ask=ask)
+
+
+def _decision_queue(eval_id: str) -> str:
+    return f"hyperfleet-decision-{eval_id}"
 
 
 class DaskExecutor(FuturesExecutor):
@@ -72,6 +98,28 @@ class DaskExecutor(FuturesExecutor):
                     silence_logs=logging.ERROR)
             self.client = distributed.Client(self._own_cluster)
         self._count, self._counted_at = 0, -1e9
+        self._topic: Optional[str] = None
+
+    def set_report_handler(self, handler) -> None:
+        """Subscribe to the workers' report events (see :func:`run_task_on_dask_worker`)."""
+        super().set_report_handler(handler)
+        if handler is not None and self._topic is None:
+            import uuid
+
+            self._topic = f"hyperfleet-reports-{uuid.uuid4().hex[:12]}"
+            self.client.subscribe_topic(self._topic, self._on_event)
+
+    def _on_event(self, event) -> None:
+        """In the client's event loop: pass the report to the driver's thread."""
+        msg = event[1] if isinstance(event, tuple) else event
+        eval_id = msg["eval_id"]
+        self._post_report(eval_id, int(msg["step"]), float(msg["value"]), float(msg["time"]),
+                          functools.partial(self._reply, eval_id))
+
+    def _reply(self, eval_id: str, go: bool) -> None:
+        from distributed import Queue
+
+        Queue(_decision_queue(eval_id), client=self.client).put(bool(go))
 
     @property
     def queue_depth(self) -> int:
@@ -90,8 +138,8 @@ class DaskExecutor(FuturesExecutor):
         return self._count
 
     def _submit(self, task: EvalTask) -> Any:
-        return self.client.submit(run_task_on_dask_worker, task, key=f"hyperfleet-eval-{task.eval_id}",
-                                  pure=False, retries=0)
+        return self.client.submit(run_task_on_dask_worker, task, self._topic if task.live_reports else None,
+                                  key=f"hyperfleet-eval-{task.eval_id}", pure=False, retries=0)
 
     def _describe_loss(self, err: BaseException) -> str:
         if type(err).__name__ == "KilledWorker":
@@ -100,6 +148,9 @@ class DaskExecutor(FuturesExecutor):
         return super()._describe_loss(err)
 
     def _close(self) -> None:
+        if self._topic is not None:
+            with contextlib.suppress(Exception):
+                self.client.unsubscribe_topic(self._topic)
         if self._own_client:
             self.client.close()
         if self._own_cluster is not None:

@@ -5,18 +5,21 @@ from __future__ import annotations
 import queue
 import time
 from abc import abstractmethod
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from hyperfleet.execute.base import Executor
 from hyperfleet.execute.isolation import request_cancel
 from hyperfleet.execute.task import EvalOutcome, EvalTask
+
+_REPORT = object()  # marks a live report among the finished futures
 
 
 class FuturesExecutor(Executor):
     """Submits tasks to an engine that returns futures; finished futures land in a queue.
 
     Subclasses implement :meth:`_submit` (returning a future with ``add_done_callback``,
-    ``cancel`` and ``result``) and may override :meth:`_close`.
+    ``cancel`` and ``result``) and may override :meth:`_close`. Live reports from the workers
+    are handed over with :meth:`_post_report` and answered in :meth:`wait_any`.
     """
 
     def __init__(self) -> None:
@@ -42,24 +45,35 @@ class FuturesExecutor(Executor):
     def wait_any(self, timeout: Optional[float] = None) -> list[EvalOutcome]:
         if not self._futures:
             return []
-        items = []
-        try:
-            items.append(self._done.get(timeout=timeout))
-        except queue.Empty:
-            return []
+        end = None if timeout is None else time.time() + timeout
         while True:
+            items = []
             try:
-                items.append(self._done.get_nowait())
+                items.append(self._done.get(timeout=None if end is None else max(0.0, end - time.time())))
             except queue.Empty:
-                break
-        outcomes = []
-        for eval_id, outcome in items:
-            if self._futures.pop(eval_id, None) is None:  # cancelled meanwhile
-                continue
-            self._tasks.pop(eval_id, None)
-            if outcome is not None:
-                outcomes.append(outcome)
-        return outcomes
+                return []
+            while True:
+                try:
+                    items.append(self._done.get_nowait())
+                except queue.Empty:
+                    break
+            outcomes = []
+            for eval_id, outcome in items:
+                if eval_id is _REPORT:  # a live report: answer it, the run function waits
+                    report_id, step, value, when, reply = outcome
+                    reply(self._decide(report_id, step, value, when) if report_id in self._futures else False)
+                    continue
+                if self._futures.pop(eval_id, None) is None:  # cancelled meanwhile
+                    continue
+                self._tasks.pop(eval_id, None)
+                if outcome is not None:
+                    outcomes.append(outcome)
+            if outcomes or not self._futures or (end is not None and time.time() >= end):
+                return outcomes
+
+    def _post_report(self, eval_id: str, step: int, value: float, when: float, reply: Callable) -> None:
+        """Hand a live report to the driver's thread (from any thread); ``reply(decision)`` answers it."""
+        self._done.put((_REPORT, (eval_id, step, value, when, reply)))
 
     def _outcome(self, eval_id: str, future: Any) -> Optional[EvalOutcome]:
         if future.cancelled():
@@ -88,4 +102,20 @@ class FuturesExecutor(Executor):
     def shutdown(self) -> None:
         for eval_id in list(self._futures):
             self.cancel(eval_id)
+        self._answer_pending_reports()
         self._close()
+
+    def _answer_pending_reports(self) -> None:
+        """Tell run functions still waiting for a decision to stop (nobody decides any more)."""
+        kept = []
+        while True:
+            try:
+                item = self._done.get_nowait()
+            except queue.Empty:
+                break
+            if item[0] is _REPORT:
+                item[1][-1](False)
+            else:
+                kept.append(item)
+        for item in kept:
+            self._done.put(item)

@@ -7,8 +7,10 @@ with the task's timeout and kills the child's whole process group when it runs o
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
+import select
 import signal
 import socket
 import subprocess
@@ -18,6 +20,7 @@ import time
 from pathlib import Path
 from typing import Optional
 
+from hyperfleet.execute.reporting import Ask
 from hyperfleet.execute.task import EvalOutcome, EvalTask
 from hyperfleet.main_guard import GUARD_HELP, REIMPORT_EXIT_CODE
 
@@ -25,18 +28,28 @@ _HOST = socket.gethostname()
 _live_children: dict[str, subprocess.Popen] = {}
 
 
-def evaluate_isolated(task: EvalTask, worker: Optional[str] = None) -> EvalOutcome:
-    """Run ``task`` in a fresh child process and report how it ended (never raises)."""
+def evaluate_isolated(task: EvalTask, worker: Optional[str] = None, ask: Optional[Ask] = None) -> EvalOutcome:
+    """Run ``task`` in a fresh child process and report how it ended (never raises).
+
+    With ``ask`` and ``task.live_reports``, the child's reports come up a pipe and are relayed
+    through ``ask`` (the worker's channel to the driver); the decisions go back down another.
+    """
     worker = worker or f"pid-{os.getpid()}"
     with tempfile.TemporaryDirectory(prefix="hyperfleet-eval-") as scratch:
         folder = Path(task.folder) if task.folder else Path(scratch)
         result_file = Path(scratch) / "outcome.pkl"
         env = {**os.environ, **{k: str(v) for k, v in task.env.items()}}
+        relay = _Relay(task.eval_id, ask) if ask is not None and task.live_reports else None
+        if relay is not None:
+            env[REPORT_FDS_ENV] = relay.child_fds
         start = time.time()
         with open(folder / "stdout.txt", "ab") as out, open(folder / "stderr.txt", "ab") as err:
             child = subprocess.Popen(
                 [sys.executable, "-m", "hyperfleet.execute.child", str(result_file)],
-                stdin=subprocess.PIPE, stdout=out, stderr=err, env=env, start_new_session=True)
+                stdin=subprocess.PIPE, stdout=out, stderr=err, env=env, start_new_session=True,
+                pass_fds=relay.pass_fds if relay else ())
+        if relay is not None:
+            relay.child_started()
         _live_children[task.eval_id] = child
         try:
             child.stdin.write(pickle.dumps(task))
@@ -44,9 +57,11 @@ def evaluate_isolated(task: EvalTask, worker: Optional[str] = None) -> EvalOutco
         except BrokenPipeError:
             pass
         try:
-            ending = _watch(child, task, start, folder)
+            ending = _watch(child, task, start, folder, relay)
         finally:
             _live_children.pop(task.eval_id, None)
+            if relay is not None:
+                relay.close()
         end = time.time()
         common = dict(start_time=start, end_time=end, worker=worker, host=_HOST)
         if ending == "cancelled":
@@ -60,6 +75,52 @@ def evaluate_isolated(task: EvalTask, worker: Optional[str] = None) -> EvalOutco
             return outcome
         return EvalOutcome(task.eval_id, "FAILED", error=crash_message(child.returncode, folder / "stderr.txt"),
                            **common)
+
+
+REPORT_FDS_ENV = "HYPERFLEET_REPORT_FDS"
+
+
+class _Relay:
+    """Two pipes between a worker and its isolated child: reports up, decisions down."""
+
+    def __init__(self, eval_id: str, ask: Ask) -> None:
+        self.eval_id, self.ask = eval_id, ask
+        self.up_read, self.up_write = os.pipe()
+        self.down_read, self.down_write = os.pipe()
+        self.pass_fds = (self.up_write, self.down_read)
+        self.child_fds = f"{self.up_write},{self.down_read}"
+        self.open = True
+        self._pending = b""
+
+    def child_started(self) -> None:
+        os.close(self.up_write)  # the child holds its ends: EOF upstream means it has exited
+        os.close(self.down_read)
+        self.up_write = self.down_read = -1
+
+    def serve(self, wait_s: float) -> None:
+        """Wait up to ``wait_s`` for reports; relay each one and answer it."""
+        ready, _, _ = select.select([self.up_read], [], [], wait_s)
+        if not ready:
+            return
+        data = os.read(self.up_read, 65536)
+        if not data:
+            self.open = False
+            return
+        self._pending += data
+        *lines, self._pending = self._pending.split(b"\n")
+        for line in lines:
+            step, value, when = line.split()
+            go = self.ask(self.eval_id, int(step), float(value), float(when))
+            try:
+                os.write(self.down_write, b"1\n" if go else b"0\n")
+            except OSError:  # the child is gone
+                self.open = False
+
+    def close(self) -> None:
+        for fd in (self.up_read, self.up_write, self.down_read, self.down_write):
+            if fd >= 0:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
 
 
 CANCEL_FILE = ".cancel"
@@ -76,11 +137,16 @@ def request_cancel(folder: Optional[str]) -> None:
             pass
 
 
-def _watch(child: subprocess.Popen, task: EvalTask, start: float, folder: Path) -> str:
-    """Wait for the child; kill it on its time limit or a cancel request. Returns how it ended."""
+def _watch(child: subprocess.Popen, task: EvalTask, start: float, folder: Path,
+           relay: Optional["_Relay"] = None) -> str:
+    """Wait for the child (relaying its reports); kill it on its time limit or a cancel request.
+    Returns how it ended."""
     cancel = folder / CANCEL_FILE
     while True:
         wait_s = _POLL_S if task.timeout is None else min(_POLL_S, max(0.0, start + task.timeout - time.time()))
+        if relay is not None and relay.open:
+            relay.serve(wait_s)
+            wait_s = 0.0
         try:
             child.wait(timeout=wait_s)
             return "exited"

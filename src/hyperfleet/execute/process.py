@@ -34,12 +34,18 @@ def pin_threads(threads: int = 1) -> None:
 
 
 def _worker_main(conn: Connection) -> None:
-    """Loop of a worker process: receive a task, run it, send the outcome back."""
+    """Loop of a worker process: receive a task, run it, send the outcome back (and live reports,
+    each answered by the driver's decision, on the same pipe)."""
     os.setsid()  # its own process group, so a kill takes whatever the evaluation started
     die_with_parent()
     from hyperfleet.execute.worker import fd_level_capture, run_task
 
     name = f"pid-{os.getpid()}"
+
+    def ask(eval_id: str, step: int, value: float, when: float) -> bool:
+        conn.send(("report", eval_id, step, value, when))
+        return conn.recv()
+
     while True:
         try:
             task = conn.recv()
@@ -47,7 +53,7 @@ def _worker_main(conn: Connection) -> None:
             return
         if task is None:
             return
-        conn.send(run_task(task, capture=fd_level_capture, worker=name))
+        conn.send(run_task(task, capture=fd_level_capture, worker=name, ask=ask))
 
 
 @contextlib.contextmanager
@@ -158,6 +164,12 @@ class ProcessExecutor(Executor):
             outcome = worker.conn.recv()
         except (EOFError, OSError):
             self._on_death(worker)
+            return
+        if isinstance(outcome, tuple):  # a live report: answer it, the run function waits
+            try:
+                worker.conn.send(self._decide(*outcome[1:]))
+            except (BrokenPipeError, OSError):
+                self._on_death(worker)
             return
         worker.task = None
         self._ready.append(outcome)

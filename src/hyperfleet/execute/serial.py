@@ -14,7 +14,8 @@ class SerialExecutor(Executor):
     """Runs each evaluation in the calling process when the driver waits for it.
 
     Simple and debuggable (a breakpoint in ``run`` works); output goes to the evaluation's
-    folder through ``sys.stdout``/``sys.stderr`` redirection.
+    folder through ``sys.stdout``/``sys.stderr`` redirection. Live reports are a direct call of
+    the report handler.
     """
 
     num_workers = 1
@@ -28,7 +29,7 @@ class SerialExecutor(Executor):
     def wait_any(self, timeout: Optional[float] = None) -> list[EvalOutcome]:
         if not self._queue:
             return []
-        return [run_task(self._queue.popleft(), worker="serial-0")]
+        return [run_task(self._queue.popleft(), worker="serial-0", ask=self._decide)]
 
     def cancel(self, eval_id: str) -> bool:
         before = len(self._queue)

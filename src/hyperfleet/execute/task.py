@@ -22,6 +22,8 @@ class EvalTask:
             evaluation with its own environment always runs in a child process.
         function_bytes: the run function pickled by value (cloudpickle), for a function no file
             defines (a notebook's, a closure); ``run_path`` is then ``"<by value>"``.
+        live_reports: send each ``hyperfleet.report`` to the driver as it happens and wait for its
+            decision (a stopper is set); False: buffer them and send them with the outcome.
     """
 
     eval_id: str
@@ -33,6 +35,7 @@ class EvalTask:
     isolate: bool = False
     env: dict = field(default_factory=dict)
     function_bytes: Optional[bytes] = field(default=None, repr=False)
+    live_reports: bool = False
 
     @property
     def needs_child_process(self) -> bool:
@@ -43,8 +46,10 @@ class EvalTask:
 class EvalOutcome:
     """How an evaluation ended.
 
-    ``state`` is ``DONE`` (``objective`` is a finite float), ``FAILED`` (``error`` says why),
-    ``TIMEOUT`` or ``CANCELLED``.
+    ``state`` is ``DONE`` (``objective`` is a finite float), ``STOPPED`` (the driver said stop:
+    ``objective`` is the last reported value, ``last_step`` its step), ``FAILED`` (``error`` says
+    why), ``TIMEOUT`` or ``CANCELLED``. ``reports``: the ``(step, value, time)`` reported and not
+    yet sent live; ``last_step``: the step of the last report (None: it never reported).
     """
 
     eval_id: str
@@ -56,3 +61,5 @@ class EvalOutcome:
     end_time: Optional[float] = None
     worker: Optional[str] = None
     host: Optional[str] = None
+    reports: list = field(default_factory=list)
+    last_step: Optional[int] = None

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Optional
 
 from hyperfleet.execute.limits import UnstorableValue, cap_output_files, clean_outcome, plain
+from hyperfleet.execute.reporting import Ask, Reporter, reporting
 from hyperfleet.execute.task import EvalOutcome, EvalTask
 
 _RUN_CACHE: dict[tuple[str, str], Callable] = {}
@@ -161,16 +162,23 @@ def fd_level_capture(folder: Optional[str]) -> Iterator[None]:
             os.close(fd)
 
 
-def evaluate(task: EvalTask, capture: Callable = python_level_capture, worker: Optional[str] = None
-             ) -> EvalOutcome:
-    """Run one evaluation and report how it ended; never raises for the user's errors."""
+def evaluate(task: EvalTask, capture: Callable = python_level_capture, worker: Optional[str] = None,
+             ask: Optional[Ask] = None) -> EvalOutcome:
+    """Run one evaluation and report how it ended; never raises for the user's errors.
+
+    ``ask``: the executor's live channel to the driver for ``hyperfleet.report`` (used when the
+    task has ``live_reports``; otherwise reports are buffered into the outcome).
+    """
     worker = worker or f"pid-{os.getpid()}"
+    reporter = Reporter(task.eval_id, ask if task.live_reports else None)
     start = time.time()
-    with capture(task.folder):
+    with capture(task.folder), reporting(reporter):
         try:
             run = load_run_function(task.run_path, task.run_attr, task.function_bytes)
             value = run(dict(task.config))
             objective, metadata, error = judge_result(value)
+            if reporter.stopped:  # told to stop: its objective is the last value it reported
+                objective, error = reporter.last_value, None
         except BaseException as exc:  # noqa: BLE001 - a user's error of any kind fails the evaluation only
             if isinstance(exc, KeyboardInterrupt):
                 raise
@@ -179,33 +187,35 @@ def evaluate(task: EvalTask, capture: Callable = python_level_capture, worker: O
             objective, metadata = None, {}
             error = f"{type(exc).__name__}: {exc}\n{_tail(tb)}"
     end = time.time()
-    return EvalOutcome(eval_id=task.eval_id, state="DONE" if error is None else "FAILED",
-                       objective=objective, metadata=metadata, error=error,
-                       start_time=start, end_time=end, worker=worker, host=_HOST)
+    state = "FAILED" if error is not None else "STOPPED" if reporter.stopped else "DONE"
+    return EvalOutcome(eval_id=task.eval_id, state=state, objective=objective, metadata=metadata,
+                       error=error, start_time=start, end_time=end, worker=worker, host=_HOST,
+                       reports=reporter.reports, last_step=reporter.last_step)
 
 
-def run_task(task: EvalTask, capture: Callable = python_level_capture, worker: Optional[str] = None
-             ) -> EvalOutcome:
+def run_task(task: EvalTask, capture: Callable = python_level_capture, worker: Optional[str] = None,
+             ask: Optional[Ask] = None) -> EvalOutcome:
     """Run a task where it stands, or in a child process when it needs one (timeout, isolation,
-    its own environment)."""
+    its own environment); ``ask``: see :func:`evaluate`."""
     if task.needs_child_process:
         from hyperfleet.execute.isolation import evaluate_isolated
 
-        outcome = evaluate_isolated(task, worker=worker)
+        outcome = evaluate_isolated(task, worker=worker, ask=ask)
     else:
-        outcome = evaluate(task, capture=capture, worker=worker)
+        outcome = evaluate(task, capture=capture, worker=worker, ask=ask)
     cap_output_files(task.folder)
     return clean_outcome(outcome)
 
 
-def run_task_in_thread(task: EvalTask) -> EvalOutcome:
+def run_task_in_thread(task: EvalTask, ask: Optional[Ask] = None) -> EvalOutcome:
     """Entry point for thread pools (output routed per thread)."""
-    return run_task(task, capture=thread_level_capture, worker=f"thread-{threading.get_ident() % 100000}")
+    return run_task(task, capture=thread_level_capture, worker=f"thread-{threading.get_ident() % 100000}",
+                    ask=ask)
 
 
-def run_task_in_worker_process(task: EvalTask) -> EvalOutcome:
+def run_task_in_worker_process(task: EvalTask, ask: Optional[Ask] = None) -> EvalOutcome:
     """Entry point for a worker process that runs one evaluation at a time (Dask, MPI ranks)."""
-    return run_task(task, capture=fd_level_capture)
+    return run_task(task, capture=fd_level_capture, ask=ask)
 
 
 def _tail(text: str, lines: int = 15) -> str:

@@ -40,13 +40,22 @@ def _cell(value) -> str:
     return json.dumps(value)
 
 
-ROW_STATES = (EvaluationState.DONE, EvaluationState.FAILED, EvaluationState.TIMEOUT)
+def curves_of(reports: Iterable) -> dict:
+    """``{eval_id: [[step, value], ...]}`` from :class:`~hyperfleet.store.ReportRecord` rows."""
+    curves: dict = {}
+    for r in reports:
+        curves.setdefault(r.evaluation_id, []).append([r.step, r.value])
+    return curves
+
+
+ROW_STATES = (EvaluationState.DONE, EvaluationState.STOPPED, EvaluationState.FAILED, EvaluationState.TIMEOUT)
 IDS_NAME = ".results.csv.ids"
 
 
 class ResultsCsv:
-    """Appends one row per finished evaluation (DONE, FAILED or TIMEOUT, not CANCELLED), in the
-    order they finish; a failed evaluation has an empty objective.
+    """Appends one row per finished evaluation (DONE, STOPPED, FAILED or TIMEOUT, not CANCELLED),
+    in the order they finish; a failed evaluation has an empty objective, one stopped early
+    (STOPPED) the last value it reported.
 
     Which evaluation each row is stays in a hidden file beside it, ``.results.csv.ids`` (line i
     holds the id of row i), so that after a crash the rows the store has but the CSV lacks are
@@ -150,10 +159,17 @@ def _drop_partial_line(path: Path) -> None:
 
 
 def write_results_json(folder: str | os.PathLike, records: Iterable[EvaluationRecord],
-                       search_info: Optional[dict] = None) -> Path:
-    """Atomically rewrite ``results.json`` with full records of finished evaluations."""
+                       search_info: Optional[dict] = None, curves: Optional[dict] = None) -> Path:
+    """Atomically rewrite ``results.json`` with full records of finished evaluations.
+
+    ``curves``: ``{eval_id: [[step, value], ...]}``, the intermediate values each evaluation
+    reported (its learning curve), written as the record's ``curve`` (absent without reports).
+    """
     path = Path(folder) / JSON_NAME
-    data = {"search": search_info or {}, "evaluations": [r.to_json() for r in records]}
+    curves = curves or {}
+    data = {"search": search_info or {},
+            "evaluations": [{**r.to_json(), **({"curve": curves[r.id]} if r.id in curves else {})}
+                            for r in records]}
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".results.", suffix=".json")
     with os.fdopen(fd, "w") as f:
         json.dump(data, f, indent=1, default=repr)

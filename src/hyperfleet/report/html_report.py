@@ -10,7 +10,7 @@ from pathlib import Path
 
 from hyperfleet.active_time import ActiveClock
 from hyperfleet.problem import HpProblem
-from hyperfleet.report import plots
+from hyperfleet.report import curves, plots
 from hyperfleet.store import EvaluationState, SearchRecord, Store
 
 REPORT_NAME = "report.html"
@@ -23,7 +23,8 @@ def write_report(store: Store, search: SearchRecord, top: int = 10) -> dict[str,
 
     Returns:
         The files written, by name (``best``, ``utilization``, ``parameters``, ``importance``
-        when there are enough results, ``html``).
+        when there are enough results, ``curves`` when evaluations reported intermediate
+        values, ``html``).
     """
     folder = Path(search.folder)
     problem = HpProblem.from_dict(search.problem)
@@ -37,7 +38,12 @@ def write_report(store: Store, search: SearchRecord, top: int = 10) -> dict[str,
     imp = plots.importance(problem, records, folder / "report_importance.png")
     if imp is not None:
         files["importance"] = imp
-    files["html"] = _write_html(search, problem, records, files, folder / REPORT_NAME, top)
+    reports = store.list_reports(search.id)
+    saved = curves.steps_saved(records, reports, (search.settings.get("stopper_settings") or {}).get("max_step"))
+    lines = curves.learning_curves(records, reports, folder / "report_curves.png", saved)
+    if lines is not None:
+        files["curves"] = lines
+    files["html"] = _write_html(search, problem, records, files, folder / REPORT_NAME, top, saved)
     return files
 
 
@@ -46,7 +52,8 @@ def _img(path: Path, alt: str) -> str:
     return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
 
 
-def _write_html(search: SearchRecord, problem: HpProblem, records, files: dict, path: Path, top: int) -> Path:
+def _write_html(search: SearchRecord, problem: HpProblem, records, files: dict, path: Path, top: int,
+                saved=None) -> Path:
     counts: dict[str, int] = {}
     for r in records:
         counts[r.state.value] = counts.get(r.state.value, 0) + 1
@@ -59,8 +66,11 @@ def _write_html(search: SearchRecord, problem: HpProblem, records, files: dict, 
     settings = html.escape(json.dumps(search.settings, indent=2, default=str))
     state_line = ", ".join(f"{n} {s.lower()}" for s, n in sorted(counts.items())) or "no evaluations yet"
     titles = {"best": "Best objective so far", "utilization": "Worker utilization",
-              "parameters": "Objective against each hyperparameter", "importance": "Hyperparameter importance"}
-    figures = "".join(f"<h2>{titles[k]}</h2>{_img(files[k], titles[k])}" for k in titles if k in files)
+              "parameters": "Objective against each hyperparameter", "importance": "Hyperparameter importance",
+              "curves": "Learning curves"}
+    notes = {"curves": f"<p>{html.escape(saved.sentence())}.</p>" if saved is not None else ""}
+    figures = "".join(f"<h2>{titles[k]}</h2>{notes.get(k, '')}{_img(files[k], titles[k])}"
+                      for k in titles if k in files)
     space = "".join(f"<tr><td>{html.escape(d.name)}</td><td>{html.escape(_describe(d))}</td></tr>"
                     for d in problem.dims)
     failed = [r for r in records if r.state in (EvaluationState.FAILED, EvaluationState.TIMEOUT)]

@@ -8,7 +8,13 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import Iterable, Optional, Sequence
 
-from hyperfleet.store.records import EvaluationRecord, EvaluationState, SearchRecord, SearchSummary
+from hyperfleet.store.records import (
+    EvaluationRecord,
+    EvaluationState,
+    ReportRecord,
+    SearchRecord,
+    SearchSummary,
+)
 
 
 class StoreError(Exception):
@@ -85,6 +91,14 @@ class Store(ABC):
     @abstractmethod
     def find_evaluations(self, prefix: str) -> list[EvaluationRecord]:
         """Evaluations whose id starts with ``prefix``."""
+
+    @abstractmethod
+    def add_reports(self, search_id: str, reports: Sequence[ReportRecord]) -> None:
+        """Record intermediate values of evaluations of ``search_id``, in one transaction."""
+
+    @abstractmethod
+    def list_reports(self, search_id: str, eval_ids: Optional[Iterable[str]] = None) -> list[ReportRecord]:
+        """The intermediate values of a search (or of some of its evaluations), by ``seq``."""
 
     def close(self) -> None:
         """Release connections."""

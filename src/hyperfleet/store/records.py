@@ -16,11 +16,14 @@ class EvaluationState(str, enum.Enum):
     FAILED = "FAILED"
     TIMEOUT = "TIMEOUT"
     CANCELLED = "CANCELLED"
+    #: stopped early by the stopper: finished, not failed; its objective is the last value it
+    #: reported (at ``last_step``), not a full training's
+    STOPPED = "STOPPED"
 
     @property
     def finished(self) -> bool:
         return self in (EvaluationState.DONE, EvaluationState.FAILED, EvaluationState.TIMEOUT,
-                        EvaluationState.CANCELLED)
+                        EvaluationState.CANCELLED, EvaluationState.STOPPED)
 
 
 class SearchState(str, enum.Enum):
@@ -79,13 +82,33 @@ class EvaluationRecord:
     worker: Optional[str] = None
     host: Optional[str] = None
     folder: Optional[str] = None
+    #: the step of its last intermediate value (``hyperfleet.report``); None: it reported none
+    last_step: Optional[int] = None
+    #: how many intermediate values of its search the driver had received when it ended (its
+    #: place among them, so that ``resume`` replays the stopper's calls in their order)
+    finish_seq: Optional[int] = None
 
     def to_json(self) -> dict[str, Any]:
         """The record as written to ``results.json``."""
         return {"id": self.id, "number": self.number, "state": self.state.value,
                 "config": self.config, "objective": self.objective, "metadata": self.metadata,
                 "error": self.error, "start_time": self.start_time, "end_time": self.end_time,
-                "worker": self.worker, "host": self.host, "folder": self.folder}
+                "worker": self.worker, "host": self.host, "folder": self.folder,
+                "last_step": self.last_step}
+
+
+@dataclass(frozen=True)
+class ReportRecord:
+    """One intermediate value of one evaluation (``hyperfleet.report(value, step)``).
+
+    ``seq``: its place among all the reports of its search, in the order the driver received them.
+    """
+
+    evaluation_id: str
+    seq: int
+    step: int
+    value: float
+    time: float
 
 
 @dataclass
@@ -104,6 +127,10 @@ class SearchSummary:
     def failed(self) -> int:
         return sum(self.counts.get(s.value, 0) for s in
                    (EvaluationState.FAILED, EvaluationState.TIMEOUT))
+
+    @property
+    def stopped(self) -> int:
+        return self.counts.get(EvaluationState.STOPPED.value, 0)
 
     @property
     def running(self) -> int:

@@ -10,9 +10,20 @@ import sqlalchemy as sa
 
 from hyperfleet.store.base import StoreError
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
-# What each schema version added, applied in order to an older store when it is opened.
+
+def _add_intermediate_values(conn: sa.Connection) -> None:
+    """Version 4 (early stopping): each evaluation's last reported step and its place among the
+    reports; the ``reports`` table itself is created with the other new tables."""
+    if not sa.inspect(conn).has_table("evaluations"):
+        return  # created whole, with these columns, after the migrations
+    conn.execute(sa.text("ALTER TABLE evaluations ADD COLUMN last_step INTEGER"))
+    conn.execute(sa.text("ALTER TABLE evaluations ADD COLUMN finish_seq INTEGER"))
+
+
+# What each schema version added, applied in order to an older store when it is opened: SQL
+# statements, or a function of the connection. (Version 3 is another change's.)
 MIGRATIONS = {
     2: ["ALTER TABLE searches ADD COLUMN scheduler VARCHAR(16)",
         "ALTER TABLE searches ADD COLUMN job_id VARCHAR(64)",
@@ -23,6 +34,7 @@ MIGRATIONS = {
         "ALTER TABLE searches ADD COLUMN driver_boot_id VARCHAR(64)",
         "ALTER TABLE searches ADD COLUMN driver_token VARCHAR(36)",
         "ALTER TABLE searches ADD COLUMN lease_expires FLOAT"],
+    4: _add_intermediate_values,
 }
 
 # Any 64-bit number no other program on the server is likely to lock; "hyprflet" in ASCII.
@@ -98,8 +110,24 @@ evaluations_table = sa.Table(
     sa.Column("worker", String(256)),
     sa.Column("host", String(256)),
     sa.Column("folder", Text),
+    sa.Column("last_step", sa.Integer),
+    sa.Column("finish_seq", sa.Integer),
     sa.UniqueConstraint("search_id", "number", name="uq_evaluation_number"),
     sa.Index("ix_evaluations_search_state", "search_id", "state"),
+)
+
+# The intermediate values evaluations reported (``hyperfleet.report``), in the order received.
+reports_table = sa.Table(
+    "reports", _metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("search_id", sa.String(36), sa.ForeignKey("searches.id"), nullable=False),
+    sa.Column("evaluation_id", sa.String(36), sa.ForeignKey("evaluations.id"), nullable=False),
+    sa.Column("seq", sa.Integer, nullable=False),
+    sa.Column("step", sa.Integer, nullable=False),
+    sa.Column("value", sa.Float, nullable=False),
+    sa.Column("time", sa.Float, nullable=False),
+    sa.UniqueConstraint("evaluation_id", "step", name="uq_report_step"),
+    sa.Index("ix_reports_search_seq", "search_id", "seq"),
 )
 
 
@@ -132,7 +160,11 @@ def ensure_schema(engine: sa.Engine, where: str, create: bool = True) -> None:
         if version == SCHEMA_VERSION:
             return  # another process finished it while we waited for the lock
         for target in range((version or SCHEMA_VERSION) + 1, SCHEMA_VERSION + 1):
-            for statement in MIGRATIONS.get(target, []):
+            migration = MIGRATIONS.get(target, [])
+            if callable(migration):
+                migration(conn)
+                continue
+            for statement in migration:
                 conn.execute(sa.text(statement))
         _metadata.create_all(conn)
         if conn.execute(sa.select(meta_table.c.key).where(meta_table.c.key == "schema_version")).first():

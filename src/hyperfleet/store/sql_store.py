@@ -26,6 +26,7 @@ from hyperfleet.store.engines import (
 from hyperfleet.store.records import (
     EvaluationRecord,
     EvaluationState,
+    ReportRecord,
     SearchRecord,
     SearchState,
     SearchSummary,
@@ -37,11 +38,12 @@ from hyperfleet.store.schema import (
     ensure_schema,
     evaluations_table,
     meta_table,
+    reports_table,
     searches_table,
 )
 
 __all__ = ["SqlStore", "store_url", "SCHEMA_VERSION", "MIGRATIONS", "JOURNAL_MODES", "JOURNAL_ENV",
-           "meta_table", "searches_table", "evaluations_table"]
+           "meta_table", "searches_table", "evaluations_table", "reports_table"]
 
 _SEARCH_FIELDS = {c.name for c in searches_table.columns} - {"id"}
 _EVAL_FIELDS = {c.name for c in evaluations_table.columns} - {"id", "search_id"}
@@ -260,6 +262,25 @@ class SqlStore(Store):
             rows = conn.execute(sa.select(e).where(_starts_with(e.c.id, prefix))
                                 .order_by(e.c.created_time).limit(20)).all()
         return [_evaluation_record(r) for r in rows]
+
+    # ----- intermediate values -------------------------------------------------------------
+    def add_reports(self, search_id: str, reports: Sequence[ReportRecord]) -> None:
+        if not reports:
+            return
+        rows = [{"search_id": search_id, "evaluation_id": r.evaluation_id, "seq": r.seq, "step": r.step,
+                 "value": r.value, "time": r.time} for r in reports]
+        with self.engine.begin() as conn:
+            conn.execute(reports_table.insert(), rows)
+
+    def list_reports(self, search_id: str, eval_ids: Optional[Iterable[str]] = None) -> list[ReportRecord]:
+        r = reports_table
+        query = sa.select(r.c.evaluation_id, r.c.seq, r.c.step, r.c.value, r.c.time) \
+            .where(r.c.search_id == search_id).order_by(r.c.seq, r.c.id)
+        if eval_ids is not None:
+            query = query.where(r.c.evaluation_id.in_(list(eval_ids)))
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return [ReportRecord(*row) for row in rows]
 
 
 @functools.lru_cache(maxsize=64)

@@ -27,7 +27,7 @@ Make = Callable[[], Executor]
 
 def task(run: str, folder: Path, **config) -> EvalTask:
     """A task for the run function ``run`` of :mod:`hyperfleet.testing.runs`."""
-    options = {k: config.pop(k) for k in ("timeout", "isolate", "env") if k in config}
+    options = {k: config.pop(k) for k in ("timeout", "isolate", "env", "live_reports") if k in config}
     eval_id = f"{run}-{uuid.uuid4().hex[:8]}"
     sub = Path(folder) / eval_id
     sub.mkdir(parents=True)
@@ -187,9 +187,82 @@ def check_shutdown_leaves_nothing_running(make: Make, folder: Path) -> None:
         _assert_dead(t, within=15)
 
 
+def check_reports_are_buffered_without_a_stopper(make: Make, folder: Path) -> None:
+    """Without ``live_reports`` the values come back with the outcome; nothing is asked."""
+    ex = make()
+    asked: list = []
+    ex.set_report_handler(lambda *report: asked.append(report) or True)
+    try:
+        tasks = [task("reports_curve", folder, x=0.5), task("reports_curve", folder, x=0.5, isolate=True),
+                 task("quadratic", folder, x=0.3)]
+        for t in tasks:
+            ex.submit(t)
+        by_id = {o.eval_id: o for o in collect(ex, len(tasks))}
+        for t in tasks[:2]:
+            outcome = by_id[t.eval_id]
+            assert (outcome.state, outcome.objective, outcome.last_step) == ("DONE", 2.5, 5), outcome
+            assert [(s, v) for s, v, _ in outcome.reports] == [(k, 0.5 * k) for k in range(1, 6)]
+            assert all(outcome.start_time <= when <= outcome.end_time for _, _, when in outcome.reports)
+        plain = by_id[tasks[2].eval_id]
+        assert (plain.state, plain.objective, plain.reports, plain.last_step) == ("DONE", 1.0, [], None)
+        assert asked == [], asked
+    finally:
+        ex.shutdown()
+
+
+def check_live_reports_get_decisions(make: Make, folder: Path) -> None:
+    """With ``live_reports`` each value reaches the handler in order and its answer reaches the run
+    function: stopped at step 3, the outcome is STOPPED with the value reported there."""
+    ex = make()
+    asked: list = []
+    ex.set_report_handler(lambda eval_id, step, value, when: asked.append((eval_id, step, value)) or step < 3)
+    try:
+        tasks = [task("reports_curve", folder, x=0.5, live_reports=True),
+                 task("reports_curve", folder, x=0.25, live_reports=True, isolate=True),
+                 task("reports_curve", folder, x=0.5, steps=2, live_reports=True),
+                 task("quadratic", folder, x=0.3, live_reports=True)]
+        for t in tasks:
+            ex.submit(t)
+        by_id = {o.eval_id: o for o in collect(ex, len(tasks))}
+        for t, x in zip(tasks[:2], (0.5, 0.25)):
+            outcome = by_id[t.eval_id]
+            assert (outcome.state, outcome.objective, outcome.last_step) == ("STOPPED", 3 * x, 3), outcome
+            assert outcome.error is None and outcome.reports == []
+            assert [(s, v) for i, s, v in asked if i == t.eval_id] == [(1, x), (2, 2 * x), (3, 3 * x)]
+        short = by_id[tasks[2].eval_id]
+        assert (short.state, short.objective, short.last_step) == ("DONE", 1.0, 2), short
+        assert by_id[tasks[3].eval_id].state == "DONE" and by_id[tasks[3].eval_id].objective == 1.0
+        assert ex.in_flight == 0
+    finally:
+        ex.shutdown()
+
+
+def check_bad_reports_fail_only_their_evaluation(make: Make, folder: Path) -> None:
+    """A non-finite value or a step that goes back: FAILED with one clear line, earlier reports kept."""
+    ex = make()
+    try:
+        bad = {"reports_nan": ("ValueError: hyperfleet.report: the value must be finite, got nan", 1),
+               "reports_backwards": ("ValueError: hyperfleet.report: step 2 does not come after step 3", 3)}
+        tasks = {run: task(run, folder) for run in bad}
+        good = task("reports_curve", folder, x=0.5)
+        for t in [*tasks.values(), good]:
+            ex.submit(t)
+        by_id = {o.eval_id: o for o in collect(ex, len(tasks) + 1)}
+        for run, (line, step) in bad.items():
+            outcome = by_id[tasks[run].eval_id]
+            assert outcome.state == "FAILED" and outcome.error.splitlines()[0].startswith(line), outcome.error
+            assert [s for s, _, _ in outcome.reports] == [step] and outcome.last_step == step
+        assert by_id[good.eval_id].state == "DONE" and by_id[good.eval_id].last_step == 5
+    finally:
+        ex.shutdown()
+
+
+REPORT_CHECKS = [check_reports_are_buffered_without_a_stopper, check_live_reports_get_decisions,
+                 check_bad_reports_fail_only_their_evaluation]
+
 ALL_CHECKS = [check_results_arrive_as_they_finish, check_failures_are_outcomes, check_output_goes_to_the_folder,
               check_timeout_kills_and_the_worker_carries_on, check_crash_is_a_failure, check_cancel,
-              check_shutdown_leaves_nothing_running]
+              check_shutdown_leaves_nothing_running, *REPORT_CHECKS]
 
 
 def _wait_for_pids(tasks: list[EvalTask], limit: float = 30) -> None:

@@ -26,7 +26,8 @@ from typing import Callable
 
 import sqlalchemy as sa
 
-from hyperfleet.store import SCHEMA_VERSION, EvaluationState, SearchState, Store, StoreError
+from hyperfleet.store import EvaluationState, SearchState, Store, StoreError
+from hyperfleet.testing import store_kit_reports as _reports
 from hyperfleet.testing.store_claim_kit import CLAIM_CHECKS, check_migrates_from_version_2
 
 MakeStore = Callable[[], Store]
@@ -304,11 +305,12 @@ ALL_CHECKS = [check_search_round_trip_and_updates, check_evaluations_create_upda
               check_evaluation_numbers_are_unique_per_search, check_json_round_trip, check_text_round_trip,
               check_persists_across_reopen, check_two_open_stores_see_each_other]
 ALL_CHECKS += CLAIM_CHECKS
+ALL_CHECKS += _reports.REPORT_CHECKS
 
 
 # ----- SqlStore: what older and newer hyperfleet versions left in the database --------------------
 def check_migrates_from_version_1(make_store: MakeStore) -> None:
-    from hyperfleet.store.schema import evaluations_table, meta_table
+    from hyperfleet.store.schema import SCHEMA_VERSION, evaluations_table, meta_table
 
     store = make_store()
     engine = store.engine
@@ -325,6 +327,8 @@ def check_migrates_from_version_1(make_store: MakeStore) -> None:
              sa.Column("created_time", sa.Float), sa.Column("start_time", sa.Float),
              sa.Column("end_time", sa.Float), sa.Column("message", sa.Text))
     evaluations_table.to_metadata(v1)
+    for name in ("last_step", "finish_seq"):  # added in version 4
+        v1.tables["evaluations"]._columns.remove(v1.tables["evaluations"].c[name])
     v1.create_all(engine)
     with engine.begin() as conn:
         conn.execute(v1.tables["hyperfleet_meta"].insert().values(key="schema_version", value="1"))
@@ -380,7 +384,7 @@ def check_invalid_schema_version_is_one_line(make_store: MakeStore) -> None:
 
 
 SQL_CHECKS = [check_migrates_from_version_1, check_migrates_from_version_2, check_newer_schema_is_refused,
-              check_invalid_schema_version_is_one_line]
+              check_invalid_schema_version_is_one_line, *_reports.REPORT_SQL_CHECKS]
 
 
 # ----- two writers and a reader, in separate processes --------------------------------------------

@@ -1,0 +1,1 @@
+"""Helpers for training libraries (each imports its library only when used)."""

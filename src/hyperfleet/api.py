@@ -81,7 +81,8 @@ def run_search(problem: HpProblem, run: Union[str, Callable, CodeRef], *,
                eval_timeout: Optional[float] = None, isolate: Optional[bool] = None,
                gpus_per_eval: int = 0, gpus: Optional[Sequence[str]] = None,
                dask_address: Optional[str] = None, prefetch: Optional[int] = None,
-               max_failures: Optional[int] = None, drain: bool = True) -> Optional[SearchResult]:
+               max_failures: Optional[int] = None, drain: bool = True,
+               eval_memory: Optional[float] = None) -> Optional[SearchResult]:
     """Run a whole search and return its result.
 
     Args:
@@ -112,6 +113,9 @@ def run_search(problem: HpProblem, run: Union[str, Callable, CodeRef], *,
         drain: ``False`` keeps every worker busy until ``max_evals`` evaluations have finished and
             then cancels those still running (no idle workers at the end of the budget; see
             :class:`~hyperfleet.driver.Driver`).
+        eval_memory: GB of memory each evaluation's processes may use together; over it they are
+            killed and the evaluation is FAILED with "out of memory" (each evaluation then runs
+            in a child process of its own).
 
     Returns:
         :class:`~hyperfleet.driver.SearchResult` with the search record, counts and best
@@ -139,7 +143,7 @@ def run_search(problem: HpProblem, run: Union[str, Callable, CodeRef], *,
                 "max_evals": max_evals, "timeout": timeout, "eval_timeout": eval_timeout,
                 "isolate": evaluator_name == "mpi" if isolate is None else isolate,
                 "gpus_per_eval": gpus_per_eval, "gpus": gpu_ids, "prefetch": prefetch,
-                "max_failures": max_failures, "drain": bool(drain)}
+                "max_failures": max_failures, "drain": bool(drain), "eval_memory": eval_memory}
     DriverSettings.from_dict(settings)  # bad values are refused before anything is recorded
     own_store = not isinstance(store, Store)
     try:
@@ -166,7 +170,8 @@ def drive(store: Store, record: SearchRecord, problem: HpProblem, run_ref: CodeR
 def continue_search(ref: str, *, store: Union[str, Store, None] = None, max_evals: Optional[int] = None,
                     timeout: Optional[float] = None, running: str = "rerun", evaluator: Optional[str] = None,
                     workers: Optional[int] = None, search: Optional[Search] = None,
-                    callbacks: Sequence[object] = (), queued_only: bool = False) -> Optional[SearchResult]:
+                    callbacks: Sequence[object] = (), queued_only: bool = False,
+                    eval_memory: Optional[float] = None) -> Optional[SearchResult]:
     """Continue a search from the store alone (``hyperfleet resume``; also how a batch job starts).
 
     Finished evaluations are kept and told to the search; the ones a dead driver left RUNNING are
@@ -183,6 +188,7 @@ def continue_search(ref: str, *, store: Union[str, Store, None] = None, max_eval
         search: a search instance, for searches started with a custom ``Search`` object.
         callbacks: driver callbacks (progress display).
         queued_only: refuse unless the search is QUEUED or CREATED (a batch job starting it).
+        eval_memory: a new per-evaluation memory limit in GB (default: the recorded one).
 
     Raises:
         ValueError: the search is running elsewhere, its problem file changed incompatibly, or
@@ -204,6 +210,8 @@ def continue_search(ref: str, *, store: Union[str, Store, None] = None, max_eval
             settings["max_evals"] = max_evals
         if timeout is not None:
             settings["timeout"] = timeout
+        if eval_memory is not None:
+            settings["eval_memory"] = eval_memory
         if evaluator is not None:
             settings["evaluator"], settings["workers"] = evaluator, workers
         elif workers is not None:

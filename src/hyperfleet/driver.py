@@ -134,6 +134,7 @@ class Driver:
         self.max_failures = settings.failures.max_failures
         self.eval_timeout = settings.evals.eval_timeout
         self.isolate = settings.evals.isolate
+        self.eval_memory = settings.evals.eval_memory
         prefetch = settings.evals.prefetch
         self.prefetch = prefetch if prefetch is not None else (1 if executor.num_workers > 1 else 0)
         self.callbacks = list(callbacks)
@@ -308,7 +309,8 @@ class Driver:
         if held:
             self._held[record.id] = held
         self.executor.submit(EvalTask(record.id, self.run_ref.path, self.run_ref.attr, config, str(folder),
-                                      timeout=self.eval_timeout, isolate=self.isolate, env=env))
+                                      timeout=self.eval_timeout, isolate=self.isolate, env=env,
+                                      memory_limit=self.eval_memory))
         self._running[record.id] = record
         self.stats.submitted += 1
         self.stats.running += 1

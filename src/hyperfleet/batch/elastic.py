@@ -30,7 +30,7 @@ def jobqueue_cluster(scheduler_name: str, minutes: int, queue: Optional[str], ac
 def run_elastic(problem, problem_ref, run_ref, *, label: str, minutes: int, nodes: int, queue: Optional[str],
                 account: Optional[str], scheduler: Optional[str], slots_per_node: Optional[int], search: str,
                 max_evals: int, seed: Optional[int], eval_timeout: Optional[float], search_settings: dict,
-                store, drain: bool = True) -> None:
+                store, drain: bool = True, eval_memory: Optional[float] = None) -> None:
     """Run the search here on up to ``nodes`` worker jobs of ``minutes`` each (dask-jobqueue).
 
     Worker jobs are asked for at the start and the scheduler may start them one by one; the
@@ -50,7 +50,8 @@ def run_elastic(problem, problem_ref, run_ref, *, label: str, minutes: int, node
         try:
             result = run_search(problem, run_ref, search=search, max_evals=max_evals, drain=drain, evaluator=cluster,
                                 label=label, seed=seed, store=store, search_settings=search_settings,
-                                problem_path=str(problem_ref), callbacks=[display], eval_timeout=eval_timeout)
+                                problem_path=str(problem_ref), callbacks=[display], eval_timeout=eval_timeout,
+                                eval_memory=eval_memory)
         finally:
             display.close()
         report_result(result)

@@ -21,10 +21,13 @@ from hyperfleet.execute import EXECUTORS
 @click.option("--evaluator", type=click.Choice(EXECUTORS), default=None,
               help="Run on another evaluator than the recorded one.")
 @click.option("--workers", type=click.IntRange(min=1), default=None, help="Workers for this run.")
+@click.option("--eval-memory", type=click.FloatRange(min=0, min_open=True), default=None, metavar="GB",
+              help="A new memory limit: kill an evaluation whose processes use more than GB of memory together (FAILED, "
+                   "out of memory); each evaluation then runs in a child process.")
 @click.option("--quiet", is_flag=True, help="No progress display.")
 @click.option("--queued-only", is_flag=True, hidden=True, help="Start a QUEUED search (batch jobs use it).")
 @store_option
-def command(ref, max_evals, timeout, running, evaluator, workers, quiet, queued_only, store):
+def command(ref, max_evals, timeout, running, evaluator, workers, eval_memory, quiet, queued_only, store):
     """Continue search REF (label or id prefix): finished evaluations are kept, the budget counts them."""
     from hyperfleet.api import continue_search
     from hyperfleet.store import open_store
@@ -38,7 +41,7 @@ def command(ref, max_evals, timeout, running, evaluator, workers, quiet, queued_
     try:
         result = continue_search(ref, store=store, max_evals=max_evals, timeout=timeout, running=running,
                                  evaluator=evaluator, workers=workers, callbacks=[display],
-                                 queued_only=queued_only)
+                                 queued_only=queued_only, eval_memory=eval_memory)
     finally:
         display.close()
     if result is not None:

@@ -52,6 +52,9 @@ def _value(text: str):
               help="Join a running Dask cluster (with --evaluator dask) instead of starting one.")
 @click.option("--eval-timeout", type=click.FloatRange(min=0, min_open=True), default=None,
               help="Kill an evaluation after this many seconds (state TIMEOUT).")
+@click.option("--eval-memory", type=click.FloatRange(min=0, min_open=True), default=None, metavar="GB",
+              help="Kill an evaluation whose processes use more than GB of memory together (FAILED, "
+                   "out of memory); each evaluation then runs in a child process.")
 @click.option("--isolate/--no-isolate", default=None,
               help="Run each evaluation in a child process of its own [default: only with mpi].")
 @click.option("--gpus-per-eval", type=click.IntRange(min=0), default=0,
@@ -71,7 +74,7 @@ def _value(text: str):
 @click.option("--quiet", is_flag=True, help="No progress display.")
 @store_option
 def command(problem, run, search_name, max_evals, timeout, evaluator, workers, dask_address, eval_timeout,
-            isolate, gpus_per_eval, gpus, prefetch, max_failures, drain, label, seed, settings, quiet, store):
+            eval_memory, isolate, gpus_per_eval, gpus, prefetch, max_failures, drain, label, seed, settings, quiet, store):
     """Run a search of PROBLEM's space with the RUN function, here and now."""
     from hyperfleet.api import run_search
     from hyperfleet.execute.resources import parse_gpu_ids
@@ -85,7 +88,7 @@ def command(problem, run, search_name, max_evals, timeout, evaluator, workers, d
                             search_settings=parse_settings(settings), problem_path=str(problem_ref),
                             callbacks=[display], dask_address=dask_address, eval_timeout=eval_timeout,
                             isolate=isolate, gpus_per_eval=gpus_per_eval, gpus=parse_gpu_ids(gpus), prefetch=prefetch,
-                            max_failures=max_failures, drain=drain)
+                            max_failures=max_failures, drain=drain, eval_memory=eval_memory)
     finally:
         display.close()
     if result is not None:  # None on MPI worker ranks

@@ -38,12 +38,15 @@ from hyperfleet.search import SEARCHES
 @click.option("--seed", type=int, default=None)
 @click.option("--eval-timeout", type=click.FloatRange(min=0, min_open=True), default=None,
               help="Kill an evaluation after this many seconds.")
+@click.option("--eval-memory", type=click.FloatRange(min=0, min_open=True), default=None, metavar="GB",
+              help="Kill an evaluation whose processes use more than GB of memory together (FAILED, "
+                   "out of memory); each evaluation then runs in a child process.")
 @click.option("--setting", "settings", multiple=True, metavar="KEY=VALUE", help="A search setting (repeatable).")
 @click.argument("words", nargs=-1, required=True, metavar="[hps] LABEL")
 @store_option
 def command(problem, run, minutes, queue, nodes, account, job_mode, nodes_per_eval, ranks_per_node, launcher,
             scheduler, slots_per_node, gpus_per_node,
-            elastic, search_name, max_evals, drain, seed, eval_timeout, settings, words, store):
+            elastic, search_name, max_evals, drain, seed, eval_timeout, eval_memory, settings, words, store):
     """Submit a search of PROBLEM with RUN as a batch job labelled LABEL.
 
     The tutorial's command works with only the program name changed:
@@ -71,7 +74,7 @@ def command(problem, run, minutes, queue, nodes, account, job_mode, nodes_per_ev
         run_elastic(problem_obj, problem_ref, run_ref, label=label, minutes=minutes, nodes=nodes, queue=queue,
                     account=account, scheduler=scheduler, slots_per_node=slots_per_node, search=search_name,
                     max_evals=max_evals, seed=seed, eval_timeout=eval_timeout, search_settings=search_settings,
-                    store=store, drain=drain)
+                    store=store, drain=drain, eval_memory=eval_memory)
         return
     from hyperfleet.search import make_search
 
@@ -79,6 +82,7 @@ def command(problem, run, minutes, queue, nodes, account, job_mode, nodes_per_ev
     recorded = {"search": search_name, "search_settings": search_settings, "seed": seed, "evaluator": "process",
                 "workers": None, "max_evals": max_evals, "timeout": None, "eval_timeout": eval_timeout,
                 "isolate": False, "gpus_per_eval": 0, "gpus": None, "prefetch": None, "drain": drain,
+                "eval_memory": eval_memory,
                 "batch": {"minutes": minutes, "queue": queue, "nodes": nodes, "account": account,
                           "job_mode": job_mode}}
     if job_mode == "mpi":

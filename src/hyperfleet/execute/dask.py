@@ -14,16 +14,24 @@ from hyperfleet.execute.task import EvalOutcome, EvalTask
 
 
 def run_task_on_dask_worker(task: EvalTask) -> EvalOutcome:
-    """Entry point on a Dask worker (output routed per thread; Dask workers may have several)."""
+    """Entry point on a Dask worker (output routed per thread; Dask workers may have several).
+
+    A worker with one thread runs one evaluation at a time: its processes are killed when it
+    ends and the worker's working directory and environment are restored.
+    """
     from distributed import get_worker
 
-    from hyperfleet.execute.worker import run_task, thread_level_capture
+    from hyperfleet.execute.worker import OWN_PROCESS, SHARED_PROCESS, run_task, thread_level_capture
 
     try:
-        name = f"dask-{get_worker().name}"
+        dask_worker = get_worker()
+        name = f"dask-{dask_worker.name}"
+        state = getattr(dask_worker, "state", dask_worker)
+        threads = int(getattr(state, "nthreads", getattr(dask_worker, "nthreads", 1)) or 1)
     except ValueError:
-        name = None
-    return run_task(task, capture=thread_level_capture, worker=name)
+        name, threads = None, 2
+    scope = OWN_PROCESS if threads == 1 else SHARED_PROCESS
+    return run_task(task, capture=thread_level_capture, worker=name, scope=scope)
 
 
 class DaskExecutor(FuturesExecutor):

@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from typing import Optional
 
+from hyperfleet.execute.process_tree import TOKEN_VAR, descendants, kill_tree, memory_bytes
 from hyperfleet.execute.task import EvalOutcome, EvalTask
 
 _HOST = socket.gethostname()
@@ -30,7 +31,7 @@ def evaluate_isolated(task: EvalTask, worker: Optional[str] = None) -> EvalOutco
     with tempfile.TemporaryDirectory(prefix="hyperfleet-eval-") as scratch:
         folder = Path(task.folder) if task.folder else Path(scratch)
         result_file = Path(scratch) / "outcome.pkl"
-        env = {**os.environ, **{k: str(v) for k, v in task.env.items()}}
+        env = {**os.environ, **{k: str(v) for k, v in task.env.items()}, TOKEN_VAR: task.eval_id}
         start = time.time()
         with open(folder / "stdout.txt", "ab") as out, open(folder / "stderr.txt", "ab") as err:
             child = subprocess.Popen(
@@ -42,12 +43,16 @@ def evaluate_isolated(task: EvalTask, worker: Optional[str] = None) -> EvalOutco
             child.stdin.close()
         except BrokenPipeError:
             pass
+        memory = _MemoryWatch(task.memory_limit)
         try:
-            ending = _watch(child, task, start, folder)
+            ending = _watch(child, task, start, folder, memory)
         finally:
             _live_children.pop(task.eval_id, None)
+            kill_tree(task.eval_id, session=child.pid)  # whatever it left behind
         end = time.time()
         common = dict(start_time=start, end_time=end, worker=worker, host=_HOST)
+        if ending == "memory":
+            return EvalOutcome(task.eval_id, "FAILED", error=memory.message(), **common)
         if ending == "cancelled":
             return EvalOutcome(task.eval_id, "CANCELLED", error="cancelled", **common)
         if ending == "timeout":
@@ -75,8 +80,28 @@ def request_cancel(folder: Optional[str]) -> None:
             pass
 
 
-def _watch(child: subprocess.Popen, task: EvalTask, start: float, folder: Path) -> str:
-    """Wait for the child; kill it on its time limit or a cancel request. Returns how it ended."""
+class _MemoryWatch:
+    """The memory limit of one evaluation (``--eval-memory``), checked on every poll."""
+
+    def __init__(self, limit_gb: Optional[float]) -> None:
+        self.limit_gb = limit_gb
+        self.used = 0
+
+    def exceeded(self, child: subprocess.Popen) -> bool:
+        if self.limit_gb is None:
+            return False
+        self.used = memory_bytes([child.pid, *descendants(child.pid)])
+        return self.used > self.limit_gb * 1e9
+
+    def message(self) -> str:
+        return (f"out of memory: used {self.used / 1e9:.2f} GB > limit {self.limit_gb:g} GB "
+                f"(--eval-memory); the evaluation's processes were killed")
+
+
+def _watch(child: subprocess.Popen, task: EvalTask, start: float, folder: Path,
+           memory: Optional[_MemoryWatch] = None) -> str:
+    """Wait for the child; kill it on its time limit, its memory limit or a cancel request.
+    Returns how it ended."""
     cancel = folder / CANCEL_FILE
     while True:
         wait_s = _POLL_S if task.timeout is None else min(_POLL_S, max(0.0, start + task.timeout - time.time()))
@@ -87,6 +112,8 @@ def _watch(child: subprocess.Popen, task: EvalTask, start: float, folder: Path) 
             pass
         if task.timeout is not None and time.time() >= start + task.timeout:
             ending = "timeout"
+        elif memory is not None and memory.exceeded(child):
+            ending = "memory"
         elif task.folder and cancel.exists():
             ending = "cancelled"
         else:
@@ -144,7 +171,9 @@ def die_with_parent() -> None:
 
 
 def kill_live_children() -> None:
-    """Kill every isolated evaluation this process has started and not yet reaped."""
-    for child in list(_live_children.values()):
+    """Kill every isolated evaluation this process has started and not yet reaped, with what
+    they started."""
+    for eval_id, child in list(_live_children.items()):
         kill_group(child)
+        kill_tree(eval_id, session=child.pid)
 

@@ -7,14 +7,15 @@ from typing import Optional
 
 from hyperfleet.execute.base import Executor
 from hyperfleet.execute.task import EvalOutcome, EvalTask
-from hyperfleet.execute.worker import run_task
+from hyperfleet.execute.worker import DRIVER_PROCESS, run_task
 
 
 class SerialExecutor(Executor):
     """Runs each evaluation in the calling process when the driver waits for it.
 
     Simple and debuggable (a breakpoint in ``run`` works); output goes to the evaluation's
-    folder through ``sys.stdout``/``sys.stderr`` redirection.
+    folder through ``sys.stdout``/``sys.stderr`` redirection. Processes an evaluation started
+    are killed when it ends, and the working directory and environment it changed are restored.
     """
 
     num_workers = 1
@@ -28,7 +29,7 @@ class SerialExecutor(Executor):
     def wait_any(self, timeout: Optional[float] = None) -> list[EvalOutcome]:
         if not self._queue:
             return []
-        return [run_task(self._queue.popleft(), worker="serial-0")]
+        return [run_task(self._queue.popleft(), worker="serial-0", scope=DRIVER_PROCESS)]
 
     def cancel(self, eval_id: str) -> bool:
         before = len(self._queue)

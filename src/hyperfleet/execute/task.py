@@ -20,6 +20,9 @@ class EvalTask:
             memory blow-up cannot take the worker down.
         env: environment variables for the evaluation (e.g. ``CUDA_VISIBLE_DEVICES``); an
             evaluation with its own environment always runs in a child process.
+        memory_limit: GB (10^9 bytes) of memory the evaluation's processes may use together
+            (``--eval-memory``); over it, they are killed and the evaluation is FAILED. An
+            evaluation with a limit runs in a child process, watched by its worker.
     """
 
     eval_id: str
@@ -30,10 +33,11 @@ class EvalTask:
     timeout: Optional[float] = None
     isolate: bool = False
     env: dict = field(default_factory=dict)
+    memory_limit: Optional[float] = None
 
     @property
     def needs_child_process(self) -> bool:
-        return self.isolate or self.timeout is not None or bool(self.env)
+        return self.isolate or self.timeout is not None or bool(self.env) or self.memory_limit is not None
 
 
 @dataclass

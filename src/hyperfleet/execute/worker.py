@@ -43,7 +43,11 @@ def judge_result(value: Any) -> tuple[Optional[float], dict, Optional[str]]:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         return None, metadata, (f"run returned {type(value).__name__} {value!r:.80}; "
                                 f"return a number (the objective to maximize)")
-    objective = float(value)
+    try:
+        objective = float(value)
+    except OverflowError:
+        return None, metadata, (f"run returned an objective too large for a float "
+                                f"({str(value)[:20]}..., {len(str(value))} digits)")
     if not math.isfinite(objective):
         return None, metadata, f"run returned a non-finite objective ({objective})"
     return objective, metadata, None
@@ -153,21 +157,72 @@ def fd_level_capture(folder: Optional[str]) -> Iterator[None]:
             os.close(fd)
 
 
-def evaluate(task: EvalTask, capture: Callable = python_level_capture, worker: Optional[str] = None
-             ) -> EvalOutcome:
-    """Run one evaluation and report how it ended; never raises for the user's errors."""
+#: how an evaluation shares its process (see :func:`evaluation_scope`)
+OWN_PROCESS, DRIVER_PROCESS, SHARED_PROCESS = "own", "driver", "shared"
+
+
+@contextlib.contextmanager
+def evaluation_scope(task: EvalTask, scope: str) -> Iterator[None]:
+    """Tag what the evaluation starts, and leave the process as the evaluation found it.
+
+    ``own``: the process runs nothing but this evaluation (a process or Dask worker, an MPI rank,
+    an isolated child): its processes are tagged with the evaluation's id and, when it ends, they
+    are killed (tagged, descendants and session members), and the working directory and the
+    environment are restored. ``driver``: the driver's own process, one evaluation at a time
+    (serial): the same, except that only tagged processes are killed. ``shared``: threads of one
+    process: nothing here (the thread executor tags and kills for all its threads).
+    """
+    if scope == SHARED_PROCESS:
+        yield
+        return
+    from hyperfleet.execute.process_tree import TOKEN_VAR, descendants, kill_tree
+
+    cwd, env = os.getcwd(), dict(os.environ)
+    # children the process had before (a Dask worker's helpers) are not the evaluation's
+    before = set(descendants(os.getpid())) if scope == OWN_PROCESS else set()
+    os.environ[TOKEN_VAR] = task.eval_id
+    try:
+        yield
+    finally:
+        if scope == OWN_PROCESS:
+            leader = os.getsid(0) == os.getpid()
+            kill_tree(task.eval_id, root=os.getpid(), session=os.getpid() if leader else None,
+                      keep=before)
+        else:
+            kill_tree(task.eval_id)
+        with contextlib.suppress(OSError):
+            os.chdir(cwd)
+        if dict(os.environ) != env:
+            os.environ.clear()
+            os.environ.update(env)
+
+
+def _interrupt_is_real() -> bool:
+    """Whether a KeyboardInterrupt here may be a real Ctrl-C: only in the main thread of a
+    process in the terminal's session (worker processes and isolated children run in sessions
+    of their own, and SIGINT reaches only main threads), so elsewhere ``run`` raised it itself."""
+    return threading.current_thread() is threading.main_thread() and os.getsid(0) != os.getpid()
+
+
+def evaluate(task: EvalTask, capture: Callable = python_level_capture, worker: Optional[str] = None,
+             scope: str = SHARED_PROCESS) -> EvalOutcome:
+    """Run one evaluation and report how it ended; never raises for the user's errors.
+
+    A KeyboardInterrupt raised by ``run`` is that evaluation's failure, except a possible real
+    Ctrl-C (in the driver's main thread: the serial evaluator), which interrupts the search.
+    """
     worker = worker or f"pid-{os.getpid()}"
     start = time.time()
-    with capture(task.folder):
+    with evaluation_scope(task, scope), capture(task.folder):
         try:
             run = load_run_function(task.run_path, task.run_attr)
             value = run(dict(task.config))
             objective, metadata, error = judge_result(value)
         except BaseException as exc:  # noqa: BLE001 - a user's error of any kind fails the evaluation only
-            if isinstance(exc, KeyboardInterrupt):
+            if isinstance(exc, KeyboardInterrupt) and _interrupt_is_real():
                 raise
             tb = traceback.format_exc()
-            print(tb, file=sys.stderr)
+            print(tb, file=sys.stderr, flush=True)
             objective, metadata = None, {}
             error = f"{type(exc).__name__}: {exc}\n{_tail(tb)}"
     end = time.time()
@@ -176,15 +231,15 @@ def evaluate(task: EvalTask, capture: Callable = python_level_capture, worker: O
                        start_time=start, end_time=end, worker=worker, host=_HOST)
 
 
-def run_task(task: EvalTask, capture: Callable = python_level_capture, worker: Optional[str] = None
-             ) -> EvalOutcome:
+def run_task(task: EvalTask, capture: Callable = python_level_capture, worker: Optional[str] = None,
+             scope: str = SHARED_PROCESS) -> EvalOutcome:
     """Run a task where it stands, or in a child process when it needs one (timeout, isolation,
-    its own environment)."""
+    its own environment, a memory limit)."""
     if task.needs_child_process:
         from hyperfleet.execute.isolation import evaluate_isolated
 
         return evaluate_isolated(task, worker=worker)
-    return evaluate(task, capture=capture, worker=worker)
+    return evaluate(task, capture=capture, worker=worker, scope=scope)
 
 
 def run_task_in_thread(task: EvalTask) -> EvalOutcome:
@@ -193,8 +248,8 @@ def run_task_in_thread(task: EvalTask) -> EvalOutcome:
 
 
 def run_task_in_worker_process(task: EvalTask) -> EvalOutcome:
-    """Entry point for a worker process that runs one evaluation at a time (Dask, MPI ranks)."""
-    return run_task(task, capture=fd_level_capture)
+    """Entry point for a worker process that runs one evaluation at a time (MPI ranks)."""
+    return run_task(task, capture=fd_level_capture, scope=OWN_PROCESS)
 
 
 def _tail(text: str, lines: int = 15) -> str:

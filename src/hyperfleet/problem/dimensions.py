@@ -6,6 +6,7 @@ algorithms can work on a numeric vector without knowing the dimension types.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from dataclasses import dataclass, field
@@ -20,6 +21,15 @@ def _is_int(value: Any) -> bool:
 
 def _is_float(value: Any) -> bool:
     return isinstance(value, (float, np.floating))
+
+
+def choice_key(value: Any) -> str:
+    """Canonical JSON text of a categorical choice (``1``, ``1.0`` and ``True`` differ).
+
+    Raises:
+        TypeError, ValueError: when ``value`` is not JSON-serializable.
+    """
+    return json.dumps(value, sort_keys=True)
 
 
 @dataclass(frozen=True)
@@ -144,7 +154,21 @@ class CategoricalDimension(Dimension):
     def cardinality(self) -> int:
         return len(self.choices)
 
+    @functools.cached_property
+    def _positions(self) -> dict:
+        # canonical JSON -> index, built once: a lookup is O(1) however many choices there are
+        positions: dict = {}
+        for i, choice in enumerate(self.choices):
+            positions.setdefault(choice_key(choice), i)
+        return positions
+
     def index(self, value: Any) -> int:
+        try:
+            i = self._positions.get(choice_key(value))
+        except (TypeError, ValueError):
+            i = None
+        if i is not None:
+            return i
         for i, choice in enumerate(self.choices):
             if type(choice) is type(value) and choice == value:
                 return i

@@ -7,6 +7,7 @@ import json
 import math
 import numbers
 import os
+import signal
 import socket
 import sys
 import threading
@@ -197,29 +198,63 @@ def evaluation_scope(task: EvalTask, scope: str) -> Iterator[None]:
             os.environ.update(env)
 
 
-def _interrupt_is_real() -> bool:
-    """Whether a KeyboardInterrupt here may be a real Ctrl-C: only in the main thread of a
-    process in the terminal's session (worker processes and isolated children run in sessions
-    of their own, and SIGINT reaches only main threads), so elsewhere ``run`` raised it itself."""
-    return threading.current_thread() is threading.main_thread() and os.getsid(0) != os.getpid()
+_sigints = [0]  # SIGINTs received while an evaluation ran in the main thread
+
+
+@contextlib.contextmanager
+def _counting_sigints() -> Iterator[None]:
+    """In the main thread, count SIGINTs (then handled as before), so that a KeyboardInterrupt
+    without one is known to come from ``run`` itself."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(signal.SIGINT)
+
+    def handler(signum, frame):
+        _sigints[0] += 1
+        if callable(previous):
+            return previous(signum, frame)
+        if previous == signal.SIG_DFL:
+            raise KeyboardInterrupt
+        return None
+
+    try:
+        signal.signal(signal.SIGINT, handler)
+    except (ValueError, OSError):
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _interrupt_is_real(sigints_before: int) -> bool:
+    """Whether a KeyboardInterrupt is a real Ctrl-C: a SIGINT reached this (main) thread during
+    the evaluation, in a process of the terminal's session (worker processes and isolated
+    children run in sessions of their own). Otherwise ``run`` raised it itself."""
+    return (threading.current_thread() is threading.main_thread() and os.getsid(0) != os.getpid()
+            and _sigints[0] > sigints_before)
 
 
 def evaluate(task: EvalTask, capture: Callable = python_level_capture, worker: Optional[str] = None,
              scope: str = SHARED_PROCESS) -> EvalOutcome:
     """Run one evaluation and report how it ended; never raises for the user's errors.
 
-    A KeyboardInterrupt raised by ``run`` is that evaluation's failure, except a possible real
-    Ctrl-C (in the driver's main thread: the serial evaluator), which interrupts the search.
+    A KeyboardInterrupt raised by ``run`` itself is that evaluation's failure; a real Ctrl-C
+    (a SIGINT while it ran in the driver's main thread: the serial evaluator) interrupts the
+    search.
     """
     worker = worker or f"pid-{os.getpid()}"
     start = time.time()
-    with evaluation_scope(task, scope), capture(task.folder):
+    sigints = _sigints[0]
+    with evaluation_scope(task, scope), _counting_sigints(), capture(task.folder):
         try:
             run = load_run_function(task.run_path, task.run_attr)
             value = run(dict(task.config))
             objective, metadata, error = judge_result(value)
         except BaseException as exc:  # noqa: BLE001 - a user's error of any kind fails the evaluation only
-            if isinstance(exc, KeyboardInterrupt) and _interrupt_is_real():
+            if isinstance(exc, KeyboardInterrupt) and _interrupt_is_real(sigints):
                 raise
             tb = traceback.format_exc()
             print(tb, file=sys.stderr, flush=True)

@@ -69,12 +69,13 @@ class _RangeDimension(Dimension):
 
     def to_unit(self, value: Any) -> float:
         lo, hi = self._forward(self.low), self._forward(self.high)
-        return (self._forward(value) - lo) / (hi - lo)
+        # halves first: the width of a range like (-1e308, 1e308) overflows to inf
+        return (self._forward(value) / 2 - lo / 2) / (hi / 2 - lo / 2)
 
     def _from_unit_float(self, u: float) -> float:
         u = min(max(float(u), 0.0), 1.0)
         lo, hi = self._forward(self.low), self._forward(self.high)
-        x = lo + u * (hi - lo)
+        x = lo * (1.0 - u) + hi * u  # never forms hi - lo, which may overflow
         return math.exp(x) if self.log else x
 
     def to_dict(self) -> dict:

@@ -20,6 +20,10 @@ from hyperfleet.problem.dimensions import (
 )
 
 
+#: names taken by the columns ``results.csv`` adds after the hyperparameters
+RESERVED_NAMES = ("objective", "elapsed_sec")
+
+
 class HpProblem:
     """A hyperparameter search space with optional starting points.
 
@@ -55,11 +59,15 @@ class HpProblem:
             The new dimension.
 
         Raises:
-            ValueError: on an empty, inverted or mixed range, a duplicate name, a
-                non-serializable choice or a default out of range.
+            ValueError: on an empty, inverted or mixed range, a duplicate or reserved name
+                (``objective``, ``elapsed_sec``), a non-serializable or NaN choice or a default
+                out of range.
         """
         if not isinstance(name, str) or not name or not name.isprintable():
             raise ValueError(f"dimension name must be a non-empty printable string, got {name!r}")
+        if name in RESERVED_NAMES:
+            raise ValueError(f"dimension name '{name}' is reserved (results.csv has columns "
+                             f"{', '.join(RESERVED_NAMES)}); rename the dimension")
         if name in self.names:
             raise ValueError(f"dimension '{name}' is already defined; give each dimension a unique name")
         dim = _make_dimension(name, range, log)

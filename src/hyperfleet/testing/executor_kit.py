@@ -76,6 +76,8 @@ FAILURES = {
     "returns_text": "run returned str",
     "returns_dict_without_objective": "without an 'objective' key",
     "exits": "SystemExit: 3",
+    "raises_keyboard_interrupt": "KeyboardInterrupt",
+    "returns_huge_int": "too large for a float",
 }
 
 
@@ -187,9 +189,51 @@ def check_shutdown_leaves_nothing_running(make: Make, folder: Path) -> None:
         _assert_dead(t, within=15)
 
 
+def check_children_die_with_their_evaluation(make: Make, folder: Path) -> None:
+    """Processes a run function starts (plain, in a new session, double-forked) are killed when
+    its evaluation ends, also when it ends by its time limit."""
+    ex = make()
+    try:
+        done = task("starts_children", folder)
+        ex.submit(done)
+        [outcome] = collect(ex, 1)
+        assert outcome.state == "DONE", outcome.error
+        _assert_children_dead(done)
+        hung = task("starts_children", folder, seconds=60, timeout=3)
+        ex.submit(hung)
+        [outcome] = collect(ex, 1, limit=40)
+        assert outcome.state == "TIMEOUT", outcome.error
+        _assert_children_dead(hung)
+    finally:
+        ex.shutdown()
+
+
+def check_children_die_at_shutdown(make: Make, folder: Path) -> None:
+    """An evaluation still running at shutdown takes the processes it started with it."""
+    ex = make()
+    running = task("starts_children", folder, seconds=60, isolate=True)
+    ex.submit(running)
+    deadline = time.time() + 30
+    while not (Path(running.folder) / "children.txt").exists():
+        assert time.time() < deadline, "the evaluation did not start"
+        time.sleep(0.05)
+    ex.shutdown()
+    _assert_children_dead(running)
+
+
 ALL_CHECKS = [check_results_arrive_as_they_finish, check_failures_are_outcomes, check_output_goes_to_the_folder,
               check_timeout_kills_and_the_worker_carries_on, check_crash_is_a_failure, check_cancel,
-              check_shutdown_leaves_nothing_running]
+              check_shutdown_leaves_nothing_running, check_children_die_with_their_evaluation,
+              check_children_die_at_shutdown]
+
+
+def _assert_children_dead(t: EvalTask, within: float = 15) -> None:
+    deadline = time.time() + within
+    while not (Path(t.folder) / "children.txt").exists():
+        assert time.time() < deadline, f"{t.eval_id} wrote no children.txt"
+        time.sleep(0.05)
+    for pid in (int(p) for p in (Path(t.folder) / "children.txt").read_text().split()):
+        _assert_pid_dead(pid, t.eval_id, max(1.0, deadline - time.time()))
 
 
 def _wait_for_pids(tasks: list[EvalTask], limit: float = 30) -> None:
@@ -204,6 +248,10 @@ def _wait_for_pids(tasks: list[EvalTask], limit: float = 30) -> None:
 def _assert_dead(t: EvalTask, within: float = 10) -> None:
     pid = int((Path(t.folder) / "pid.txt").read_text())
     assert pid != os.getpid(), "the evaluation ran in the driver's own process"
+    _assert_pid_dead(pid, t.eval_id, within)
+
+
+def _assert_pid_dead(pid: int, eval_id: str, within: float) -> None:
     deadline = time.time() + within
     while time.time() < deadline:
         try:
@@ -213,7 +261,7 @@ def _assert_dead(t: EvalTask, within: float = 10) -> None:
         if _is_zombie(pid):
             return
         time.sleep(0.1)
-    raise AssertionError(f"process {pid} of {t.eval_id} is still running")
+    raise AssertionError(f"process {pid} of {eval_id} is still running")
 
 
 def _is_zombie(pid: int) -> bool:

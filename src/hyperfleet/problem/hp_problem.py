@@ -19,7 +19,6 @@ from hyperfleet.problem.dimensions import (
     dimension_from_dict,
 )
 
-
 #: names taken by the columns ``results.csv`` adds after the hyperparameters
 RESERVED_NAMES = ("objective", "elapsed_sec")
 

@@ -97,7 +97,8 @@ def run_search(problem: HpProblem, run: Union[str, Callable, CodeRef], *,
                dask_address: Optional[str] = None, prefetch: Optional[int] = None,
                max_failures: Optional[int] = None, drain: bool = True,
                new: bool = False, stopper: Union[str, Any, None] = None,
-               stopper_settings: Optional[dict] = None) -> Optional[SearchResult]:
+               stopper_settings: Optional[dict] = None, eval_memory: Optional[float] = None
+               ) -> Optional[SearchResult]:
     """Run a whole search and return its result.
 
     A label names one search: when ``label`` is taken, that search is continued (like
@@ -142,6 +143,9 @@ def run_search(problem: HpProblem, run: Union[str, Callable, CodeRef], *,
             ...) or a :class:`~hyperfleet.stop.Stopper` instance; the run function reports with
             :func:`hyperfleet.report`. None: every training runs to its end.
         stopper_settings: the named stopper's settings (e.g. ``{"max_step": 20}``).
+        eval_memory: GB of memory each evaluation's processes may use together; over it they are
+            killed and the evaluation is FAILED with "out of memory" (each evaluation then runs
+            in a child process of its own).
 
     Returns:
         :class:`~hyperfleet.driver.SearchResult` with the search record, counts and best
@@ -187,7 +191,7 @@ def run_search(problem: HpProblem, run: Union[str, Callable, CodeRef], *,
                 "max_evals": max_evals, "timeout": timeout, "eval_timeout": eval_timeout,
                 "isolate": evaluator == "mpi" if isolate is None else isolate,
                 "gpus_per_eval": gpus_per_eval, "gpus": gpu_ids, "prefetch": prefetch,
-                "max_failures": max_failures, "drain": bool(drain), **stop_flat}
+                "max_failures": max_failures, "drain": bool(drain), "eval_memory": eval_memory, **stop_flat}
     DriverSettings.from_dict(settings)  # bad values are refused before anything starts or is recorded
     executor = _executor(evaluator, workers, dask_address)
     if executor is None:  # an MPI worker rank, done serving evaluations
@@ -268,7 +272,7 @@ def continue_search(ref: str, *, store: Union[str, Store, None] = None, max_eval
                     callbacks: Sequence[object] = (), queued_only: bool = False,
                     dask_address: Optional[str] = None, max_failures: Optional[int] = None,
                     run: Union[str, Callable, None] = None, store_arg=None,
-                    stopper: Any = None) -> Optional[SearchResult]:
+                    stopper: Any = None, eval_memory: Optional[float] = None) -> Optional[SearchResult]:
     """Continue a search from the store alone (``hyperfleet resume``; also how a batch job starts).
 
     Finished evaluations are kept and told to the search; the ones a dead driver left RUNNING are
@@ -294,6 +298,7 @@ def continue_search(ref: str, *, store: Union[str, Store, None] = None, max_eval
         store_arg: the store as the user named it, for the resume command printed on Ctrl-C.
         stopper: a stopper instance, for searches started with a custom ``Stopper`` object
             (default: the recorded stopper, rebuilt from the store's intermediate values).
+        eval_memory: a new per-evaluation memory limit in GB (default: the recorded one).
 
     Raises:
         ValueError: the search is running elsewhere (:class:`SearchBusy`: another driver holds
@@ -318,6 +323,8 @@ def continue_search(ref: str, *, store: Union[str, Store, None] = None, max_eval
             settings["max_evals"] = max_evals
         if timeout is not None:
             settings["timeout"] = timeout
+        if eval_memory is not None:
+            settings["eval_memory"] = eval_memory
         if evaluator is not None and not isinstance(evaluator, str):  # an Executor or a Dask client
             settings["evaluator"], settings["workers"] = type(evaluator).__name__, workers
         elif evaluator is not None:

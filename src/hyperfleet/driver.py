@@ -131,6 +131,7 @@ class Driver:
         self.max_failures = settings.failures.max_failures
         self.eval_timeout = settings.evals.eval_timeout
         self.isolate = settings.evals.isolate
+        self.eval_memory = settings.evals.eval_memory
         prefetch = settings.evals.prefetch
         self.prefetch = prefetch if prefetch is not None else (1 if executor.num_workers > 1 else 0)
         self.callbacks = list(callbacks)
@@ -348,7 +349,7 @@ class Driver:
         self.executor.submit(EvalTask(record.id, self.run_ref.path, self.run_ref.attr, config, str(folder),
                                       timeout=self.eval_timeout, isolate=self.isolate, env=env,
                                       function_bytes=self.run_ref.function_bytes,
-                                      live_reports=self.reports.live))
+                                      live_reports=self.reports.live, memory_limit=self.eval_memory))
         self._running[record.id] = record
         self.stats.submitted += 1
         self.stats.running += 1

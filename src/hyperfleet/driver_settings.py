@@ -61,14 +61,22 @@ class EvalPolicy:
             restarts at once instead of waiting for the search's ``tell`` and ``ask``. The price:
             a prefetched configuration was chosen before the latest results came in.
             Default (None): 1 with several workers, 0 with one.
+        eval_memory: GB (10^9 bytes) of memory one evaluation's processes may use together;
+            over it they are killed and the evaluation is FAILED ("out of memory"). Evaluations
+            with a limit run in a child process of their own, watched by their worker.
     """
 
     eval_timeout: Optional[float] = None
     isolate: bool = False
     prefetch: Optional[int] = None
+    eval_memory: Optional[float] = None
 
     def __post_init__(self):
         _positive("eval_timeout", self.eval_timeout)
+        if self.eval_memory is not None and (isinstance(self.eval_memory, bool)
+                                             or not isinstance(self.eval_memory, (int, float))
+                                             or not self.eval_memory > 0):
+            raise ValueError(f"eval_memory must be a number of GB > 0, got {self.eval_memory!r}")
         if self.prefetch is not None and (not isinstance(self.prefetch, int) or self.prefetch < 0):
             raise ValueError(f"prefetch must be an integer >= 0, got {self.prefetch!r}")
 

@@ -52,7 +52,8 @@ def make(request):
 @pytest.mark.parametrize("check", kit.ALL_CHECKS, ids=lambda c: c.__name__.removeprefix("check_"))
 def test_executor_kit(make, check, tmp_path):
     name, factory = make
-    if name in SYNCHRONOUS and check in (kit.check_cancel, kit.check_shutdown_leaves_nothing_running):
+    if name in SYNCHRONOUS and check in (kit.check_cancel, kit.check_shutdown_leaves_nothing_running,
+                                         kit.check_children_die_at_shutdown):
         pytest.skip("the serial executor runs evaluations only inside wait_any")
     kwargs = {"isolate": True} if check is kit.check_crash_is_a_failure and name in IN_PROCESS else {}
     check(factory, tmp_path, **kwargs)

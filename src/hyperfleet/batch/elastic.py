@@ -33,7 +33,7 @@ def run_elastic(problem, problem_ref, run_ref, *, label: str, minutes: int, node
                 max_evals: int, seed: Optional[int], eval_timeout: Optional[float], search_settings: dict,
                 store, drain: bool = True, callbacks: Sequence[object] = (),
                 notify: Optional[Callable[[str], None]] = None, stopper: Optional[str] = None,
-                stopper_settings: Optional[dict] = None) -> SearchResult:
+                stopper_settings: Optional[dict] = None, eval_memory: Optional[float] = None) -> SearchResult:
     """Run the search here on up to ``nodes`` worker jobs of ``minutes`` each (dask-jobqueue).
 
     Worker jobs are asked for at the start and the scheduler may start them one by one; the
@@ -58,6 +58,7 @@ def run_elastic(problem, problem_ref, run_ref, *, label: str, minutes: int, node
         return run_search(problem, run_ref, search=search, max_evals=max_evals, drain=drain, evaluator=cluster,
                           label=label, seed=seed, store=store, search_settings=search_settings,
                           problem_path=str(problem_ref), callbacks=callbacks, eval_timeout=eval_timeout,
-                          stopper=stopper, stopper_settings=stopper_settings)
+                          stopper=stopper, stopper_settings=stopper_settings,
+                          eval_memory=eval_memory)
     finally:
         cluster.close()

@@ -30,14 +30,17 @@ class _Resume(SectionedCommand):
 @click.option("--max-failures", type=click.IntRange(min=1), default=None,
               help="Stop once this many evaluations have failed in this run (earlier failures do not "
                    "count) [default: the recorded limit].")
+@click.option("--eval-memory", type=click.FloatRange(min=0, min_open=True), default=None, metavar="GB",
+              help="A new memory limit: kill an evaluation whose processes use more than GB of memory together (FAILED, "
+                   "out of memory); each evaluation then runs in a child process.")
 @click.option("--quiet", is_flag=True, help="No progress display (the closing lines only).")
 @store_option
 @click.option("--queued-only", is_flag=True,
               help="Start the search only if it is QUEUED (or CREATED), as a batch job does; refuse otherwise.")
 @click.option("--dask-address", default=None, metavar="ADDRESS|FILE",
               help="With --evaluator dask: the Dask scheduler to use (tcp://HOST:PORT or a scheduler file).")
-def command(ref, max_evals, timeout, running, evaluator, workers, max_failures, quiet, store, queued_only,
-            dask_address):
+def command(ref, max_evals, timeout, running, evaluator, workers, max_failures, eval_memory, quiet, store,
+            queued_only, dask_address):
     """Continue search REF (label or id prefix): finished evaluations are kept, the budget counts them."""
     from pathlib import Path
 
@@ -58,7 +61,7 @@ def command(ref, max_evals, timeout, running, evaluator, workers, max_failures, 
         result = continue_search(ref, store=store, max_evals=max_evals, timeout=timeout, running=running,
                                  evaluator=evaluator, workers=workers, callbacks=[display],
                                  queued_only=queued_only, dask_address=dask_address,
-                                 max_failures=max_failures)
+                                 max_failures=max_failures, eval_memory=eval_memory)
     except KeyboardInterrupt:  # continue_search printed the best so far and the resume command
         raise SystemExit(EXIT_INTERRUPTED) from None
     finally:

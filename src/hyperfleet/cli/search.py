@@ -54,6 +54,9 @@ def _value(text: str):
               help="Join a running Dask cluster (with --evaluator dask) instead of starting one.")
 @click.option("--eval-timeout", type=click.FloatRange(min=0, min_open=True), default=None,
               help="Kill an evaluation after this many seconds (state TIMEOUT).")
+@click.option("--eval-memory", type=click.FloatRange(min=0, min_open=True), default=None, metavar="GB",
+              help="Kill an evaluation whose processes use more than GB of memory together (FAILED, "
+                   "out of memory); each evaluation then runs in a child process.")
 @click.option("--isolate/--no-isolate", default=None,
               help="Run each evaluation in a child process of its own [default: only with mpi].")
 @click.option("--gpus-per-eval", type=click.IntRange(min=0), default=0,
@@ -78,8 +81,8 @@ def _value(text: str):
 @click.option("--quiet", is_flag=True, help="No progress display (the id, folder and closing lines only).")
 @store_option
 def command(problem, run, search_name, max_evals, timeout, evaluator, workers, dask_address, eval_timeout,
-            isolate, gpus_per_eval, gpus, prefetch, max_failures, drain, label, new, seed, settings, stopper,
-            stopper_settings, quiet, store):
+            eval_memory, isolate, gpus_per_eval, gpus, prefetch, max_failures, drain, label, new, seed, settings,
+            stopper, stopper_settings, quiet, store):
     """Run a search of PROBLEM's space with the RUN function, here and now."""
     from hyperfleet.api import run_search
     from hyperfleet.execute.resources import parse_gpu_ids
@@ -94,7 +97,7 @@ def command(problem, run, search_name, max_evals, timeout, evaluator, workers, d
                             callbacks=[display], dask_address=dask_address, eval_timeout=eval_timeout,
                             isolate=isolate, gpus_per_eval=gpus_per_eval, gpus=parse_gpu_ids(gpus), prefetch=prefetch,
                             max_failures=max_failures, drain=drain, new=new, stopper=stopper,
-                            stopper_settings=parse_stopper_settings(stopper_settings))
+                            stopper_settings=parse_stopper_settings(stopper_settings), eval_memory=eval_memory)
     except KeyboardInterrupt:  # run_search printed the best so far and the resume command
         raise SystemExit(EXIT_INTERRUPTED) from None
     finally:

@@ -42,14 +42,17 @@ from hyperfleet.search import SEARCHES
 @seed_option
 @click.option("--eval-timeout", type=click.FloatRange(min=0, min_open=True), default=None,
               help="Kill an evaluation after this many seconds.")
+@click.option("--eval-memory", type=click.FloatRange(min=0, min_open=True), default=None, metavar="GB",
+              help="Kill an evaluation whose processes use more than GB of memory together (FAILED, "
+                   "out of memory); each evaluation then runs in a child process.")
 @click.option("--setting", "settings", multiple=True, metavar="KEY=VALUE", help="A search setting (repeatable).")
 @stopper_options
 @click.argument("words", nargs=-1, required=True, metavar="[hps] LABEL")
 @store_option
 def command(problem, run, minutes, queue, nodes, account, job_mode, nodes_per_eval, ranks_per_node, launcher,
             scheduler, slots_per_node, gpus_per_node,
-            elastic, search_name, max_evals, drain, seed, eval_timeout, settings, stopper, stopper_settings,
-            words, store):
+            elastic, search_name, max_evals, drain, seed, eval_timeout, eval_memory, settings, stopper,
+            stopper_settings, words, store):
     """Submit a search of PROBLEM with RUN as a batch job labelled LABEL.
 
     LABEL names the search (letters, digits, '.', '_', '-'); the word `hps` before it is
@@ -93,7 +96,8 @@ def command(problem, run, minutes, queue, nodes, account, job_mode, nodes_per_ev
                                  queue=queue, account=account, scheduler=scheduler, slots_per_node=slots_per_node,
                                  search=search_name, max_evals=max_evals, seed=seed, eval_timeout=eval_timeout,
                                  search_settings=search_settings, store=store, drain=drain, callbacks=[display],
-                                 notify=click.echo, stopper=stop.stopper, stopper_settings=stop.settings)
+                                 notify=click.echo, stopper=stop.stopper, stopper_settings=stop.settings,
+                                 eval_memory=eval_memory)
         finally:
             display.close()
         report_result(result)
@@ -104,6 +108,7 @@ def command(problem, run, minutes, queue, nodes, account, job_mode, nodes_per_ev
     recorded = {"search": search_name, "search_settings": search_settings, "seed": seed, "evaluator": "process",
                 "workers": None, "max_evals": max_evals, "timeout": None, "eval_timeout": eval_timeout,
                 "isolate": False, "gpus_per_eval": 0, "gpus": None, "prefetch": None, "drain": drain,
+                "eval_memory": eval_memory,
                 "batch": {"minutes": minutes, "queue": queue, "nodes": nodes, "account": account,
                           "job_mode": job_mode}, **stop.to_flat()}
     if job_mode == "mpi":

@@ -15,9 +15,9 @@ def main() -> None:
     if os.getppid() != parent:  # the parent died before prctl took effect
         sys.exit(1)
     task = pickle.loads(sys.stdin.buffer.read())
-    from hyperfleet.execute.worker import evaluate, no_capture
+    from hyperfleet.execute.worker import OWN_PROCESS, evaluate, no_capture
 
-    outcome = evaluate(task, capture=no_capture, ask=_pipe_ask())
+    outcome = evaluate(task, capture=no_capture, ask=_pipe_ask(), scope=OWN_PROCESS)
     tmp = sys.argv[1] + ".tmp"
     with open(tmp, "wb") as f:
         pickle.dump(outcome, f)

@@ -21,16 +21,22 @@ def run_task_on_dask_worker(task: EvalTask, topic: Optional[str] = None) -> Eval
 
     Live reports go up as events on ``topic`` (Dask's pub-sub through the scheduler, which the
     driver's client subscribes to); each decision comes back in a Dask ``Queue`` of the evaluation.
+
+    A worker with one thread runs one evaluation at a time: its processes are killed when it
+    ends and the worker's working directory and environment are restored.
     """
     from distributed import get_worker
 
-    from hyperfleet.execute.worker import run_task, thread_level_capture
+    from hyperfleet.execute.worker import OWN_PROCESS, SHARED_PROCESS, run_task, thread_level_capture
 
     try:
         dask_worker = get_worker()
         name = f"dask-{dask_worker.name}"
+        state = getattr(dask_worker, "state", dask_worker)
+        threads = int(getattr(state, "nthreads", getattr(dask_worker, "nthreads", 1)) or 1)
     except ValueError:
-        dask_worker, name = None, None
+        dask_worker, name, threads = None, None, 2
+    scope = OWN_PROCESS if threads == 1 else SHARED_PROCESS
     ask = None
     if topic is not None and task.live_reports and dask_worker is not None:
         decisions = []
@@ -45,7 +51,7 @@ def run_task_on_dask_worker(task: EvalTask, topic: Optional[str] = None) -> Eval
                 return bool(decisions[0].get(timeout=_DECISION_WAIT_S))
             except TimeoutError:
                 return True
-    return run_task(task, capture=thread_level_capture, worker=name, ask=ask)
+    return run_task(task, capture=thread_level_capture, worker=name, ask=ask, scope=scope)
 
 
 def _decision_queue(eval_id: str) -> str:

@@ -80,7 +80,7 @@ class FuturesExecutor(Executor):
             return None
         try:
             return future.result()
-        except Exception as err:  # noqa: BLE001 - the engine lost the task (worker died, ...)
+        except BaseException as err:  # noqa: BLE001 - the engine lost the task (worker died, ...)
             return EvalOutcome(eval_id, "FAILED", error=self._describe_loss(err), end_time=time.time())
 
     def _describe_loss(self, err: BaseException) -> str:

@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 from typing import Optional
 
+from hyperfleet.execute.process_tree import TOKEN_VAR, descendants, kill_tree, memory_bytes
 from hyperfleet.execute.reporting import Ask
 from hyperfleet.execute.task import EvalOutcome, EvalTask
 from hyperfleet.main_guard import GUARD_HELP, REIMPORT_EXIT_CODE
@@ -38,7 +39,7 @@ def evaluate_isolated(task: EvalTask, worker: Optional[str] = None, ask: Optiona
     with tempfile.TemporaryDirectory(prefix="hyperfleet-eval-") as scratch:
         folder = Path(task.folder) if task.folder else Path(scratch)
         result_file = Path(scratch) / "outcome.pkl"
-        env = {**os.environ, **{k: str(v) for k, v in task.env.items()}}
+        env = {**os.environ, **{k: str(v) for k, v in task.env.items()}, TOKEN_VAR: task.eval_id}
         relay = _Relay(task.eval_id, ask) if ask is not None and task.live_reports else None
         if relay is not None:
             env[REPORT_FDS_ENV] = relay.child_fds
@@ -56,14 +57,18 @@ def evaluate_isolated(task: EvalTask, worker: Optional[str] = None, ask: Optiona
             child.stdin.close()
         except BrokenPipeError:
             pass
+        memory = _MemoryWatch(task.memory_limit)
         try:
-            ending = _watch(child, task, start, folder, relay)
+            ending = _watch(child, task, start, folder, relay, memory)
         finally:
             _live_children.pop(task.eval_id, None)
+            kill_tree(task.eval_id, session=child.pid)  # whatever it left behind
             if relay is not None:
                 relay.close()
         end = time.time()
         common = dict(start_time=start, end_time=end, worker=worker, host=_HOST)
+        if ending == "memory":
+            return EvalOutcome(task.eval_id, "FAILED", error=memory.message(), **common)
         if ending == "cancelled":
             return EvalOutcome(task.eval_id, "CANCELLED", error="cancelled", **common)
         if ending == "timeout":
@@ -137,10 +142,28 @@ def request_cancel(folder: Optional[str]) -> None:
             pass
 
 
+class _MemoryWatch:
+    """The memory limit of one evaluation (``--eval-memory``), checked on every poll."""
+
+    def __init__(self, limit_gb: Optional[float]) -> None:
+        self.limit_gb = limit_gb
+        self.used = 0
+
+    def exceeded(self, child: subprocess.Popen) -> bool:
+        if self.limit_gb is None:
+            return False
+        self.used = memory_bytes([child.pid, *descendants(child.pid)])
+        return self.used > self.limit_gb * 1e9
+
+    def message(self) -> str:
+        return (f"out of memory: used {self.used / 1e9:.2f} GB > limit {self.limit_gb:g} GB "
+                f"(--eval-memory); the evaluation's processes were killed")
+
+
 def _watch(child: subprocess.Popen, task: EvalTask, start: float, folder: Path,
-           relay: Optional["_Relay"] = None) -> str:
-    """Wait for the child (relaying its reports); kill it on its time limit or a cancel request.
-    Returns how it ended."""
+           relay: Optional["_Relay"] = None, memory: Optional[_MemoryWatch] = None) -> str:
+    """Wait for the child (relaying its reports); kill it on its time limit, its memory limit or a
+    cancel request. Returns how it ended."""
     cancel = folder / CANCEL_FILE
     while True:
         wait_s = _POLL_S if task.timeout is None else min(_POLL_S, max(0.0, start + task.timeout - time.time()))
@@ -154,6 +177,8 @@ def _watch(child: subprocess.Popen, task: EvalTask, start: float, folder: Path,
             pass
         if task.timeout is not None and time.time() >= start + task.timeout:
             ending = "timeout"
+        elif memory is not None and memory.exceeded(child):
+            ending = "memory"
         elif task.folder and cancel.exists():
             ending = "cancelled"
         else:
@@ -214,7 +239,9 @@ def die_with_parent() -> None:
 
 
 def kill_live_children() -> None:
-    """Kill every isolated evaluation this process has started and not yet reaped."""
-    for child in list(_live_children.values()):
+    """Kill every isolated evaluation this process has started and not yet reaped, with what
+    they started."""
+    for eval_id, child in list(_live_children.items()):
         kill_group(child)
+        kill_tree(eval_id, session=child.pid)
 

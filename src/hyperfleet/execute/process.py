@@ -21,6 +21,7 @@ from typing import Optional
 
 from hyperfleet.execute.base import Executor
 from hyperfleet.execute.isolation import crash_message, die_with_parent, kill_group
+from hyperfleet.execute.process_tree import kill_tree
 from hyperfleet.execute.task import EvalOutcome, EvalTask
 
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
@@ -38,7 +39,7 @@ def _worker_main(conn: Connection) -> None:
     each answered by the driver's decision, on the same pipe)."""
     os.setsid()  # its own process group, so a kill takes whatever the evaluation started
     die_with_parent()
-    from hyperfleet.execute.worker import fd_level_capture, run_task
+    from hyperfleet.execute.worker import OWN_PROCESS, fd_level_capture, run_task
 
     name = f"pid-{os.getpid()}"
 
@@ -53,7 +54,7 @@ def _worker_main(conn: Connection) -> None:
             return
         if task is None:
             return
-        conn.send(run_task(task, capture=fd_level_capture, worker=name, ask=ask))
+        conn.send(run_task(task, capture=fd_level_capture, worker=name, ask=ask, scope=OWN_PROCESS))
 
 
 @contextlib.contextmanager
@@ -118,6 +119,8 @@ class ProcessExecutor(Executor):
 
     def _replace(self, worker: _Worker) -> None:
         kill_group(worker.process)
+        if worker.task is not None:  # what the evaluation started outside the worker's session
+            kill_tree(worker.task.eval_id)
         worker.process.join(timeout=5)
         worker.conn.close()
         self._workers[self._workers.index(worker)] = self._start_worker()
@@ -221,6 +224,7 @@ class ProcessExecutor(Executor):
                     pass
             else:
                 kill_group(worker.process)
+                kill_tree(worker.task.eval_id)
         for worker in self._workers:
             worker.process.join(timeout=2)
             if worker.process.is_alive():

@@ -7,7 +7,7 @@ from typing import Optional
 
 from hyperfleet.execute.base import Executor
 from hyperfleet.execute.task import EvalOutcome, EvalTask
-from hyperfleet.execute.worker import run_task
+from hyperfleet.execute.worker import DRIVER_PROCESS, run_task
 
 
 class SerialExecutor(Executor):
@@ -15,7 +15,7 @@ class SerialExecutor(Executor):
 
     Simple and debuggable (a breakpoint in ``run`` works); output goes to the evaluation's
     folder through ``sys.stdout``/``sys.stderr`` redirection. Live reports are a direct call of
-    the report handler.
+    the report handler. Processes an evaluation started are killed when it ends, and the working directory and environment it changed are restored.
     """
 
     num_workers = 1
@@ -29,7 +29,7 @@ class SerialExecutor(Executor):
     def wait_any(self, timeout: Optional[float] = None) -> list[EvalOutcome]:
         if not self._queue:
             return []
-        return [run_task(self._queue.popleft(), worker="serial-0", ask=self._decide)]
+        return [run_task(self._queue.popleft(), worker="serial-0", ask=self._decide, scope=DRIVER_PROCESS)]
 
     def cancel(self, eval_id: str) -> bool:
         before = len(self._queue)

@@ -24,6 +24,9 @@ class EvalTask:
             defines (a notebook's, a closure); ``run_path`` is then ``"<by value>"``.
         live_reports: send each ``hyperfleet.report`` to the driver as it happens and wait for its
             decision (a stopper is set); False: buffer them and send them with the outcome.
+        memory_limit: GB (10^9 bytes) of memory the evaluation's processes may use together
+            (``--eval-memory``); over it, they are killed and the evaluation is FAILED. An
+            evaluation with a limit runs in a child process, watched by its worker.
     """
 
     eval_id: str
@@ -36,10 +39,11 @@ class EvalTask:
     env: dict = field(default_factory=dict)
     function_bytes: Optional[bytes] = field(default=None, repr=False)
     live_reports: bool = False
+    memory_limit: Optional[float] = None
 
     @property
     def needs_child_process(self) -> bool:
-        return self.isolate or self.timeout is not None or bool(self.env)
+        return self.isolate or self.timeout is not None or bool(self.env) or self.memory_limit is not None
 
 
 @dataclass

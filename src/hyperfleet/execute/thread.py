@@ -5,12 +5,60 @@ from __future__ import annotations
 import concurrent.futures as cf
 import os
 import queue
-from typing import Any, Optional
+import threading
+import uuid
+from typing import Any, Callable, Optional
 
 from hyperfleet.execute.futures import FuturesExecutor
 from hyperfleet.execute.isolation import kill_live_children
-from hyperfleet.execute.task import EvalTask
+from hyperfleet.execute.process_tree import TOKEN_VAR, kill_tree
+from hyperfleet.execute.task import EvalOutcome, EvalTask
 from hyperfleet.execute.worker import run_task_in_thread
+
+
+class _DaemonThreads:
+    """A pool of daemon threads returning ``concurrent.futures.Future`` objects.
+
+    Unlike ``ThreadPoolExecutor``, whose threads the interpreter joins at exit, a thread stuck
+    in a run function does not keep the process alive after the search has ended.
+    """
+
+    def __init__(self, n: int, name: str) -> None:
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._threads = [threading.Thread(target=self._loop, name=f"{name}-{i}", daemon=True)
+                         for i in range(n)]
+        for thread in self._threads:
+            thread.start()
+
+    def submit(self, fn: Callable, arg: Any) -> cf.Future:
+        future: cf.Future = cf.Future()
+        self._queue.put((future, fn, arg))
+        return future
+
+    def _loop(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            future, fn, arg = item
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(fn(arg))
+            except BaseException as exc:  # noqa: BLE001 - handed to the future's owner
+                future.set_exception(exc)
+
+    def shutdown(self) -> None:
+        """Cancel what has not started and let idle threads end; never waits."""
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if item is not None:
+                item[0].cancel()
+        for _ in self._threads:
+            self._queue.put(None)
 
 
 class ThreadExecutor(FuturesExecutor):
@@ -18,8 +66,14 @@ class ThreadExecutor(FuturesExecutor):
 
     Cheapest to start and to talk to; suits run functions that release the GIL (most
     training libraries do) or wait on something else. Each thread's ``print`` output goes to
-    its evaluation's folder. With a time limit or isolation, each evaluation runs in a child
-    process started by its thread, and can be killed.
+    its evaluation's folder. With a time limit, a memory limit or isolation, each evaluation
+    runs in a child process started by its thread, and can be killed.
+
+    The threads are daemon threads: a run function that never returns is abandoned when the
+    search ends (threads cannot be killed) and does not keep the process alive. Processes the
+    evaluations start carry one token for this executor (threads share the environment, so it
+    cannot be one per evaluation); they are killed whenever no evaluation is running in a
+    thread, and at shutdown.
     """
 
     def __init__(self, num_workers: Optional[int] = None) -> None:
@@ -27,11 +81,27 @@ class ThreadExecutor(FuturesExecutor):
         self.num_workers = int(num_workers or os.cpu_count() or 1)
         if self.num_workers < 1:
             raise ValueError(f"num_workers must be >= 1, got {num_workers}")
-        self._pool = cf.ThreadPoolExecutor(self.num_workers, thread_name_prefix="hyperfleet-eval")
+        self._pool = _DaemonThreads(self.num_workers, "hyperfleet-eval")
+        self._token = f"threads-{os.getpid()}-{uuid.uuid4().hex[:12]}"
+        self._saved_token = os.environ.get(TOKEN_VAR)
+        os.environ[TOKEN_VAR] = self._token
+        self._running = 0
+        self._lock = threading.Lock()
         self._closed = False
 
+    def _run(self, task: EvalTask) -> EvalOutcome:
+        with self._lock:
+            self._running += 1
+        try:
+            return run_task_in_thread(task, self._ask)
+        finally:
+            with self._lock:  # held while killing, so that no evaluation starts meanwhile
+                self._running -= 1
+                if self._running == 0:
+                    kill_tree(self._token)
+
     def _submit(self, task: EvalTask) -> Any:
-        return self._pool.submit(run_task_in_thread, task, self._ask)
+        return self._pool.submit(self._run, task)
 
     def _ask(self, eval_id: str, step: int, value: float, when: float) -> bool:
         """A live report from an evaluation thread: wait for the driver's thread to answer it."""
@@ -47,6 +117,10 @@ class ThreadExecutor(FuturesExecutor):
     def _close(self) -> None:
         self._closed = True
         kill_live_children()
-        # Threads cannot be killed: one stuck in a run function without a time limit is left
-        # behind (use --eval-timeout or isolation to make evaluations killable).
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._pool.shutdown()
+        kill_tree(self._token)
+        if os.environ.get(TOKEN_VAR) == self._token:
+            if self._saved_token is None:
+                os.environ.pop(TOKEN_VAR, None)
+            else:
+                os.environ[TOKEN_VAR] = self._saved_token

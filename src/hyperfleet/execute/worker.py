@@ -7,6 +7,7 @@ import hashlib
 import math
 import numbers
 import os
+import signal
 import socket
 import sys
 import threading
@@ -63,7 +64,11 @@ def judge_result(value: Any) -> tuple[Optional[float], dict, Optional[str]]:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         return None, metadata, (f"run returned {type(value).__name__} {value!r:.80}; "
                                 f"return a number (the objective to maximize)")
-    objective = float(value)
+    try:
+        objective = float(value)
+    except OverflowError:
+        return None, metadata, (f"run returned an objective too large for a float "
+                                f"({str(value)[:20]}..., {len(str(value))} digits)")
     if not math.isfinite(objective):
         return None, metadata, f"run returned a non-finite objective ({objective})"
     return objective, metadata, None
@@ -162,17 +167,101 @@ def fd_level_capture(folder: Optional[str]) -> Iterator[None]:
             os.close(fd)
 
 
+#: how an evaluation shares its process (see :func:`evaluation_scope`)
+OWN_PROCESS, DRIVER_PROCESS, SHARED_PROCESS = "own", "driver", "shared"
+
+
+@contextlib.contextmanager
+def evaluation_scope(task: EvalTask, scope: str) -> Iterator[None]:
+    """Tag what the evaluation starts, and leave the process as the evaluation found it.
+
+    ``own``: the process runs nothing but this evaluation (a process or Dask worker, an MPI rank,
+    an isolated child): its processes are tagged with the evaluation's id and, when it ends, they
+    are killed (tagged, descendants and session members), and the working directory and the
+    environment are restored. ``driver``: the driver's own process, one evaluation at a time
+    (serial): the same, except that only tagged processes are killed. ``shared``: threads of one
+    process: nothing here (the thread executor tags and kills for all its threads).
+    """
+    if scope == SHARED_PROCESS:
+        yield
+        return
+    from hyperfleet.execute.process_tree import TOKEN_VAR, descendants, kill_tree
+
+    cwd, env = os.getcwd(), dict(os.environ)
+    # children the process had before (a Dask worker's helpers) are not the evaluation's
+    before = set(descendants(os.getpid())) if scope == OWN_PROCESS else set()
+    os.environ[TOKEN_VAR] = task.eval_id
+    try:
+        yield
+    finally:
+        if scope == OWN_PROCESS:
+            leader = os.getsid(0) == os.getpid()
+            kill_tree(task.eval_id, root=os.getpid(), session=os.getpid() if leader else None,
+                      keep=before)
+        else:
+            kill_tree(task.eval_id)
+        with contextlib.suppress(OSError):
+            os.chdir(cwd)
+        if dict(os.environ) != env:
+            os.environ.clear()
+            os.environ.update(env)
+
+
+_sigints = [0]  # SIGINTs received while an evaluation ran in the main thread
+
+
+@contextlib.contextmanager
+def _counting_sigints() -> Iterator[None]:
+    """In the main thread, count SIGINTs (then handled as before), so that a KeyboardInterrupt
+    without one is known to come from ``run`` itself."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(signal.SIGINT)
+
+    def handler(signum, frame):
+        _sigints[0] += 1
+        if callable(previous):
+            return previous(signum, frame)
+        if previous == signal.SIG_DFL:
+            raise KeyboardInterrupt
+        return None
+
+    try:
+        signal.signal(signal.SIGINT, handler)
+    except (ValueError, OSError):
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _interrupt_is_real(sigints_before: int) -> bool:
+    """Whether a KeyboardInterrupt is a real Ctrl-C: a SIGINT reached this (main) thread during
+    the evaluation, in a process of the terminal's session (worker processes and isolated
+    children run in sessions of their own). Otherwise ``run`` raised it itself."""
+    return (threading.current_thread() is threading.main_thread() and os.getsid(0) != os.getpid()
+            and _sigints[0] > sigints_before)
+
+
 def evaluate(task: EvalTask, capture: Callable = python_level_capture, worker: Optional[str] = None,
-             ask: Optional[Ask] = None) -> EvalOutcome:
+             ask: Optional[Ask] = None, scope: str = SHARED_PROCESS) -> EvalOutcome:
     """Run one evaluation and report how it ended; never raises for the user's errors.
 
     ``ask``: the executor's live channel to the driver for ``hyperfleet.report`` (used when the
     task has ``live_reports``; otherwise reports are buffered into the outcome).
+
+    A KeyboardInterrupt raised by ``run`` itself is that evaluation's failure; a real Ctrl-C
+    (a SIGINT while it ran in the driver's main thread: the serial evaluator) interrupts the
+    search.
     """
     worker = worker or f"pid-{os.getpid()}"
     reporter = Reporter(task.eval_id, ask if task.live_reports else None)
     start = time.time()
-    with capture(task.folder), reporting(reporter):
+    sigints = _sigints[0]
+    with evaluation_scope(task, scope), _counting_sigints(), capture(task.folder), reporting(reporter):
         try:
             run = load_run_function(task.run_path, task.run_attr, task.function_bytes)
             value = run(dict(task.config))
@@ -180,10 +269,10 @@ def evaluate(task: EvalTask, capture: Callable = python_level_capture, worker: O
             if reporter.stopped:  # told to stop: its objective is the last value it reported
                 objective, error = reporter.last_value, None
         except BaseException as exc:  # noqa: BLE001 - a user's error of any kind fails the evaluation only
-            if isinstance(exc, KeyboardInterrupt):
+            if isinstance(exc, KeyboardInterrupt) and _interrupt_is_real(sigints):
                 raise
             tb = traceback.format_exc()
-            print(tb, file=sys.stderr)
+            print(tb, file=sys.stderr, flush=True)
             objective, metadata = None, {}
             error = f"{type(exc).__name__}: {exc}\n{_tail(tb)}"
     end = time.time()
@@ -194,15 +283,15 @@ def evaluate(task: EvalTask, capture: Callable = python_level_capture, worker: O
 
 
 def run_task(task: EvalTask, capture: Callable = python_level_capture, worker: Optional[str] = None,
-             ask: Optional[Ask] = None) -> EvalOutcome:
+             ask: Optional[Ask] = None, scope: str = SHARED_PROCESS) -> EvalOutcome:
     """Run a task where it stands, or in a child process when it needs one (timeout, isolation,
-    its own environment); ``ask``: see :func:`evaluate`."""
+    its own environment, a memory limit); ``ask``: see :func:`evaluate`."""
     if task.needs_child_process:
         from hyperfleet.execute.isolation import evaluate_isolated
 
         outcome = evaluate_isolated(task, worker=worker, ask=ask)
     else:
-        outcome = evaluate(task, capture=capture, worker=worker, ask=ask)
+        outcome = evaluate(task, capture=capture, worker=worker, ask=ask, scope=scope)
     cap_output_files(task.folder)
     return clean_outcome(outcome)
 
@@ -214,8 +303,8 @@ def run_task_in_thread(task: EvalTask, ask: Optional[Ask] = None) -> EvalOutcome
 
 
 def run_task_in_worker_process(task: EvalTask, ask: Optional[Ask] = None) -> EvalOutcome:
-    """Entry point for a worker process that runs one evaluation at a time (Dask, MPI ranks)."""
-    return run_task(task, capture=fd_level_capture, ask=ask)
+    """Entry point for a worker process that runs one evaluation at a time (MPI ranks)."""
+    return run_task(task, capture=fd_level_capture, ask=ask, scope=OWN_PROCESS)
 
 
 def _tail(text: str, lines: int = 15) -> str:

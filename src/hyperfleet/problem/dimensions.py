@@ -6,6 +6,7 @@ algorithms can work on a numeric vector without knowing the dimension types.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from dataclasses import dataclass, field
@@ -20,6 +21,15 @@ def _is_int(value: Any) -> bool:
 
 def _is_float(value: Any) -> bool:
     return isinstance(value, (float, np.floating))
+
+
+def choice_key(value: Any) -> str:
+    """Canonical JSON text of a categorical choice (``1``, ``1.0`` and ``True`` differ).
+
+    Raises:
+        TypeError, ValueError: when ``value`` is not JSON-serializable.
+    """
+    return json.dumps(value, sort_keys=True)
 
 
 @dataclass(frozen=True)
@@ -59,12 +69,13 @@ class _RangeDimension(Dimension):
 
     def to_unit(self, value: Any) -> float:
         lo, hi = self._forward(self.low), self._forward(self.high)
-        return (self._forward(value) - lo) / (hi - lo)
+        # halves first: the width of a range like (-1e308, 1e308) overflows to inf
+        return (self._forward(value) / 2 - lo / 2) / (hi / 2 - lo / 2)
 
     def _from_unit_float(self, u: float) -> float:
         u = min(max(float(u), 0.0), 1.0)
         lo, hi = self._forward(self.low), self._forward(self.high)
-        x = lo + u * (hi - lo)
+        x = lo * (1.0 - u) + hi * u  # never forms hi - lo, which may overflow
         return math.exp(x) if self.log else x
 
     def to_dict(self) -> dict:
@@ -144,7 +155,21 @@ class CategoricalDimension(Dimension):
     def cardinality(self) -> int:
         return len(self.choices)
 
+    @functools.cached_property
+    def _positions(self) -> dict:
+        # canonical JSON -> index, built once: a lookup is O(1) however many choices there are
+        positions: dict = {}
+        for i, choice in enumerate(self.choices):
+            positions.setdefault(choice_key(choice), i)
+        return positions
+
     def index(self, value: Any) -> int:
+        try:
+            i = self._positions.get(choice_key(value))
+        except (TypeError, ValueError):
+            i = None
+        if i is not None:
+            return i
         for i, choice in enumerate(self.choices):
             if type(choice) is type(value) and choice == value:
                 return i

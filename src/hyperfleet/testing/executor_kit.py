@@ -76,6 +76,8 @@ FAILURES = {
     "returns_text": "run returned str",
     "returns_dict_without_objective": "without an 'objective' key",
     "exits": "SystemExit: 3",
+    "raises_keyboard_interrupt": "KeyboardInterrupt",
+    "returns_huge_int": "too large for a float",
 }
 
 
@@ -210,6 +212,25 @@ def check_reports_are_buffered_without_a_stopper(make: Make, folder: Path) -> No
         ex.shutdown()
 
 
+def check_children_die_with_their_evaluation(make: Make, folder: Path) -> None:
+    """Processes a run function starts (plain, in a new session, double-forked) are killed when
+    its evaluation ends, also when it ends by its time limit."""
+    ex = make()
+    try:
+        done = task("starts_children", folder)
+        ex.submit(done)
+        [outcome] = collect(ex, 1)
+        assert outcome.state == "DONE", outcome.error
+        _assert_children_dead(done)
+        hung = task("starts_children", folder, seconds=60, timeout=3)
+        ex.submit(hung)
+        [outcome] = collect(ex, 1, limit=40)
+        assert outcome.state == "TIMEOUT", outcome.error
+        _assert_children_dead(hung)
+    finally:
+        ex.shutdown()
+
+
 def check_live_reports_get_decisions(make: Make, folder: Path) -> None:
     """With ``live_reports`` each value reaches the handler in order and its answer reaches the run
     function: stopped at step 3, the outcome is STOPPED with the value reported there."""
@@ -260,9 +281,32 @@ def check_bad_reports_fail_only_their_evaluation(make: Make, folder: Path) -> No
 REPORT_CHECKS = [check_reports_are_buffered_without_a_stopper, check_live_reports_get_decisions,
                  check_bad_reports_fail_only_their_evaluation]
 
+def check_children_die_at_shutdown(make: Make, folder: Path) -> None:
+    """An evaluation still running at shutdown takes the processes it started with it."""
+    ex = make()
+    running = task("starts_children", folder, seconds=60, isolate=True)
+    ex.submit(running)
+    deadline = time.time() + 30
+    while not (Path(running.folder) / "children.txt").exists():
+        assert time.time() < deadline, "the evaluation did not start"
+        time.sleep(0.05)
+    ex.shutdown()
+    _assert_children_dead(running)
+
+
 ALL_CHECKS = [check_results_arrive_as_they_finish, check_failures_are_outcomes, check_output_goes_to_the_folder,
               check_timeout_kills_and_the_worker_carries_on, check_crash_is_a_failure, check_cancel,
-              check_shutdown_leaves_nothing_running, *REPORT_CHECKS]
+              check_shutdown_leaves_nothing_running, check_children_die_with_their_evaluation,
+              check_children_die_at_shutdown, *REPORT_CHECKS]
+
+
+def _assert_children_dead(t: EvalTask, within: float = 15) -> None:
+    deadline = time.time() + within
+    while not (Path(t.folder) / "children.txt").exists():
+        assert time.time() < deadline, f"{t.eval_id} wrote no children.txt"
+        time.sleep(0.05)
+    for pid in (int(p) for p in (Path(t.folder) / "children.txt").read_text().split()):
+        _assert_pid_dead(pid, t.eval_id, max(1.0, deadline - time.time()))
 
 
 def _wait_for_pids(tasks: list[EvalTask], limit: float = 30) -> None:
@@ -277,6 +321,10 @@ def _wait_for_pids(tasks: list[EvalTask], limit: float = 30) -> None:
 def _assert_dead(t: EvalTask, within: float = 10) -> None:
     pid = int((Path(t.folder) / "pid.txt").read_text())
     assert pid != os.getpid(), "the evaluation ran in the driver's own process"
+    _assert_pid_dead(pid, t.eval_id, within)
+
+
+def _assert_pid_dead(pid: int, eval_id: str, within: float) -> None:
     deadline = time.time() + within
     while time.time() < deadline:
         try:
@@ -286,7 +334,7 @@ def _assert_dead(t: EvalTask, within: float = 10) -> None:
         if _is_zombie(pid):
             return
         time.sleep(0.1)
-    raise AssertionError(f"process {pid} of {t.eval_id} is still running")
+    raise AssertionError(f"process {pid} of {eval_id} is still running")
 
 
 def _is_zombie(pid: int) -> bool:

@@ -7,6 +7,14 @@ their bin), and :meth:`Encoder.features` turns it into the model's inputs: float
 they are, each categorical as a one-hot block scaled by ``1/sqrt(2)`` (so two different choices
 are at distance 1). ``Encoder.groups`` maps each feature column to its dimension, so that a GP can
 share one lengthscale per dimension.
+
+A one-hot block grows with the number of choices, and every matrix of candidates' features with
+it (the acquisition optimizer also tries every other choice of each categorical), which made
+memory grow with the square of a categorical's size. A categorical with more than
+:data:`ONE_HOT_MAX` choices is therefore encoded as a fixed random embedding instead:
+:data:`EMBED_WIDTH` columns, each choice a random unit vector scaled by ``1/sqrt(2)``, so two
+different choices are still at distance about 1 (the one-hot geometry, up to a few per cent) and
+the features' width is bounded whatever the space.
 """
 
 from __future__ import annotations
@@ -19,6 +27,25 @@ import numpy as np
 from hyperfleet.problem import HpProblem
 
 _SQRT_HALF = math.sqrt(0.5)
+
+#: categoricals with more choices than this are embedded instead of one-hot encoded
+ONE_HOT_MAX = 64
+#: columns of the random embedding of a large categorical
+EMBED_WIDTH = 16
+
+
+def _width(dim) -> int:
+    if dim.kind != "cat":
+        return 1
+    return dim.cardinality if dim.cardinality <= ONE_HOT_MAX else EMBED_WIDTH
+
+
+def _embedding(cardinality: int, salt: int) -> np.ndarray:
+    """Random unit vectors (scaled by ``1/sqrt(2)``), one row per choice; fixed for a problem."""
+    rng = np.random.default_rng([cardinality, salt, 0x5EED])
+    E = rng.normal(size=(cardinality, EMBED_WIDTH))
+    E /= np.linalg.norm(E, axis=1, keepdims=True)
+    return E * _SQRT_HALF
 
 
 class Encoder:
@@ -33,13 +60,13 @@ class Encoder:
         self.float_idx = np.array([i for i, k in enumerate(self.kinds) if k == "float"], dtype=int)
         self.int_idx = np.array([i for i, k in enumerate(self.kinds) if k == "int"], dtype=int)
         self.cat_idx = np.array([i for i, k in enumerate(self.kinds) if k == "cat"], dtype=int)
-        groups = []
-        for i, dim in enumerate(self.dims):
-            groups.extend([i] * (dim.cardinality if dim.kind == "cat" else 1))
-        self.groups = np.array(groups, dtype=int)
-        self.n_features = len(groups)
-        self._offsets = np.concatenate([[0], np.cumsum([
-            dim.cardinality if dim.kind == "cat" else 1 for dim in self.dims])])
+        widths = [_width(dim) for dim in self.dims]
+        self.groups = np.repeat(np.arange(self.d, dtype=int), widths).astype(int)
+        self.n_features = int(sum(widths))
+        self._offsets = np.concatenate([[0], np.cumsum(widths)]).astype(int)
+        #: dimension index -> embedding matrix, for the categoricals past ``ONE_HOT_MAX``
+        self.embeddings = {j: _embedding(dim.cardinality, j) for j, dim in enumerate(self.dims)
+                           if dim.kind == "cat" and dim.cardinality > ONE_HOT_MAX}
 
     # ----- discrete values ----------------------------------------------------------------
     def index(self, U: np.ndarray, j: int) -> np.ndarray:
@@ -82,7 +109,9 @@ class Encoder:
         F = np.zeros((U.shape[0], self.n_features))
         for j, dim in enumerate(self.dims):
             start = self._offsets[j]
-            if dim.kind == "cat":
+            if j in self.embeddings:
+                F[:, start:start + EMBED_WIDTH] = self.embeddings[j][self.index(U, j)]
+            elif dim.kind == "cat":
                 idx = self.index(U, j)
                 F[np.arange(U.shape[0]), start + idx] = _SQRT_HALF
             else:

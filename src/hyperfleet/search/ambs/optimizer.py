@@ -6,7 +6,8 @@ evaluated points, then refines the best few by local search that alternates
 * L-BFGS-B on the continuous dimensions (when the surrogate gives gradients; otherwise Gaussian
   steps at shrinking scales), and
 * discrete moves: integer steps (±1, ±2 and a few larger jumps) and every other choice of each
-  categorical,
+  categorical (at most :data:`MAX_CHOICE_MOVES` random other choices of a larger one, so that
+  the moves of a start stay bounded whatever the space),
 
 until no move improves. Everything happens on canonical unit vectors (``Encoder.snap``), so
 integers and categories are always exact values of the problem.
@@ -23,6 +24,9 @@ from hyperfleet.search.ambs.encoding import Encoder
 
 #: ``score(U, grad) -> (values, gradient w.r.t. the float columns of U or None)``
 Scorer = Callable[[np.ndarray, bool], tuple]
+
+#: other choices of one categorical tried as discrete moves from one point, at most
+MAX_CHOICE_MOVES = 64
 
 
 class AcquisitionOptimizer:
@@ -90,10 +94,15 @@ class AcquisitionOptimizer:
                 out.append(block)
         for j in enc.cat_idx:
             idx = int(enc.index(u[None, :], j)[0])
-            others = [c for c in range(enc.cards[j]) if c != idx]
-            if others:
+            card = enc.cards[j]
+            if card - 1 > MAX_CHOICE_MOVES:
+                picks = self.rng.choice(card - 1, size=MAX_CHOICE_MOVES, replace=False)
+                others = picks + (picks >= idx)  # skip idx itself
+            else:
+                others = np.array([c for c in range(card) if c != idx], dtype=int)
+            if len(others):
                 block = np.repeat(u[None, :], len(others), axis=0)
-                block[:, j] = enc.unit(np.array(others), j)
+                block[:, j] = enc.unit(others, j)
                 out.append(block)
         return np.vstack(out) if out else np.empty((0, enc.d))
 

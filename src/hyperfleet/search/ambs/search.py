@@ -32,6 +32,9 @@ from hyperfleet.search.base import Search
 
 #: ``pending="auto"`` uses the constant liar up to this many pending evaluations, qUCB beyond
 AUTO_QUCB_ABOVE = 64
+#: candidates are scored in chunks of at most this many feature values (x pending points), so
+#: the acquisition's working memory stays bounded (~100 MB) whatever the space and the batch
+SCORE_CHUNK_VALUES = 2_000_000
 
 
 def default_n_initial(d: int) -> int:
@@ -348,7 +351,16 @@ class AMBS(Search):
         float_cols = enc._offsets[enc.float_idx] if len(enc.float_idx) else np.empty(0, dtype=int)
         radius = self.settings.exclusion_radius
 
+        per_row = enc.n_features * (1 + (0 if penalty_F is None else len(penalty_F)))
+        chunk = max(16, SCORE_CHUNK_VALUES // max(1, per_row))
+
         def score(U: np.ndarray, grad: bool):
+            if len(U) > chunk and not grad:
+                parts = [score_rows(U[i:i + chunk], False)[0] for i in range(0, len(U), chunk)]
+                return np.concatenate(parts), None
+            return score_rows(U, grad)
+
+        def score_rows(U: np.ndarray, grad: bool):
             F = enc.features(U, snapped=True)  # the optimizer only builds canonical vectors
             if grad:
                 m, sd, dm, dsd = model.predict_grad(F)

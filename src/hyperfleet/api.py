@@ -158,6 +158,7 @@ def drive(store: Store, record: SearchRecord, problem: HpProblem, run_ref: CodeR
           executor: Executor, settings: dict, callbacks: Sequence[object] = (),
           history: Sequence = (), rerun_running: bool = True) -> SearchResult:
     """Run the driver for ``record`` with the recorded ``settings``."""
+    executor.use_folder(record.folder)  # e.g. a Dask cluster's TLS credentials, before it starts
     driver = Driver(record, problem, run_ref, search, executor, store, DriverSettings.from_dict(settings),
                     callbacks, history=history, rerun_running=rerun_running)
     return driver.run()
@@ -166,7 +167,8 @@ def drive(store: Store, record: SearchRecord, problem: HpProblem, run_ref: CodeR
 def continue_search(ref: str, *, store: Union[str, Store, None] = None, max_evals: Optional[int] = None,
                     timeout: Optional[float] = None, running: str = "rerun", evaluator: Optional[str] = None,
                     workers: Optional[int] = None, search: Optional[Search] = None,
-                    callbacks: Sequence[object] = (), queued_only: bool = False) -> Optional[SearchResult]:
+                    callbacks: Sequence[object] = (), queued_only: bool = False,
+                    dask_address: Optional[str] = None) -> Optional[SearchResult]:
     """Continue a search from the store alone (``hyperfleet resume``; also how a batch job starts).
 
     Finished evaluations are kept and told to the search; the ones a dead driver left RUNNING are
@@ -180,6 +182,7 @@ def continue_search(ref: str, *, store: Union[str, Store, None] = None, max_eval
         timeout: wall-clock seconds for this run (default: none, or the recorded one).
         running: what to do with evaluations left RUNNING: ``"rerun"`` or ``"fail"``.
         evaluator, workers: run on another evaluator than the recorded one.
+        dask_address: with ``evaluator="dask"``, the running Dask scheduler to use.
         search: a search instance, for searches started with a custom ``Search`` object.
         callbacks: driver callbacks (progress display).
         queued_only: refuse unless the search is QUEUED or CREATED (a batch job starting it).
@@ -206,6 +209,9 @@ def continue_search(ref: str, *, store: Union[str, Store, None] = None, max_eval
             settings["timeout"] = timeout
         if evaluator is not None:
             settings["evaluator"], settings["workers"] = evaluator, workers
+            settings["dask_address"] = dask_address
+        elif dask_address is not None:
+            settings["dask_address"] = dask_address
         elif workers is not None:
             settings["workers"] = workers
         if search is None:

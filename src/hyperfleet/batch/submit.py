@@ -70,9 +70,10 @@ def job_body(record: SearchRecord, store_url: str, minutes: int, nodes: int, job
         client_env = " ".join(f"{k}={shlex.quote(v)}" for k, v in tls.environment().items())
         lines += [f"SCHEDULER_FILE={folder}/dask-scheduler-${{{scheduler.job_id_var}:-$$}}.json",
                   f"{py} -m distributed.cli.dask_scheduler --scheduler-file \"$SCHEDULER_FILE\" "
-                  f"--protocol tls --no-dashboard {tls.cli_options()} &",
+                  f"--protocol tls --no-dashboard --dashboard-address 127.0.0.1:0 {tls.cli_options()} &",
                   f"{scheduler.per_node(nodes)} {py} -m distributed.cli.dask_worker "
                   f"--scheduler-file \"$SCHEDULER_FILE\" --nworkers {slots} --nthreads 1 --no-dashboard "
+                  "--dashboard-address 127.0.0.1:0 "
                   f"{tls.cli_options()} &",
                   "sleep 5",
                   f"{client_env} {resume} --evaluator dask --dask-address \"$SCHEDULER_FILE\"",

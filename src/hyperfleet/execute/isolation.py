@@ -1,6 +1,6 @@
 """Running one evaluation in a child process of its own: timeouts, crashes, its own environment.
 
-The child is ``python -m hyperfleet.execute.child``; it reads the task from stdin, writes its
+The child runs ``hyperfleet.execute.child``; it reads the task from stdin, writes its
 stdout/stderr to the evaluation's folder and the outcome to a result file. The parent waits
 with the task's timeout and kills the child's whole process group when it runs over.
 """
@@ -34,7 +34,7 @@ def evaluate_isolated(task: EvalTask, worker: Optional[str] = None) -> EvalOutco
         start = time.time()
         with open(folder / "stdout.txt", "ab") as out, open(folder / "stderr.txt", "ab") as err:
             child = subprocess.Popen(
-                [sys.executable, "-m", "hyperfleet.execute.child", str(result_file)],
+                [sys.executable, "-c", CHILD_MAIN, str(result_file)],
                 stdin=subprocess.PIPE, stdout=out, stderr=err, env=env, start_new_session=True)
         _live_children[task.eval_id] = child
         try:
@@ -61,6 +61,10 @@ def evaluate_isolated(task: EvalTask, worker: Optional[str] = None) -> EvalOutco
                            **common)
 
 
+#: starts the child without the current folder first on ``sys.path`` (``python -m`` puts it there),
+#: so that a module planted in it is not imported instead of the standard library's
+CHILD_MAIN = ("import sys; sys.path[:] = [p for p in sys.path if p not in ('', '.')]; "
+              "from hyperfleet.execute.child import main; main()")
 CANCEL_FILE = ".cancel"
 _POLL_S = 0.25
 

@@ -15,6 +15,7 @@ from hyperfleet.driver import Driver, SearchResult
 from hyperfleet.driver_settings import DriverSettings, Resources
 from hyperfleet.execute import Executor, make_executor
 from hyperfleet.execute.resources import GpuPool
+from hyperfleet.files import folder_mode, make_folder  # noqa: F401 - folder_mode: once defined here
 from hyperfleet.problem import HpProblem
 from hyperfleet.search import SEARCHES, Search, make_search
 from hyperfleet.store import SearchRecord, SearchState, Store, open_store
@@ -49,11 +50,6 @@ def run_ref_of(run: Union[str, Callable, CodeRef]) -> CodeRef:
     raise UserCodeError(f"run must be a path 'file.py[:func]' or a function, got {type(run).__name__}")
 
 
-def folder_mode() -> int:
-    """0o700 (only the user reads a search's folders), or 0o755 with ``HYPERFLEET_SHARED=1``."""
-    return 0o755 if os.environ.get("HYPERFLEET_SHARED") == "1" else 0o700
-
-
 def create_search_record(store: Store, problem: HpProblem, run_ref: CodeRef, label: Optional[str],
                          settings: dict, problem_path: Optional[str] = None) -> SearchRecord:
     """Register a new search in the store and create its folder beside the store."""
@@ -62,8 +58,8 @@ def create_search_record(store: Store, problem: HpProblem, run_ref: CodeRef, lab
     root = Path(getattr(store, "root", Path.cwd()))
     folder = root / SEARCHES_FOLDER / f"{label}-{search_id[:8]}"
     try:
-        (root / SEARCHES_FOLDER).mkdir(mode=folder_mode(), exist_ok=True)
-        folder.mkdir(mode=folder_mode(), exist_ok=False)
+        make_folder(root / SEARCHES_FOLDER)
+        make_folder(folder, exist_ok=False)
     except OSError as err:
         raise OSError(f"cannot create the search folder {folder}: {err.strerror}; "
                       f"choose a writable place for the store with --store") from None

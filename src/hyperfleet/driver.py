@@ -20,6 +20,7 @@ from typing import Optional, Protocol, Sequence
 from hyperfleet.driver_settings import DriverSettings
 from hyperfleet.execute import EvalOutcome, EvalTask, Executor
 from hyperfleet.execute.resources import ResourcePool
+from hyperfleet.files import create_file, make_folder
 from hyperfleet.problem import HpProblem
 from hyperfleet.report.exports import ResultsCsv, write_results_json
 from hyperfleet.search import Search
@@ -143,7 +144,6 @@ class Driver:
         self._last_error: Optional[str] = None
         self._history = list(history)
         search.set_budget(self.max_evals)  # a search may plan for it (AMBS refines its best at the end)
-        self._folder_mode = 0o755 if os.environ.get("HYPERFLEET_SHARED") == "1" else 0o700
         self._rerun_running = rerun_running
         self._next_number = 0
         self.folder = Path(record.folder)
@@ -296,7 +296,7 @@ class Driver:
         number = self._next_number
         self._next_number += 1
         folder = self.folder / "evals" / f"{number:05d}"
-        folder.mkdir(mode=self._folder_mode, parents=True, exist_ok=True)
+        make_folder(folder)
         env, metadata, held = {}, {}, []
         for pool in self.pools:
             ids = pool.acquire()
@@ -394,7 +394,7 @@ class Driver:
                 method(record, self.stats)
 
     def _open_log(self) -> logging.Handler:
-        handler = logging.FileHandler(self.folder / LOG_NAME)
+        handler = logging.FileHandler(create_file(self.folder / LOG_NAME))
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)

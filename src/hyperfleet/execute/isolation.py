@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Optional
 
 from hyperfleet.execute.task import EvalOutcome, EvalTask
+from hyperfleet.files import create_file, open_output
 
 _HOST = socket.gethostname()
 _live_children: dict[str, subprocess.Popen] = {}
@@ -32,7 +33,8 @@ def evaluate_isolated(task: EvalTask, worker: Optional[str] = None) -> EvalOutco
         result_file = Path(scratch) / "outcome.pkl"
         env = {**os.environ, **{k: str(v) for k, v in task.env.items()}}
         start = time.time()
-        with open(folder / "stdout.txt", "ab") as out, open(folder / "stderr.txt", "ab") as err:
+        with os.fdopen(open_output(folder / "stdout.txt"), "ab") as out, \
+                os.fdopen(open_output(folder / "stderr.txt"), "ab") as err:
             child = subprocess.Popen(
                 [sys.executable, "-c", CHILD_MAIN, str(result_file)],
                 stdin=subprocess.PIPE, stdout=out, stderr=err, env=env, start_new_session=True)
@@ -74,7 +76,7 @@ def request_cancel(folder: Optional[str]) -> None:
     sees the folder."""
     if folder:
         try:
-            (Path(folder) / CANCEL_FILE).touch()
+            create_file(Path(folder) / CANCEL_FILE)
         except OSError:
             pass
 

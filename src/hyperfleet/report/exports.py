@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path
 from typing import Iterable, Optional
 
+from hyperfleet.files import create_file, file_mode
 from hyperfleet.problem import HpProblem
 from hyperfleet.store.records import EvaluationRecord
 
@@ -47,6 +48,7 @@ class ResultsCsv:
         self.problem = problem
         self.search_start = search_start
         if not self.path.exists() or self.path.stat().st_size == 0:
+            create_file(self.path)
             with open(self.path, "w", newline="") as f:
                 csv.writer(f).writerow(csv_header(problem))
 
@@ -78,6 +80,7 @@ def write_results_json(folder: str | os.PathLike, records: Iterable[EvaluationRe
     path = Path(folder) / JSON_NAME
     data = {"search": search_info or {}, "evaluations": [r.to_json() for r in records]}
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".results.", suffix=".json")
+    os.fchmod(fd, file_mode())
     with os.fdopen(fd, "w") as f:
         json.dump(data, f, indent=1, default=repr)
     os.replace(tmp, path)

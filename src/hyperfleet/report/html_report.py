@@ -8,6 +8,7 @@ import json
 import time
 from pathlib import Path
 
+from hyperfleet.files import set_file_mode
 from hyperfleet.problem import HpProblem
 from hyperfleet.report import plots
 from hyperfleet.store import EvaluationState, SearchRecord, Store
@@ -83,6 +84,7 @@ pre {{ background: #f7f7f7; padding: 1em; overflow-x: auto; }}
 </body></html>
 """
     path.write_text(page)
+    set_file_mode(path)
     return path
 
 

@@ -156,7 +156,10 @@ def _create_private(path: Path) -> None:
         return
     except OSError as err:
         raise StoreError(f"cannot create the store {path}: {err.strerror}") from None
-    os.close(fd)
+    try:
+        os.fchmod(fd, 0o600)  # whatever the umask (0o277 would leave SQLite a read-only file)
+    finally:
+        os.close(fd)
 
 
 def _file_journal_mode(database: Optional[str]) -> Optional[str]:

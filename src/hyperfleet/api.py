@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import sys
 import time
@@ -15,6 +14,7 @@ from hyperfleet.driver_lifecycle import DriverClaim, SearchBusy, driver_liveness
 from hyperfleet.driver_settings import DriverSettings, Resources
 from hyperfleet.execute import Executor, make_executor
 from hyperfleet.execute.resources import GpuPool
+from hyperfleet.files import folder_mode, make_folder  # noqa: F401 - folder_mode: once defined here
 from hyperfleet.interrupt import report_interrupted
 from hyperfleet.labels import draw_seed, reused_label
 from hyperfleet.main_guard import check_main_guard
@@ -63,11 +63,6 @@ def _in_process(evaluator: Any, isolate: Optional[bool], eval_timeout: Optional[
     return local and not isolate and eval_timeout is None and not gpus_per_eval
 
 
-def folder_mode() -> int:
-    """0o700 (only the user reads a search's folders), or 0o755 with ``HYPERFLEET_SHARED=1``."""
-    return 0o755 if os.environ.get("HYPERFLEET_SHARED") == "1" else 0o700
-
-
 def create_search_record(store: Store, problem: HpProblem, run_ref: CodeRef, label: Optional[str],
                          settings: dict, problem_path: Optional[str] = None) -> SearchRecord:
     """Register a new search in the store and create its folder beside the store."""
@@ -76,8 +71,8 @@ def create_search_record(store: Store, problem: HpProblem, run_ref: CodeRef, lab
     root = Path(getattr(store, "root", Path.cwd()))
     folder = root / SEARCHES_FOLDER / f"{label}-{search_id[:8]}"
     try:
-        (root / SEARCHES_FOLDER).mkdir(mode=folder_mode(), exist_ok=True)
-        folder.mkdir(mode=folder_mode(), exist_ok=False)
+        make_folder(root / SEARCHES_FOLDER)
+        make_folder(folder, exist_ok=False)
     except OSError as err:
         raise OSError(f"cannot create the search folder {folder}: {err.strerror}; "
                       f"choose a writable place for the store with --store") from None
@@ -229,6 +224,7 @@ def drive(store: Store, record: SearchRecord, problem: HpProblem, run_ref: CodeR
         StoreUnavailable: the store stayed locked; the message says how to continue the search.
     """
     claim = claim or DriverClaim.acquire(store, record)
+    executor.use_folder(record.folder)  # e.g. a Dask cluster's TLS credentials, before it starts
     try:
         driver = Driver(record, problem, run_ref, search, executor, claim.guard(store),
                         DriverSettings.from_dict(settings), callbacks, history=history,
@@ -287,6 +283,7 @@ def continue_search(ref: str, *, store: Union[str, Store, None] = None, max_eval
         timeout: wall-clock seconds for this run (default: none, or the recorded one).
         running: what to do with evaluations left RUNNING: ``"rerun"`` or ``"fail"``.
         evaluator, workers: run on another evaluator than the recorded one.
+        dask_address: with ``evaluator="dask"``, the running Dask scheduler to use.
         search: a search instance, for searches started with a custom ``Search`` object.
         callbacks: driver callbacks (progress display).
         queued_only: refuse unless the search is QUEUED or CREATED (a batch job starting it).
@@ -329,6 +326,9 @@ def continue_search(ref: str, *, store: Union[str, Store, None] = None, max_eval
             settings["evaluator"], settings["workers"] = type(evaluator).__name__, workers
         elif evaluator is not None:
             settings["evaluator"], settings["workers"] = evaluator, workers
+            settings["dask_address"] = dask_address
+        elif dask_address is not None:
+            settings["dask_address"] = dask_address
         elif workers is not None:
             settings["workers"] = workers
         if dask_address is not None:

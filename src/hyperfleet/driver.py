@@ -23,6 +23,7 @@ from hyperfleet.driver_settings import DriverSettings
 from hyperfleet.execute import EvalOutcome, EvalTask, Executor
 from hyperfleet.execute.limits import clean_outcome
 from hyperfleet.execute.resources import ResourcePool
+from hyperfleet.files import create_file, make_folder
 from hyperfleet.interrupt import termination_reason
 from hyperfleet.problem import HpProblem
 from hyperfleet.report.exports import ResultsCsv, curves_of, write_results_json
@@ -141,7 +142,6 @@ class Driver:
         self._last_error: Optional[str] = None
         self._history = list(history)
         search.set_budget(self.max_evals)  # a search may plan for it (AMBS refines its best at the end)
-        self._folder_mode = 0o755 if os.environ.get("HYPERFLEET_SHARED") == "1" else 0o700
         self._rerun_running = rerun_running
         self._next_number = 0
         self.folder = Path(record.folder)
@@ -334,7 +334,7 @@ class Driver:
         number = self._next_number
         self._next_number += 1
         folder = self.folder / "evals" / f"{number:05d}"
-        folder.mkdir(mode=self._folder_mode, parents=True, exist_ok=True)
+        make_folder(folder)
         env, metadata, held = {}, {}, []
         for pool in self.pools:
             ids = pool.acquire()
@@ -453,7 +453,7 @@ class Driver:
                 method(record, self.stats)
 
     def _open_log(self) -> logging.Handler:
-        handler = logging.FileHandler(self.folder / LOG_NAME)
+        handler = logging.FileHandler(create_file(self.folder / LOG_NAME))
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)

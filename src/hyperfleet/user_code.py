@@ -5,6 +5,9 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import inspect
+import os
+import shlex
+import stat
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,8 +53,45 @@ class CodeRef:
         return f"{self.path}:{self.attr}"
 
 
+def check_not_writable_by_others(file: Path) -> None:
+    """Refuse a user file, or its folder, that other users can write: they could change the code,
+    or plant a module beside it (``pprint.py``) that would run as you."""
+    for what, target in (("file", file), ("folder", file.parent)):
+        try:
+            info = target.stat()
+        except OSError:
+            continue
+        if info.st_mode & 0o002 or (info.st_mode & 0o020 and not _private_group(info)):
+            who = "every user" if info.st_mode & 0o002 else "its group"
+            fix = f"chmod go-w {shlex.quote(str(target))}"
+            if what == "folder" and info.st_mode & stat.S_ISVTX:
+                fix = f"move {file.name} to a folder only you can write (a shared folder like {target} is not)"
+            raise UserCodeError(f"refusing to load {file}: its {what} {target} is writable by {who} "
+                                f"(mode {stat.S_IMODE(info.st_mode):o}), so others could make it run their code "
+                                f"as you; fix: {fix}")
+
+
+def _private_group(info: os.stat_result) -> bool:
+    """The user-private group of the owner (group named as the user, no other member): RHEL's
+    umask 002 makes files group-writable with nobody else in the group."""
+    try:
+        import grp
+        import pwd
+
+        owner = pwd.getpwuid(info.st_uid).pw_name
+        group = grp.getgrgid(info.st_gid)
+    except (ImportError, KeyError):
+        return False
+    return group.gr_name == owner and set(group.gr_mem) <= {owner}
+
+
 def load_module(path: str):
-    """Import a Python file as a module (its folder goes on ``sys.path`` for its own imports)."""
+    """Import a Python file as a module, by its path.
+
+    The file and its folder must not be writable by other users. Its folder goes at the *end* of
+    ``sys.path``, for its own imports of sibling modules: never ahead of the standard library or
+    the installed packages, so that a file there named like one of them is not imported instead.
+    """
     file = Path(path)
     if not file.is_file():
         raise UserCodeError(f"file {path} does not exist; check the path given to -p/-r")
@@ -59,9 +99,10 @@ def load_module(path: str):
     name = f"hyperfleet_user_{file.stem}_{digest}"
     if name in sys.modules:
         return sys.modules[name]
+    check_not_writable_by_others(file)
     folder = str(file.parent)
     if folder not in sys.path:
-        sys.path.insert(0, folder)
+        sys.path.append(folder)
     spec = importlib.util.spec_from_file_location(name, file)
     if spec is None or spec.loader is None:
         raise UserCodeError(f"{path} is not a Python file that can be imported")

@@ -63,12 +63,30 @@ def test_unknown_scheduler():
         get_scheduler("sge")
 
 
-def test_a_store_password_is_read_from_a_file_not_written_in_the_script():
+@pytest.mark.parametrize("url", ["postgresql+psycopg://me:s3cret@db:5432/hf",
+                                 "postgresql+psycopg://me@db:5432/hf?password=s3cret",
+                                 "postgresql://me@db/hf?sslmode=require&sslpassword=s3cret",
+                                 "postgresql://me@db/hf?passfile=/home/me/s3cret"])
+def test_a_store_secret_is_read_from_a_file_not_written_in_the_script(url):
     record = SearchRecord(id="0123abcd-0000-0000-0000-000000000000", label="pg", state=SearchState.CREATED,
                           folder="/work/searches/pg-0123abcd")
-    body = "\n".join(job_body(record, "postgresql+psycopg://me:s3cret@db:5432/hf", 20, 1, "serial", 4,
-                              Slurm(), python="/opt/py/bin/python"))
-    assert "s3cret" not in body
-    assert '--store "$(cat /work/searches/pg-0123abcd/store-url)"' in body
+    for nodes in (1, 2):
+        body = "\n".join(job_body(record, url, 20, nodes, "serial", 4, Slurm(), python="/opt/py/bin/python"))
+        assert "s3cret" not in body
+        assert "--store-file /work/searches/pg-0123abcd/store-url" in body and "--store " not in body
+
+
+def test_a_store_url_without_secrets_stays_inline():
+    record = SearchRecord(id="0123abcd-0000-0000-0000-000000000000", label="pg", state=SearchState.CREATED,
+                          folder="/work/searches/pg-0123abcd")
     plain = "\n".join(job_body(record, "postgresql+psycopg://me@db:5432/hf", 20, 1, "serial", 4, Slurm()))
-    assert "--store postgresql+psycopg://me@db:5432/hf" in plain  # nothing secret: kept inline
+    assert "--store postgresql+psycopg://me@db:5432/hf" in plain and "store-file" not in plain
+
+
+def test_several_nodes_run_a_tls_dask_cluster():
+    body = "\n".join(_job(nodes=2).body)
+    tls = "/work/searches/test-mnist-0123abcd/dask-tls"
+    for line in body.splitlines():
+        if "dask_scheduler" in line or "dask_worker" in line:
+            assert f"--tls-ca-file {tls}/ca.pem --tls-cert {tls}/cert.pem --tls-key {tls}/key.pem" in line
+    assert "--protocol tls" in body and f"DASK_DISTRIBUTED__COMM__TLS__CLIENT__KEY={tls}/key.pem" in body

@@ -228,26 +228,62 @@ def test_submit_no_drain_reaches_its_budget_in_the_job(project):
     assert set(states) <= {EvaluationState.DONE, EvaluationState.CANCELLED}
 
 
-def test_a_store_password_stays_out_of_the_job_script(project, postgres_schema_url):
-    """Schedulers keep copies of job scripts: a PostgreSQL password goes to a 0600 file instead,
-    and the job still reaches the store (the search finishes)."""
+def _argvs_with(text):
+    """The command lines of every process on this machine that contain ``text``."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            argv = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if text in argv:
+            found.append(argv)
+    return found
+
+
+@pytest.mark.parametrize("form", ["userinfo", "query"])
+def test_a_store_password_stays_out_of_the_job_script_and_argv(project, postgres_schema_url, form):
+    """Schedulers keep copies of job scripts and `ps` shows every command line to every user: a
+    PostgreSQL password, as user:pw@ or ?password=, goes to the job through a 0600 file, and the
+    job still reaches the store (the search finishes)."""
     from sqlalchemy.engine import make_url
 
-    password = make_url(postgres_schema_url).password
+    url = make_url(postgres_schema_url)
+    password = url.password
     assert password
-    hf(["submit", "-p", "problem.py", "-r", "synthetic_run.py", "-t", "5", "-n", "1", "--search", "random",
-        "--max-evals", "4", "--store", postgres_schema_url, "hps", "pg-job"], project)
+    if form == "query":
+        url = url.set(password=None).update_query_dict({"password": password})
+    url_text = url.render_as_string(hide_password=False)
+    assert password in url_text
+    proc = hf(["submit", "-p", "problem.py", "-r", "synthetic_run.py", "-t", "5", "-n", "1", "--search", "random",
+               "--max-evals", "6", "--store", url_text, "hps", "pg-job"], project, sleep="1.5")
+    assert password not in proc.stdout + proc.stderr
     db = SqlStore(postgres_schema_url)
     try:
-        wait_for(lambda: db.resolve_search("pg-job").state == SearchState.FINISHED, what="the job to finish")
-        folder = Path(db.resolve_search("pg-job").folder)
-        assert len(db.list_evaluations(db.resolve_search("pg-job").id)) == 4
+        record = db.resolve_search("pg-job")
+        seen_resume = []
+
+        def finished():
+            # while the job runs, no process shows the password; the job's resume process is there
+            assert _argvs_with(password) == []
+            seen_resume.extend(a for a in _argvs_with(record.id) if " resume " in a)
+            return db.resolve_search("pg-job").state == SearchState.FINISHED
+
+        wait_for(finished, what="the job to finish", project=project)
+        assert len(db.list_evaluations(record.id)) == 6
     finally:
         db.close()
+    assert seen_resume and all("--store-file" in a for a in seen_resume), seen_resume
+    folder = Path(record.folder)
     script = next(folder.glob("batch-1.*.sh")).read_text()
-    assert password not in script and "store-url" in script
+    assert password not in script and "--store-file" in script
     url_file = folder / "store-url"
-    assert url_file.read_text() == postgres_schema_url and (url_file.stat().st_mode & 0o777) == 0o600
+    assert url_file.read_text() == url_text and (url_file.stat().st_mode & 0o777) == 0o600
+    listing = hf(["ls", "--store", url_text], project).stdout + hf(["ls", "pg-job", "--store", url_text],
+                                                                    project).stdout
+    assert password not in listing and password not in (folder / "hyperfleet.log").read_text()
+    assert password not in (folder / "batch-1.out").read_text()
+
 
 
 def test_ls_shows_why_a_job_waits_and_why_a_submission_was_refused(project):
@@ -277,3 +313,58 @@ def test_ls_shows_why_a_job_waits_and_why_a_submission_was_refused(project):
     listing = hf(["ls"], project).stdout
     assert f"refused ({record.id[:8]}) FAILED: the scheduler refused to accept the job" in listing
     assert "invalid partition" in hf(["ls", "refused"], project).stdout.lower()
+
+
+def test_a_multi_node_job_runs_a_tls_dask_cluster(project):
+    """The several-nodes script, on this one node: a TLS Dask scheduler and workers started with
+    srun, the driver joining with the search's credentials; a client without them is refused."""
+    pytest.importorskip("distributed")
+    import json
+
+    from hyperfleet.api import create_search_record
+    from hyperfleet.batch import BatchJob, Slurm
+    from hyperfleet.batch.submit import job_body
+    from hyperfleet.execute.tls import cluster_credentials
+    from hyperfleet.user_code import load_problem
+
+    class OneNodeSlurm(Slurm):
+        def per_node(self, nodes):  # the script's one-worker-per-node line, on the one node there is
+            return "srun --nodes=1 --ntasks-per-node=1"
+
+    problem, _ = load_problem(str(project / "problem.py"))
+    db = SqlStore(project / "hyperfleet.db")
+    try:
+        from hyperfleet.user_code import CodeRef
+
+        settings = {"search": "random", "search_settings": {}, "seed": 1, "evaluator": "dask", "workers": None,
+                    "max_evals": 8, "timeout": None, "eval_timeout": None, "isolate": False, "gpus_per_eval": 0,
+                    "gpus": None, "prefetch": None, "drain": True}
+        record = create_search_record(db, problem, CodeRef(str(project / "synthetic_run.py"), "run"), "tls-job",
+                                      settings)
+        db.update_search(record.id, state=SearchState.QUEUED)
+        store_url = db.url
+    finally:
+        db.close()
+    folder = Path(record.folder)
+    cluster_credentials(folder)
+    body = job_body(record, store_url, 5, 2, "serial", 2, OneNodeSlurm())
+    job = BatchJob(name="hf-tls-job", minutes=5, nodes=1, output=str(folder / "batch-1.out"), workdir=str(project),
+                   body=["export SYNTHETIC_SLEEP=1", *body])
+    script = folder / "batch-1.slurm.sh"
+    script.write_text(Slurm().render(job))
+    Slurm().submit(str(script))
+    scheduler_file = wait_for(lambda: next(folder.glob("dask-scheduler-*.json"), None), what="the scheduler",
+                              project=project)
+    address = wait_for(lambda: json.loads(scheduler_file.read_text() or "{}").get("address"), what="its address")
+    assert address.startswith("tls://")
+    attack = ("import distributed, os, sys\n"
+              "try:\n    c = distributed.Client(sys.argv[1], timeout='8s'); print('RAN', c.run(os.getpid))\n"
+              "except Exception as e:\n    print('REFUSED', type(e).__name__)\n")
+    out = subprocess.run([sys.executable, "-c", attack, address.replace("tls://", "tcp://")], capture_output=True,
+                         text=True, timeout=120).stdout
+    assert out.startswith("REFUSED"), out
+    wait_for(lambda: search_state(project, "tls-job").state in (SearchState.FINISHED, SearchState.FAILED),
+             limit=240, what="the job to finish", project=project)
+    evaluations = _evaluations(project, "tls-job")
+    assert len(evaluations) == 8 and all(e.state == EvaluationState.DONE for e in evaluations)
+    assert all(e.worker.startswith("dask-") for e in evaluations)

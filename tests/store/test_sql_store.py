@@ -229,6 +229,20 @@ def test_unreachable_postgres_is_one_line_without_the_password():
     assert time.time() - start < 15
 
 
+@pytest.mark.parametrize("url", ["postgresql://hf@127.0.0.1:9/hf?password=s3cret",
+                                 "postgresql://hf@127.0.0.1:9/hf?sslmode=prefer&sslpassword=s3cret",
+                                 "postgresql://hf:s3cret@127.0.0.1:9/hf?passfile=/home/hf/s3cret"])
+def test_no_form_of_a_store_secret_is_shown(url):
+    from hyperfleet.store.engines import has_secret, safe_url
+
+    pytest.importorskip("psycopg")
+    assert has_secret(url) and "s3cret" not in safe_url(url) and "127.0.0.1:9" in safe_url(url)
+    with pytest.raises(StoreError) as info:
+        SqlStore(url)
+    assert "s3cret" not in str(info.value) and "cannot connect to store" in str(info.value)
+    assert not has_secret("postgresql://hf@127.0.0.1:9/hf?sslmode=require")
+
+
 def test_bad_postgres_credentials_are_one_line_without_the_password(postgres_url):
     url = sa.engine.make_url(postgres_url)
     wrong = url.set(password="not-the-password-42").render_as_string(hide_password=False)

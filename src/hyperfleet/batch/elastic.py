@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence
 
 from hyperfleet.batch.schedulers import get_scheduler
 
@@ -11,15 +11,19 @@ if TYPE_CHECKING:
 
 
 def jobqueue_cluster(scheduler_name: str, minutes: int, queue: Optional[str], account: Optional[str],
-                     slots: int, memory: str = "1GB"):
-    """A dask-jobqueue cluster whose every job is one Dask worker process with ``slots`` threads."""
+                     slots: int, memory: str = "1GB", security: Any = None):
+    """A dask-jobqueue cluster whose every job is one Dask worker process with ``slots`` threads.
+
+    With ``security`` (a ``distributed.Security`` of files on a shared file system), the
+    scheduler and the workers speak TLS and accept only peers holding its key.
+    """
     try:
         import dask_jobqueue
     except ImportError:
         raise ImportError("elastic mode needs dask-jobqueue: pip install 'hyperfleet[dask]'") from None
     classes = {"slurm": dask_jobqueue.SLURMCluster, "pbs": dask_jobqueue.PBSCluster,
                "lsf": dask_jobqueue.LSFCluster}
-    options = dict(cores=slots, processes=1, memory=memory, queue=queue, account=account,
+    options = dict(cores=slots, processes=1, memory=memory, queue=queue, account=account, security=security,
                    walltime=f"{minutes // 60:02d}:{minutes % 60:02d}:00",
                    scheduler_options={"host": "127.0.0.1" if scheduler_name == "slurm" else None,
                                       "dashboard_address": ":0"})
@@ -37,7 +41,9 @@ def run_elastic(problem, problem_ref, run_ref, *, label: str, minutes: int, node
     """Run the search here on up to ``nodes`` worker jobs of ``minutes`` each (dask-jobqueue).
 
     Worker jobs are asked for at the start and the scheduler may start them one by one; the
-    search uses whichever workers are up. Closing the cluster cancels the worker jobs.
+    search uses whichever workers are up. The cluster uses the search's TLS credentials
+    (``dask-tls`` in its folder), so only you can use its scheduler. Closing the search cancels
+    the worker jobs.
 
     Args:
         callbacks: driver callbacks (the CLI's progress display).
@@ -47,18 +53,23 @@ def run_elastic(problem, problem_ref, run_ref, *, label: str, minutes: int, node
         The search's result.
     """
     from hyperfleet.api import run_search
+    from hyperfleet.execute.dask import DaskExecutor
 
     sched = get_scheduler(scheduler)
-    cluster = jobqueue_cluster(sched.name, minutes, queue, account, slots_per_node or 1)
-    try:
+
+    def start_cluster(security):
+        cluster = jobqueue_cluster(sched.name, minutes, queue, account, slots_per_node or 1, security=security)
         cluster.scale(jobs=nodes)
         if notify is not None:
             notify(f"elastic: up to {nodes} {sched.name} worker job(s) of {minutes} min; "
                    f"Dask scheduler at {cluster.scheduler_address}")
-        return run_search(problem, run_ref, search=search, max_evals=max_evals, drain=drain, evaluator=cluster,
+        return cluster
+
+    executor = DaskExecutor(cluster_factory=start_cluster)
+    try:
+        return run_search(problem, run_ref, search=search, max_evals=max_evals, drain=drain, evaluator=executor,
                           label=label, seed=seed, store=store, search_settings=search_settings,
                           problem_path=str(problem_ref), callbacks=callbacks, eval_timeout=eval_timeout,
-                          stopper=stopper, stopper_settings=stopper_settings,
-                          eval_memory=eval_memory)
+                          stopper=stopper, stopper_settings=stopper_settings, eval_memory=eval_memory)
     finally:
-        cluster.close()
+        executor.shutdown()

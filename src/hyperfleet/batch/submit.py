@@ -15,7 +15,10 @@ from pathlib import Path
 from typing import Optional
 
 from hyperfleet.batch.schedulers import BatchJob, Scheduler, SchedulerError, get_scheduler
+from hyperfleet.execute.tls import TLS_FOLDER, TlsFiles, cluster_credentials
+from hyperfleet.files import create_file, set_file_mode, write_private_text
 from hyperfleet.store import SearchRecord, SearchState, Store
+from hyperfleet.store.engines import has_secret
 
 #: seconds a batch job needs before the search runs (Python, imports, workers)
 STARTUP_S = 30
@@ -36,48 +39,44 @@ def search_time(minutes: int) -> float:
     return seconds
 
 
-#: file in the search's folder (mode 0600) holding a store URL with a password, read by the job
+#: file in the search's folder (mode 0600) holding a store URL with a secret, read by the job
 STORE_URL_FILE = "store-url"
-
-
-def _has_password(store_url: str) -> bool:
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
-
-    try:
-        return make_url(store_url).password is not None
-    except ArgumentError:
-        return False
 
 
 def job_body(record: SearchRecord, store_url: str, minutes: int, nodes: int, job_mode: str,
              slots_per_node: Optional[int], scheduler: Scheduler, python: str = sys.executable) -> list[str]:
     """The shell lines that start the recorded search inside the allocation.
 
-    A store URL with a password is not written into the script (schedulers keep copies of job
-    scripts): the job reads it from ``STORE_URL_FILE`` in the search's folder, which
-    :func:`submit_search` writes readable only by you.
+    A store URL with a password or another secret is not written into the script (schedulers
+    keep copies of job scripts) nor given on a command line (``ps`` shows those to everyone): the
+    job's ``hyperfleet resume --store-file`` reads it from ``STORE_URL_FILE`` in the search's
+    folder, which :func:`submit_search` writes readable only by you. Several nodes run a Dask
+    cluster secured with the search's TLS credentials (``dask-tls`` in its folder).
     """
     py = shlex.quote(python)
     folder = shlex.quote(record.folder)
     slots = str(slots_per_node) if slots_per_node else f"${{{scheduler.cpus_var}:-$(nproc)}}"
-    store = (f'"$(cat {shlex.quote(str(Path(record.folder) / STORE_URL_FILE))})"' if _has_password(store_url)
-             else shlex.quote(store_url))
-    resume = (f"{py} -m hyperfleet resume {record.id} --store {store} --queued-only "
+    store = (f"--store-file {shlex.quote(str(Path(record.folder) / STORE_URL_FILE))}" if has_secret(store_url)
+             else f"--store {shlex.quote(store_url)}")
+    resume = (f"{py} -m hyperfleet resume {record.id} {store} --queued-only "
               f"--timeout {search_time(minutes):.0f}")
-    lines = ["set -u", "export PYTHONUNBUFFERED=1", f'echo "hyperfleet search {record.id} on $(hostname)"']
+    lines = ["set -u", "umask 077", "export PYTHONUNBUFFERED=1", f'echo "hyperfleet search {record.id} on $(hostname)"']
     if job_mode == "mpi":  # each evaluation gets whole nodes (NodePool) and launches its MPI program
         lines += [f"{resume} --evaluator process --workers {nodes}"]
     elif nodes == 1:
         lines += [f"{resume} --evaluator process --workers {slots}"]
-    else:  # one Dask worker per slot on every node, the driver beside the scheduler
+    else:  # one Dask worker per slot on every node, the driver beside the scheduler; TLS both ways
+        tls = TlsFiles.in_folder(Path(record.folder) / TLS_FOLDER)
+        client_env = " ".join(f"{k}={shlex.quote(v)}" for k, v in tls.environment().items())
         lines += [f"SCHEDULER_FILE={folder}/dask-scheduler-${{{scheduler.job_id_var}:-$$}}.json",
                   f"{py} -m distributed.cli.dask_scheduler --scheduler-file \"$SCHEDULER_FILE\" "
-                  "--dashboard-address :0 &",
+                  f"--protocol tls --no-dashboard --dashboard-address 127.0.0.1:0 {tls.cli_options()} &",
                   f"{scheduler.per_node(nodes)} {py} -m distributed.cli.dask_worker "
-                  f"--scheduler-file \"$SCHEDULER_FILE\" --nworkers {slots} --nthreads 1 &",
+                  f"--scheduler-file \"$SCHEDULER_FILE\" --nworkers {slots} --nthreads 1 --no-dashboard "
+                  "--dashboard-address 127.0.0.1:0 "
+                  f"{tls.cli_options()} &",
                   "sleep 5",
-                  f"{resume} --evaluator dask --dask-address \"$SCHEDULER_FILE\"",
+                  f"{client_env} {resume} --evaluator dask --dask-address \"$SCHEDULER_FILE\"",
                   "kill %1 %2 2>/dev/null || true"]
     return lines
 
@@ -127,18 +126,18 @@ def submit_search(store: Store, *, problem, problem_ref, run_ref, label: str, mi
         store.update_search(record.id, settings={**record.settings, "max_evals": settings["max_evals"]})
     folder = Path(record.folder)
     store_url = getattr(store, "url", "")
-    if _has_password(store_url):
-        url_file = folder / STORE_URL_FILE
-        url_file.touch(mode=0o600)
-        url_file.chmod(0o600)
-        url_file.write_text(store_url)
+    if has_secret(store_url):
+        write_private_text(folder / STORE_URL_FILE, store_url)
+    if job_mode == "serial" and nodes > 1:
+        cluster_credentials(folder)
     number = len(list(folder.glob("batch-*.sh"))) + 1
     script_path = folder / f"batch-{number}.{sched.name}.sh"
     job = BatchJob(name=f"hf-{label}"[:64], minutes=minutes, nodes=nodes, queue=queue, account=account,
                    output=str(folder / f"batch-{number}.out"), workdir=os.getcwd(), gpus_per_node=gpus_per_node,
                    body=job_body(record, store_url, minutes, nodes, job_mode, slots_per_node, sched))
     script_path.write_text(sched.render(job))
-    script_path.chmod(0o700)
+    set_file_mode(script_path)
+    create_file(job.output)  # the scheduler appends to it with the job's umask otherwise
     # QUEUED before the job exists: a job that starts at once must find its search QUEUED, and
     # nothing written after the submission may overwrite the RUNNING state it sets.
     store.update_search(record.id, state=SearchState.QUEUED, scheduler=sched.name, job_id=None,

@@ -13,7 +13,7 @@ from hyperfleet.interrupt import EXIT_INTERRUPTED
 
 class _Resume(SectionedCommand):
     sections = {"Options of batch jobs (the job script of `hyperfleet submit` runs resume with them)":
-                ("queued_only", "dask_address")}
+                ("queued_only", "dask_address", "store_file")}
 
 
 @click.command("resume", cls=_Resume)
@@ -39,14 +39,19 @@ class _Resume(SectionedCommand):
               help="Start the search only if it is QUEUED (or CREATED), as a batch job does; refuse otherwise.")
 @click.option("--dask-address", default=None, metavar="ADDRESS|FILE",
               help="With --evaluator dask: the Dask scheduler to use (tcp://HOST:PORT or a scheduler file).")
+@click.option("--store-file", type=click.Path(dir_okay=False), default=None,
+              help="Read the store URL from this file (keeps a password off the command line, "
+                   "where `ps` shows it to every user).")
 def command(ref, max_evals, timeout, running, evaluator, workers, max_failures, eval_memory, quiet, store,
-            queued_only, dask_address):
+            queued_only, dask_address, store_file):
     """Continue search REF (label or id prefix): finished evaluations are kept, the budget counts them."""
     from pathlib import Path
 
     from hyperfleet.api import continue_search
     from hyperfleet.store import StoreError, open_store
 
+    if store_file is not None:
+        store = read_store_file(store_file)
     db = open_store(store, create=False)
     try:
         record = db.resolve_search(ref)
@@ -68,3 +73,14 @@ def command(ref, max_evals, timeout, running, evaluator, workers, max_failures, 
         display.close()
     if result is not None:
         report_result(result)
+
+
+def read_store_file(path: str) -> str:
+    """The store URL written in ``path`` (one line)."""
+    try:
+        text = open(path).read().strip()
+    except OSError as err:
+        raise click.BadParameter(f"cannot read {path}: {err.strerror}", param_hint="--store-file") from None
+    if not text:
+        raise click.BadParameter(f"{path} is empty; write the store URL in it", param_hint="--store-file")
+    return text

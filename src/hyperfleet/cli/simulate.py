@@ -10,6 +10,7 @@ import click
 
 from hyperfleet.cli.options import drain_option
 from hyperfleet.cli.search import parse_settings
+from hyperfleet.files import set_file_mode
 from hyperfleet.search import SEARCHES
 
 
@@ -97,4 +98,5 @@ def command(problem, run, workers, max_evals, duration, search_name, seed, setti
         data = result.to_dict()
         data["problem"], data["run"] = problem, run
         json_path.write_text(json.dumps(data, default=repr))
+        set_file_mode(json_path)
         click.echo(f"result: {json_path}")

@@ -72,6 +72,10 @@ class Executor(ABC):
     def in_flight(self) -> int:
         """How many submitted evaluations have not been reported yet."""
 
+    def use_folder(self, folder: str) -> None:
+        """The search's folder, given before the driver starts, for files the executor keeps
+        (a Dask cluster's TLS credentials). Default: nothing to keep."""
+
     def shutdown(self) -> None:
         """Stop everything still running and release the workers."""
 

@@ -6,12 +6,15 @@ import contextlib
 import functools
 import logging
 import os
+import shutil
+import tempfile
 import time
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from hyperfleet.execute.futures import FuturesExecutor
 from hyperfleet.execute.process import pin_threads
 from hyperfleet.execute.task import EvalOutcome, EvalTask
+from hyperfleet.execute.tls import TlsFiles
 
 _DECISION_WAIT_S = 3600.0
 
@@ -64,10 +67,19 @@ class DaskExecutor(FuturesExecutor):
     Args:
         num_workers: workers of the ``LocalCluster`` started when neither ``address`` nor
             ``client`` is given (one thread each; default: the number of CPUs).
-        address: a running scheduler, e.g. ``tcp://10.0.0.1:8786`` (from ``dask scheduler`` or
+        address: a running scheduler, e.g. ``tls://10.0.0.1:8786`` (from ``dask scheduler`` or
             dask-jobqueue), or the path of its scheduler file.
         client: a ``distributed.Client``, or a cluster object (``LocalCluster``,
             ``SLURMCluster`` ...), to use as it is.
+        security: a ``distributed.Security`` for ``address`` (default: Dask's configuration,
+            e.g. ``DASK_DISTRIBUTED__COMM__TLS__*`` variables).
+        cluster_factory: builds the cluster to start instead of a ``LocalCluster``; called with
+            the ``distributed.Security`` of the cluster's credentials (``--elastic``).
+
+    A cluster this executor starts is secured with TLS credentials of its own
+    (:mod:`hyperfleet.execute.tls`): only processes holding its key can connect. It starts when
+    first used, with its credentials in the search's folder (:meth:`use_folder`), or, used
+    without a search folder, in a private temporary folder removed at shutdown.
 
     A task whose worker dies is not retried on another worker (a crashing evaluation would
     otherwise take down one worker after another): it is FAILED and the nanny restarts the worker.
@@ -76,35 +88,67 @@ class DaskExecutor(FuturesExecutor):
     """
 
     def __init__(self, num_workers: Optional[int] = None, address: Optional[str] = None,
-                 client: Any = None) -> None:
+                 client: Any = None, security: Any = None,
+                 cluster_factory: Optional[Callable[[Any], Any]] = None) -> None:
         super().__init__()
         try:
-            import dask
             import distributed
         except ImportError:
             raise ImportError("the dask evaluator needs Dask: pip install 'hyperfleet[dask]'") from None
         self._own_cluster = None
+        self._client = None
+        self._num_workers = num_workers
+        self._factory = cluster_factory
+        self._folder: Optional[str] = None
+        self._scratch: Optional[str] = None
+        self.tls_files: Optional[TlsFiles] = None
         self._own_client = client is None or not isinstance(client, distributed.Client)
         if client is not None:
-            self.client = client if isinstance(client, distributed.Client) else distributed.Client(client)
+            self._client = client if isinstance(client, distributed.Client) else distributed.Client(client)
         elif address is not None:
             target = {"scheduler_file": address} if os.path.isfile(address) else {"address": address}
             try:
-                self.client = distributed.Client(**target, timeout="10s")
+                self._client = distributed.Client(**target, timeout="10s", security=security)
             except (OSError, TimeoutError) as err:
                 raise ValueError(f"cannot reach the Dask scheduler at {address}: {err}; start one with "
-                                 f"`dask scheduler` or check the address") from None
+                                 f"`dask scheduler` or check the address (and its TLS credentials)") from None
+        self._count, self._counted_at = 0, -1e9
+        self._topic: Optional[str] = None
+
+    def use_folder(self, folder: str) -> None:
+        """Keep the credentials of the cluster this executor starts in ``folder/dask-tls``."""
+        if self._client is None:
+            self._folder = folder
+
+    @property
+    def client(self) -> Any:
+        """The ``distributed.Client`` (starting the executor's own cluster on first use)."""
+        if self._client is None:
+            self._start_cluster()
+        return self._client
+
+    def _start_cluster(self) -> None:
+        import dask
+        import distributed
+
+        from hyperfleet.execute.tls import cluster_credentials
+
+        if self._folder is None:
+            self._scratch = tempfile.mkdtemp(prefix="hyperfleet-dask-")  # 0700
+        self.tls_files = cluster_credentials(self._folder or self._scratch)
+        security = self.tls_files.security()
+        if self._factory is not None:
+            self._own_cluster = self._factory(security)
         else:
             pin_threads(1)
-            n = int(num_workers or os.cpu_count() or 1)
+            n = int(self._num_workers or os.cpu_count() or 1)
             with dask.config.set({"distributed.scheduler.allowed-failures": 0,
                                   "distributed.worker.daemon": False}):
                 self._own_cluster = distributed.LocalCluster(
                     n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
-                    silence_logs=logging.ERROR)
-            self.client = distributed.Client(self._own_cluster)
-        self._count, self._counted_at = 0, -1e9
-        self._topic: Optional[str] = None
+                    protocol="tls://", host="127.0.0.1", security=security, silence_logs=logging.ERROR)
+        self._client = distributed.Client(self._own_cluster, security=security)
+
 
     def set_report_handler(self, handler) -> None:
         """Subscribe to the workers' report events (see :func:`run_task_on_dask_worker`)."""
@@ -154,13 +198,17 @@ class DaskExecutor(FuturesExecutor):
         return super()._describe_loss(err)
 
     def _close(self) -> None:
-        if self._topic is not None:
+        if self._topic is not None and self._client is not None:
             with contextlib.suppress(Exception):
-                self.client.unsubscribe_topic(self._topic)
-        if self._own_client:
-            self.client.close()
+                self._client.unsubscribe_topic(self._topic)
+        if self._own_client and self._client is not None:
+            self._client.close()
         if self._own_cluster is not None:
             self._own_cluster.close()
+            self._own_cluster = None
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch = None
 
 
 @functools.lru_cache(maxsize=1)

@@ -1,6 +1,6 @@
 """Running one evaluation in a child process of its own: timeouts, crashes, its own environment.
 
-The child is ``python -m hyperfleet.execute.child``; it reads the task from stdin, writes its
+The child runs ``hyperfleet.execute.child``; it reads the task from stdin, writes its
 stdout/stderr to the evaluation's folder and the outcome to a result file. The parent waits
 with the task's timeout and kills the child's whole process group when it runs over.
 """
@@ -23,6 +23,7 @@ from typing import Optional
 from hyperfleet.execute.process_tree import TOKEN_VAR, descendants, kill_tree, memory_bytes
 from hyperfleet.execute.reporting import Ask
 from hyperfleet.execute.task import EvalOutcome, EvalTask
+from hyperfleet.files import create_file, open_output
 from hyperfleet.main_guard import GUARD_HELP, REIMPORT_EXIT_CODE
 
 _HOST = socket.gethostname()
@@ -44,9 +45,10 @@ def evaluate_isolated(task: EvalTask, worker: Optional[str] = None, ask: Optiona
         if relay is not None:
             env[REPORT_FDS_ENV] = relay.child_fds
         start = time.time()
-        with open(folder / "stdout.txt", "ab") as out, open(folder / "stderr.txt", "ab") as err:
+        with os.fdopen(open_output(folder / "stdout.txt"), "ab") as out, \
+                os.fdopen(open_output(folder / "stderr.txt"), "ab") as err:
             child = subprocess.Popen(
-                [sys.executable, "-m", "hyperfleet.execute.child", str(result_file)],
+                [sys.executable, "-c", CHILD_MAIN, str(result_file)],
                 stdin=subprocess.PIPE, stdout=out, stderr=err, env=env, start_new_session=True,
                 pass_fds=relay.pass_fds if relay else ())
         if relay is not None:
@@ -80,6 +82,12 @@ def evaluate_isolated(task: EvalTask, worker: Optional[str] = None, ask: Optiona
             return outcome
         return EvalOutcome(task.eval_id, "FAILED", error=crash_message(child.returncode, folder / "stderr.txt"),
                            **common)
+
+
+#: starts the child without the current folder first on ``sys.path`` (``python -m`` puts it there),
+#: so that a module planted in it is not imported instead of the standard library's
+CHILD_MAIN = ("import sys; sys.path[:] = [p for p in sys.path if p not in ('', '.')]; "
+              "from hyperfleet.execute.child import main; main()")
 
 
 REPORT_FDS_ENV = "HYPERFLEET_REPORT_FDS"
@@ -137,7 +145,7 @@ def request_cancel(folder: Optional[str]) -> None:
     sees the folder."""
     if folder:
         try:
-            (Path(folder) / CANCEL_FILE).touch()
+            create_file(Path(folder) / CANCEL_FILE)
         except OSError:
             pass
 

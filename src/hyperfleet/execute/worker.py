@@ -19,6 +19,7 @@ from typing import Any, Callable, Iterator, Optional
 from hyperfleet.execute.limits import UnstorableValue, cap_output_files, clean_outcome, plain
 from hyperfleet.execute.reporting import Ask, Reporter, reporting
 from hyperfleet.execute.task import EvalOutcome, EvalTask
+from hyperfleet.files import open_output
 
 _RUN_CACHE: dict[tuple[str, str], Callable] = {}
 _HOST = socket.gethostname()
@@ -120,7 +121,7 @@ def thread_level_capture(folder: Optional[str]) -> Iterator[None]:
         yield
         return
     out_stream, err_stream = _routed("stdout"), _routed("stderr")
-    with open(Path(folder) / "stdout.txt", "a") as out, open(Path(folder) / "stderr.txt", "a") as err:
+    with _output(folder, "stdout.txt") as out, _output(folder, "stderr.txt") as err:
         out_stream.local.file, err_stream.local.file = out, err
         try:
             yield
@@ -134,7 +135,7 @@ def python_level_capture(folder: Optional[str]) -> Iterator[None]:
     if folder is None:
         yield
         return
-    with open(Path(folder) / "stdout.txt", "a") as out, open(Path(folder) / "stderr.txt", "a") as err:
+    with _output(folder, "stdout.txt") as out, _output(folder, "stderr.txt") as err:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             yield
 
@@ -151,8 +152,8 @@ def fd_level_capture(folder: Optional[str]) -> Iterator[None]:
     sys.stdout.flush()
     sys.stderr.flush()
     saved = os.dup(1), os.dup(2)
-    out = os.open(Path(folder) / "stdout.txt", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-    err = os.open(Path(folder) / "stderr.txt", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    out = open_output(Path(folder) / "stdout.txt")
+    err = open_output(Path(folder) / "stderr.txt")
     try:
         os.dup2(out, 1)
         os.dup2(err, 2)
@@ -305,6 +306,11 @@ def run_task_in_thread(task: EvalTask, ask: Optional[Ask] = None) -> EvalOutcome
 def run_task_in_worker_process(task: EvalTask, ask: Optional[Ask] = None) -> EvalOutcome:
     """Entry point for a worker process that runs one evaluation at a time (MPI ranks)."""
     return run_task(task, capture=fd_level_capture, ask=ask, scope=OWN_PROCESS)
+
+
+def _output(folder: str, name: str):
+    """An evaluation's output file, opened for appending, with its mode (``hyperfleet.files``)."""
+    return os.fdopen(open_output(Path(folder) / name), "a")
 
 
 def _tail(text: str, lines: int = 15) -> str:

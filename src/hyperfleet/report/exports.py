@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path
 from typing import Callable, Iterable, Optional
 
+from hyperfleet.files import create_file, file_mode
 from hyperfleet.problem import HpProblem
 from hyperfleet.store.records import EvaluationRecord, EvaluationState
 
@@ -73,6 +74,7 @@ class ResultsCsv:
         self._written: Optional[set[str]] = None
         self.clock = clock
         if not self.path.exists() or self.path.stat().st_size == 0:
+            create_file(self.path)
             with open(self.path, "w", newline="") as f:
                 csv.writer(f).writerow(csv_header(problem))
             self.ids_path.write_text("")
@@ -171,6 +173,7 @@ def write_results_json(folder: str | os.PathLike, records: Iterable[EvaluationRe
             "evaluations": [{**r.to_json(), **({"curve": curves[r.id]} if r.id in curves else {})}
                             for r in records]}
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".results.", suffix=".json")
+    os.fchmod(fd, file_mode())
     with os.fdopen(fd, "w") as f:
         json.dump(data, f, indent=1, default=repr)
     os.replace(tmp, path)

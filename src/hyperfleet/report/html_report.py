@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from hyperfleet.active_time import ActiveClock
+from hyperfleet.files import set_file_mode
 from hyperfleet.problem import HpProblem
 from hyperfleet.report import curves, plots
 from hyperfleet.store import EvaluationState, SearchRecord, Store
@@ -113,6 +114,7 @@ pre {{ background: #f7f7f7; padding: 1em; overflow-x: auto; }}
 </body></html>
 """
     path.write_text(page)
+    set_file_mode(path)
     return path
 
 

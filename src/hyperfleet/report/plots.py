@@ -7,6 +7,7 @@ from typing import Callable, Optional, Sequence, Union
 
 import numpy as np
 
+from hyperfleet.files import set_file_mode
 from hyperfleet.problem import HpProblem
 from hyperfleet.store import EvaluationRecord, EvaluationState
 
@@ -225,6 +226,7 @@ def importance_scores(problem: HpProblem, done: Sequence[EvaluationRecord]) -> n
 def _save(fig, path: Path) -> Path:
     fig.tight_layout()
     fig.savefig(path, dpi=110)
+    set_file_mode(path)
     import matplotlib.pyplot as plt
 
     plt.close(fig)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import sqlite3
 from pathlib import Path
 from typing import Optional
@@ -104,25 +105,54 @@ def server_engine(url: sa.URL) -> sa.Engine:
         raise StoreError(f"cannot use store URL {_safe(url)}: {err}") from None
 
 
+#: query keys of a URL whose values are secrets, or name where one is (libpq's sslpassword, passfile ...)
+_SECRET_KEY = re.compile(r"pass|pwd|secret|token|key|cred|auth", re.IGNORECASE)
+
+
+def url_secrets(text: str | sa.URL) -> list[str]:
+    """The secret values in a store URL: its password and every secret-looking query value.
+
+    A URL that cannot be parsed counts as wholly secret (the text itself is returned).
+    """
+    try:
+        url = sa.engine.make_url(text)
+    except sa.exc.ArgumentError:
+        return [str(text)]
+    secrets = [str(url.password)] if url.password else []
+    for key, value in url.query.items():
+        if _SECRET_KEY.search(key) or (key == "options" and _SECRET_KEY.search(str(value))):
+            secrets += [v for v in (value if isinstance(value, tuple) else (value,)) if v]
+    return secrets
+
+
+def has_secret(text: str | sa.URL) -> bool:
+    """True when a store URL holds a password or another secret anywhere (see :func:`url_secrets`)."""
+    return bool(url_secrets(text))
+
+
 def describe(err: sa.exc.DBAPIError, url: sa.URL) -> str:
     """The driver's message on one line, without the password."""
     text = " ".join(str(err.orig).split())
     text = text.removeprefix("connection failed: ")
-    password = url.password
-    if password:
-        text = text.replace(str(password), "***")
+    for secret in url_secrets(url):
+        text = text.replace(secret, "***")
     return text
 
 
-def _safe(url: str | sa.URL) -> str:
-    """The URL with any password hidden."""
+def safe_url(url: str | sa.URL) -> str:
+    """The URL with its password and every secret-looking query value hidden (``***``)."""
     try:
         parsed = sa.engine.make_url(url)
     except sa.exc.ArgumentError:
         return "<invalid URL>"
-    if "password" in parsed.query:
-        parsed = parsed.update_query_dict({"password": "***"})
-    return parsed.render_as_string(hide_password=True)
+    hidden = {key: "***" for key in parsed.query
+              if _SECRET_KEY.search(key) or (key == "options" and _SECRET_KEY.search(str(parsed.query[key])))}
+    if hidden:
+        parsed = parsed.update_query_dict(hidden)
+    return parsed.render_as_string(hide_password=True).replace("%2A%2A%2A", "***")
+
+
+_safe = safe_url
 
 
 def _create_private(path: Path) -> None:
@@ -133,7 +163,10 @@ def _create_private(path: Path) -> None:
         return
     except OSError as err:
         raise StoreError(f"cannot create the store {path}: {err.strerror}") from None
-    os.close(fd)
+    try:
+        os.fchmod(fd, 0o600)  # whatever the umask (0o277 would leave SQLite a read-only file)
+    finally:
+        os.close(fd)
 
 
 def _file_journal_mode(database: Optional[str]) -> Optional[str]:

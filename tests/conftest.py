@@ -24,9 +24,12 @@ def x_problem() -> HpProblem:
 
 @pytest.fixture
 def tutorial_problem() -> HpProblem:
+    import copy
+
     from hyperfleet.user_code import load_problem
 
-    return load_problem(str(TUTORIAL / "problem.py"))[0]
+    # a copy: the loaded module (and its Problem) is cached, and tests add starting points to it
+    return copy.deepcopy(load_problem(str(TUTORIAL / "problem.py"))[0])
 
 
 # ----- PostgreSQL (tests/store, and a Slurm job with a password-protected store) ----------

@@ -37,7 +37,7 @@ class LoggingMedian(Stopper):
     name = "logging-median"
 
     def __init__(self, *, seed=None, **settings):
-        self.seed, self.log, self.curves, self.protected, self.max_step = seed, [], {}, set(), None
+        self.seed, self.log, self.curves, self.protected, self.settings = seed, [], {}, set(), None
 
     def report(self, eval_id, step, value):
         others = [c[step] for e, c in self.curves.items() if e != eval_id and step in c]

@@ -110,13 +110,13 @@ def submit_search(store: Store, *, problem, problem_ref, run_ref, label: str, mi
         where = f" (job {record.job_id})" if record.job_id else ""
         raise ValueError(f"search {label} is already {record.state.value}{where}; wait for it, cancel it with "
                          f"`hyperfleet cancel {label}`, or choose another label")
+    drawn = None
     if record is None:
         if settings.get("seed") is None and settings.get("search") in ("ambs", "random"):
             from hyperfleet.labels import draw_seed
 
             settings = {**settings, "seed": draw_seed()}
-            print(f"seed {settings['seed']} (drawn and recorded; --seed {settings['seed']} repeats this search)",
-                  file=sys.stderr, flush=True)
+            drawn = settings["seed"]
         record = create_search_record(store, problem, run_ref, label, settings, problem_path=str(problem_ref))
     else:  # a label names one search: continue the stopped search in a new job
         recorded_problem(record)
@@ -149,6 +149,8 @@ def submit_search(store: Store, *, problem, problem_ref, run_ref, label: str, mi
         store.update_search(record.id, state=SearchState.FAILED, message=message)
         raise
     store.update_search(record.id, job_id=job_id)
+    if drawn is not None:  # said once the job exists: a refused submission is one line
+        print(f"seed {drawn} (drawn and recorded; --seed {drawn} repeats this search)", file=sys.stderr, flush=True)
     return store.get_search(record.id), job_id, sched
 
 

@@ -13,7 +13,7 @@ from hyperfleet.cli.options import store_option
 from hyperfleet.cli.tables import Column, first_line, fmt_config, fmt_number, fmt_time, print_table
 
 #: the values of hyperfleet.store.EvaluationState, spelled out so `hyperfleet --help` does not import the store
-STATE_NAMES = ["CREATED", "RUNNING", "DONE", "FAILED", "TIMEOUT", "CANCELLED"]
+STATE_NAMES = ["CREATED", "RUNNING", "DONE", "FAILED", "TIMEOUT", "CANCELLED", "STOPPED"]
 
 
 @click.command("ls")
@@ -68,15 +68,17 @@ def show_searches(db) -> None:
         click.echo(f"no searches yet in store {db.where}; start one with: "
                    f"hyperfleet search -p problem.py -r run.py")
         return
+    stopped = any(s.stopped for s in summaries)  # a column only where early stopping was used
     columns = [Column("id"), Column("label"),
                Column("state", flexible=True, wrap=True, min_width=11),
-               Column("done", right=True), Column("stop", right=True, priority=6), Column("run", right=True),
-               Column("fail", right=True),
+               Column("done", right=True), *([Column("stop", right=True, priority=6)] if stopped else []),
+               Column("run", right=True), Column("fail", right=True),
                Column("best", right=True), Column("started", priority=5)]
     rows, notes = [], []
     for s in summaries:
         record = s.search
-        rows.append([record.id[:8], record.label, search_state(record), str(s.done), str(s.stopped), str(s.running),
+        rows.append([record.id[:8], record.label, search_state(record), str(s.done),
+                     *([str(s.stopped)] if stopped else []), str(s.running),
                      str(s.failed), fmt_number(s.best), fmt_time(record.start_time or record.created_time,
                                                                   short=True)])
         if record.state.value == "FAILED" and record.message:

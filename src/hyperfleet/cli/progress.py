@@ -97,7 +97,7 @@ class ProgressDisplay:
         elapsed = max(now - stats.start_time, 1e-9)
         best = "-" if stats.best is None else f"{stats.best:.6g}"
         self.stream.write(f"progress {stats.finished}/{self.max_evals}: {stats.done} done, "
-                          f"{f'{stats.stopped} stopped, ' if stats.stopped else ''}{stats.running} running, {stats.failed} failed, best {best}, {stats.finished / elapsed:.2f}/s, "
+                          f"{f'{stats.stopped} stopped, ' if getattr(stats, 'stopped', 0) else ''}{stats.running} running, {stats.failed} failed, best {best}, {stats.finished / elapsed:.2f}/s, "
                           f"{elapsed:.0f} s\n")
         self.stream.flush()
         self._next_time = now + PLAIN_EVERY_S

@@ -77,7 +77,8 @@ class ResultsCsv:
             create_file(self.path)
             with open(self.path, "w", newline="") as f:
                 csv.writer(f).writerow(csv_header(problem))
-            self.ids_path.write_text("")
+            create_file(self.ids_path)
+            self.ids_path.write_text("")  # a stale ids file of a CSV that is gone
             self._written = set()
 
     def catch_up(self, finished: Iterable[EvaluationRecord]) -> int:
@@ -116,6 +117,7 @@ class ResultsCsv:
             rows = list(csv.reader(f))[1:]
         if not self.ids_path.exists():  # a CSV written by a hyperfleet without the ids file
             ids = self._ids_by_content(rows, finished)
+            create_file(self.ids_path)
             self.ids_path.write_text("".join(f"{i}\n" for i in ids))
             return ids
         _drop_partial_line(self.ids_path)

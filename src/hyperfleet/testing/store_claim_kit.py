@@ -104,7 +104,9 @@ def check_migrates_from_version_2(make_store: MakeStore) -> None:
     meta_table.to_metadata(v2)
     sa.Table("searches", v2, *[sa.Column(c.name, c.type, primary_key=c.primary_key, nullable=c.nullable)
                                for c in searches_table.columns if c.name not in added])
-    evaluations_table.to_metadata(v2)
+    later = {"last_step", "finish_seq"}  # added by version 4 (intermediate values)
+    sa.Table("evaluations", v2, *[sa.Column(c.name, c.type, primary_key=c.primary_key, nullable=c.nullable)
+                                  for c in evaluations_table.columns if c.name not in later])
     v2.create_all(engine)
     with engine.begin() as conn:
         conn.execute(v2.tables["hyperfleet_meta"].insert().values(key="schema_version", value="2"))

@@ -63,7 +63,7 @@ def check_stopped_state_and_last_step(make_store) -> None:
         store.close()
 
 
-def check_migrates_from_version_2(make_store) -> None:
+def check_reports_migrate_from_version_2(make_store) -> None:
     """A store as hyperfleet with schema version 2 wrote it: kept, and usable with reports."""
     from hyperfleet.store.schema import SCHEMA_VERSION, evaluations_table, meta_table, reports_table
     from hyperfleet.testing.store_kit import new_search
@@ -79,6 +79,9 @@ def check_migrates_from_version_2(make_store) -> None:
     evals = v2.tables["evaluations"]
     for name in ("last_step", "finish_seq"):
         evals._columns.remove(evals.c[name])
+    searches = v2.tables["searches"]
+    for name in ("driver_started", "driver_boot_id", "driver_token", "lease_expires"):  # version 3
+        searches._columns.remove(searches.c[name])
     v2.create_all(engine)
     with engine.begin() as conn:
         conn.execute(v2.tables["hyperfleet_meta"].insert().values(key="schema_version", value="2"))
@@ -112,4 +115,4 @@ def conn_engine(store):
 
 
 REPORT_CHECKS = [check_reports_round_trip_in_order, check_stopped_state_and_last_step]
-REPORT_SQL_CHECKS = [check_migrates_from_version_2]
+REPORT_SQL_CHECKS = [check_reports_migrate_from_version_2]

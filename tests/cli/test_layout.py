@@ -149,7 +149,7 @@ def test_render_never_cuts_fixed_columns():
 def test_progress_line_fits_and_keeps_the_counts(width):
     class Stats:
         done, failed, running, best, start_time = 18, 2, 2, 0.9120000004768372, 0.0
-        finished = 20
+        finished, stopped = 20, 0
 
     line = progress_line(Stats, 100, width, now=12.0)
     assert len(line) <= width
@@ -162,7 +162,7 @@ def test_progress_line_fits_and_keeps_the_counts(width):
 
 def test_progress_without_a_terminal_prints_plain_lines():
     class Stats:
-        done = failed = running = finished = 0
+        done = failed = running = finished = stopped = 0
         best, start_time = None, 0.0
 
     stream = io.StringIO()
@@ -223,6 +223,7 @@ def test_progress_on_a_terminal_redraws_one_line(monkeypatch):
 
     class Stats:
         done, failed, running, finished, best, start_time = 3, 1, 2, 4, 0.5, 0.0
+        stopped = 0
 
     class Record:
         id, label, folder = "id", "label", "/f"

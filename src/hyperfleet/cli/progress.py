@@ -31,7 +31,7 @@ def progress_line(stats, max_evals: int, width: int, now: Optional[float] = None
     elapsed = max(now - stats.start_time, 1e-9)
     best = "-" if stats.best is None else f"{stats.best:.6g}"
     count = f"{stats.finished}/{max_evals}"
-    stopped = getattr(stats, "stopped", 0)
+    stopped = stats.stopped
     long = [f"done {stats.done}", *([f"stopped {stopped}"] if stopped else []), f"running {stats.running}", f"failed {stats.failed}", f"best {best}",
             f"{stats.finished / elapsed:.2f}/s", _clock(elapsed)]
     short = [f"ok {stats.done}", *([f"stop {stopped}"] if stopped else []), f"run {stats.running}", f"fail {stats.failed}", f"best {best}",
@@ -97,7 +97,7 @@ class ProgressDisplay:
         elapsed = max(now - stats.start_time, 1e-9)
         best = "-" if stats.best is None else f"{stats.best:.6g}"
         self.stream.write(f"progress {stats.finished}/{self.max_evals}: {stats.done} done, "
-                          f"{f'{stats.stopped} stopped, ' if getattr(stats, 'stopped', 0) else ''}{stats.running} running, {stats.failed} failed, best {best}, {stats.finished / elapsed:.2f}/s, "
+                          f"{f'{stats.stopped} stopped, ' if stats.stopped else ''}{stats.running} running, {stats.failed} failed, best {best}, {stats.finished / elapsed:.2f}/s, "
                           f"{elapsed:.0f} s\n")
         self.stream.flush()
         self._next_time = now + PLAIN_EVERY_S

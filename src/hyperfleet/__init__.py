@@ -11,6 +11,7 @@ Public names:
 - :func:`report` -- ``hyperfleet.report(value, step=k)`` from a run function: an intermediate value;
   returns False once the training should stop (a stopper is set).
 - :class:`Stopper` -- the base class of an early-stopping rule (``hyperfleet.stop``).
+- :func:`load_results` -- a search's evaluations as a pandas DataFrame (``hyperfleet[data]``).
 - ``__version__``.
 
 In a script, call :func:`run_search` under ``if __name__ == "__main__":`` (worker processes
@@ -25,7 +26,8 @@ from hyperfleet.search import RandomSearch, Search
 
 __version__ = "0.1.0"
 
-__all__ = ["HpProblem", "Search", "RandomSearch", "AMBS", "Stopper", "report", "run_search", "__version__"]
+__all__ = ["HpProblem", "Search", "RandomSearch", "AMBS", "Stopper", "report", "run_search", "load_results",
+           "__version__"]
 
 
 def __getattr__(name):
@@ -39,6 +41,10 @@ def __getattr__(name):
         from hyperfleet.stop import Stopper
 
         return Stopper
+    if name == "load_results":
+        from hyperfleet.report.frame import load_results
+
+        return load_results
     if name == "run_search":
         from hyperfleet.api import run_search
 

@@ -1,4 +1,4 @@
-"""``hyperfleet results``: the best evaluations of a search as a table."""
+"""``hyperfleet results``: the best evaluations of a search as a table, or all of them as CSV/JSON."""
 
 from __future__ import annotations
 
@@ -18,16 +18,26 @@ from hyperfleet.cli.tables import (
 
 @click.command("results")
 @click.argument("ref", metavar="LABEL|ID")
-@click.option("--top", "top", type=click.IntRange(min=1), default=10, show_default=True,
-              help="How many of the best evaluations to show.")
+@click.option("--top", "top", type=click.IntRange(min=1), default=None,
+              help="How many of the best evaluations to show [default: 10 in a table; csv and json "
+                   "give every evaluation unless --top is given].")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
+              show_default=True,
+              help="table: the best evaluations; csv / json: one row (object) per evaluation with "
+                   "hyperparameters, objective, state, times and metadata (needs pandas: "
+                   "pip install 'hyperfleet[data]').")
 @store_option
-def command(ref: str, top: int, store) -> None:
+def command(ref: str, top, fmt: str, store) -> None:
     """Show the best evaluations of search REF (label or id prefix), best first."""
     from hyperfleet.api import best_evaluations
     from hyperfleet.store import open_store
 
     db = open_store(store, create=False)
     search = db.resolve_search(ref)
+    if fmt != "table":
+        _print_frame(db, search, top, fmt)
+        return
+    top = 10 if top is None else top
     best = best_evaluations(db, search.id, top)
     if not best:
         summary = db.summary(search.id)
@@ -40,6 +50,17 @@ def command(ref: str, top: int, store) -> None:
     click.echo(f"best {len(best)} of search {search.id[:8]} ({search.label})")
     columns, rows = results_table(search, best)
     print_table(columns, rows)
+
+
+def _print_frame(db, search, top, fmt: str) -> None:
+    """Every evaluation (or the best ``top``) of ``search`` as CSV or JSON records on stdout."""
+    from hyperfleet.report.frame import results_frame, top_rows
+
+    frame = top_rows(results_frame(db, search), top)
+    if fmt == "csv":
+        click.echo(frame.to_csv(index=False), nl=False)
+    else:
+        click.echo(frame.to_json(orient="records", date_format="iso", indent=1))
 
 
 def results_table(search, best) -> tuple[list[Column], list[list[str]]]:

@@ -62,9 +62,9 @@ def main(ctx: click.Context, debug: bool) -> None:
 
 
 def _register() -> None:
-    from hyperfleet.cli import cancel, ls, path, report, results, resume, search, simulate, submit
+    from hyperfleet.cli import cancel, dashboard, ls, path, report, results, resume, search, simulate, submit
 
-    for module in (search, submit, resume, cancel, ls, path, results, report, simulate):
+    for module in (search, submit, resume, cancel, ls, path, results, report, simulate, dashboard):
         main.add_command(module.command)
 
 

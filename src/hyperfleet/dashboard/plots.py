@@ -45,6 +45,7 @@ def plot_data(store: SqlStore, search: SearchRecord) -> dict[str, Any]:
         "history": {"x": (keep + 1).tolist(), "t": _list(end[keep]), "best": _list(best[keep])},
         "points": _points(done, objective, end, MAX_POINTS),
         "params": {"names": [d["name"] for d in dims], "kinds": [d.get("kind") for d in dims],
+                   "log": [bool(d.get("log")) for d in dims],
                    "objective": _list(objective[sample]),
                    "values": [[configs.get(int(number[i]), {}).get(d["name"]) for i in sample] for d in dims]},
         "utilization": utilization(start, end, len({w for w in cols["worker"] if w})),

@@ -14,7 +14,7 @@
   const STATES = ["CREATED", "RUNNING", "DONE", "FAILED", "TIMEOUT", "CANCELLED", "STOPPED"];
   // baseline: the newest end time the last /plots answer covered (rows up to it are drawn already)
   const live = { cursor: null, baseline: null, seen: new Map(), finished: 0, best: null, lastPlot: 0, more: false };
-  const table = { offset: 0, limit: 50, sort: "number", order: "desc", state: "", q: "" };
+  const table = { offset: 0, limit: 25, sort: "number", order: "desc", state: "", q: "" };
   let params = { names: [], kinds: [] };
   const layoutBase = { margin: { l: 50, r: 10, t: 10, b: 40 }, showlegend: false };
   const config = { displaylogo: false, responsive: true };
@@ -58,7 +58,7 @@
       const cat = params.kinds[i] === "cat";
       const x = params.values[i].map(v => (cat ? esc(fmt(v)) : v));
       Plotly.react(div, [{ x: x, y: params.objective, mode: "markers", type: "scatter", marker: { size: 4, opacity: 0.6 } }],
-        { ...layoutBase, xaxis: { title: { text: esc(name) }, type: cat ? "category" : "-" }, yaxis: { title: { text: "objective" } } }, config);
+        { ...layoutBase, xaxis: { title: { text: esc(name) }, type: cat ? "category" : (params.log[i] ? "log" : "-") }, yaxis: { title: { text: "objective" } } }, config);
     });
     if (!params.objective.length) return;
     const dims = params.names.map((name, i) => {

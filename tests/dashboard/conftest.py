@@ -83,6 +83,15 @@ def browser():
     driver.quit()
 
 
+@pytest.fixture
+def page(browser):
+    """The browser on a blank page with its console emptied (the last test's page polled a
+    server that is gone)."""
+    browser.get("about:blank")
+    browser.get_log("browser")
+    return browser
+
+
 def console_errors(driver) -> list:
     """Console messages of level SEVERE since the last call (errors, CSP violations, failed loads)."""
     return [e for e in driver.get_log("browser") if e.get("level") == "SEVERE"]

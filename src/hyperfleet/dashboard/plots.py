@@ -41,7 +41,8 @@ def plot_data(store: SqlStore, search: SearchRecord) -> dict[str, Any]:
     dims = queries.dims_of(search)
     return {
         "finished": n,
-        "cursor": float(np.nanmax(end)) if n and not np.all(np.isnan(end)) else None,
+        # where the live updates start: the newest end time drawn here (0: nothing yet)
+        "cursor": float(np.nanmax(end)) if n and not np.all(np.isnan(end)) else 0.0,
         "history": {"x": (keep + 1).tolist(), "t": _list(end[keep]), "best": _list(best[keep])},
         "points": _points(done, objective, end, MAX_POINTS),
         "params": {"names": [d["name"] for d in dims], "kinds": [d.get("kind") for d in dims],
@@ -49,7 +50,7 @@ def plot_data(store: SqlStore, search: SearchRecord) -> dict[str, Any]:
                    "objective": _list(objective[sample]),
                    "values": [[configs.get(int(number[i]), {}).get(d["name"]) for i in sample] for d in dims]},
         "utilization": utilization(start, end, len({w for w in cols["worker"] if w})),
-        "curves": _curves(store, search, number, objective, done),
+        "curves": _curves(store, search),
         "pareto": None,  # multi-objective searches (their own change) put their fronts here
     }
 
@@ -123,12 +124,10 @@ def importance(search: SearchRecord, configs: list, objective: np.ndarray) -> li
                   key=lambda r: -r["importance"])
 
 
-def _curves(store, search, number, objective, done) -> list[dict]:
+def _curves(store, search) -> list[dict]:
     if not queries.has_reports(store, search.id):
         return []
-    order = np.argsort(np.where(np.isnan(objective), -np.inf, -objective), kind="stable")
-    chosen = [int(number[i]) for i in order[:CURVES // 2]] + [int(x) for x in number[-CURVES // 2:]]
-    return queries.curves(store, search.id, sorted(set(chosen)))
+    return queries.curves(store, search.id, queries.curve_candidates(store, search.id, CURVES))
 
 
 def _sample(indices: np.ndarray, objective: np.ndarray, size: int) -> np.ndarray:

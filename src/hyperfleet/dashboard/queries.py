@@ -211,6 +211,18 @@ def curves(store: SqlStore, search_id: str, numbers: list[int], points: int = 20
     return out
 
 
+def curve_candidates(store: SqlStore, search_id: str, count: int) -> list[int]:
+    """Numbers of up to ``count`` evaluations that reported values: the best half and the latest."""
+    r = reports_table
+    reported = sa.exists().where(r.c.evaluation_id == E.c.id)
+    base = sa.select(E.c.number).where(E.c.search_id == search_id, reported)
+    with store.engine.connect() as conn:
+        best = conn.execute(base.where(E.c.objective.is_not(None))
+                            .order_by(E.c.objective.desc()).limit(count // 2)).scalars().all()
+        latest = conn.execute(base.order_by(E.c.number.desc()).limit(count - len(best))).scalars().all()
+    return sorted(set(best) | set(latest))
+
+
 def has_reports(store: SqlStore, search_id: str) -> bool:
     r = reports_table
     with store.engine.connect() as conn:

@@ -129,7 +129,7 @@
       data.rows.forEach(r => live.seen.set(r[0], r[1]));
       for (const [n, t] of live.seen) if (t !== null && t < data.cursor - 2 * LAG) live.seen.delete(n);
       if (fresh.length) appendRows(fresh);
-      if (data.cursor) live.cursor = data.cursor;
+      if (typeof data.cursor === "number") live.cursor = data.cursor;
       live.more = data.more;
       text("live-status", "live: updated " + new Date().toLocaleTimeString());
       if (fresh.length) {

@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -147,7 +148,7 @@ def test_only_loopback_goes_without_a_token():
         access_token("10.1.2.3", "short")
 
 
-def test_no_store_password_on_any_page(serve, postgres_schema_url):
+def test_no_store_password_on_any_page_and_postgresql_serves_every_view(serve, postgres_schema_url):
     password = sa.engine.make_url(postgres_schema_url).password
     db = SqlStore(postgres_schema_url)
     sid = fill_search(db, 50, label="pg")
@@ -158,6 +159,14 @@ def test_no_store_password_on_any_page(serve, postgres_schema_url):
         text = httpx.get(served.url + url).text
         assert password not in text, url
     assert "***" in httpx.get(served.url + "/").text or "@" not in httpx.get(served.url + "/").text
+    api = f"{served.url}/api/search/{sid}"
+    by_units = httpx.get(api + "/evaluations", params={"sort": "param:units", "order": "desc", "limit": 50}).json()
+    assert [r["config"][1] for r in by_units["rows"]] == sorted((r["config"][1] for r in by_units["rows"]), reverse=True)
+    by_opt = httpx.get(api + "/evaluations", params={"sort": "param:opt", "limit": 50}).json()["rows"]
+    assert [r["config"][2] for r in by_opt] == sorted(r["config"][2] for r in by_opt)
+    assert httpx.get(api + "/evaluations", params={"q": "sgd"}).json()["total"] > 0
+    plots = httpx.get(api + "/plots").json()
+    assert plots["finished"] == 50 and len(plots["params"]["values"]) == 3
 
 
 def test_table_pages_sorts_filters_and_searches(serve, store_path):
@@ -243,3 +252,28 @@ def test_cli_bad_input_is_one_line(tmp_path, args, message):
     proc = subprocess.run([sys.executable, "-m", "hyperfleet", "dashboard", *args], cwd=tmp_path,
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and proc.stderr.startswith(message) and proc.stderr.count("\n") == 1
+
+
+def test_cli_on_loopback_needs_no_token(tmp_path, store_path):
+    path, sid = store_path
+    from tests.dashboard.conftest import free_port
+
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "hyperfleet", "dashboard", "--port", str(port)],
+                            cwd=Path(path).parent, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        first = proc.stdout.readline()
+        assert first == f"dashboard of store {path} at http://127.0.0.1:{port}/\n"  # found as `ls` finds it
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                page = httpx.get(f"http://127.0.0.1:{port}/search/{sid[:8]}")
+                break
+            except httpx.ConnectError:
+                assert time.monotonic() < deadline
+                time.sleep(0.2)
+        assert page.status_code == 200 and sid[:8] in page.text
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)

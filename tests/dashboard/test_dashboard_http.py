@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -14,7 +15,7 @@ import sqlalchemy as sa
 from hyperfleet import HpProblem
 from hyperfleet.dashboard.security import access_token, inside
 from hyperfleet.dashboard.source import ReadOnlyStore
-from hyperfleet.store import SqlStore, StoreError
+from hyperfleet.store import SCHEMA_VERSION, SqlStore, StoreError
 from hyperfleet.testing.synthetic_store import fill_search
 
 XSS = "<script>alert(1)</script>"
@@ -74,6 +75,16 @@ def test_an_unknown_or_outdated_store_is_one_clear_error(tmp_path):
     sa.create_engine(f"sqlite:///{tmp_path / 'other.db'}").connect().close()
     with pytest.raises(StoreError, match="is not a hyperfleet store"):
         ReadOnlyStore(str(tmp_path / "other.db"))
+
+
+def test_an_older_store_is_refused_not_migrated(tmp_path):
+    old = tmp_path / "store-v2.db"
+    shutil.copy(Path(__file__).parents[1] / "store" / "data" / "store-v2.db", old)
+    before = old.read_bytes()
+    with pytest.raises(StoreError, match=f"has schema version 2; this dashboard reads version {SCHEMA_VERSION}. "
+                                         f"Run `hyperfleet ls --store ...` once"):
+        ReadOnlyStore(str(old))
+    assert old.read_bytes() == before
 
 
 def test_values_from_the_store_are_escaped(serve, store_path):

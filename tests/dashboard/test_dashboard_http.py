@@ -16,9 +16,15 @@ from hyperfleet import HpProblem
 from hyperfleet.dashboard.security import access_token, inside
 from hyperfleet.dashboard.source import ReadOnlyStore
 from hyperfleet.store import SCHEMA_VERSION, SqlStore, StoreError
+from hyperfleet.store.schema import evaluations_table
 from hyperfleet.testing.synthetic_store import fill_search
 
 XSS = "<script>alert(1)</script>"
+TIMEOUT = 120  # seconds: the machine that runs the tests may be busy
+
+
+def get(url, **kwargs):
+    return httpx.get(url, timeout=TIMEOUT, **kwargs)
 
 
 @pytest.fixture
@@ -46,10 +52,10 @@ def test_write_methods_are_refused_and_the_store_stays_unchanged(serve, store_pa
     served = serve(path)
     for method in ("POST", "PUT", "DELETE", "PATCH"):
         for url in ("/", f"/search/{sid}", f"/api/search/{sid}/live", "/api/searches", "/nowhere"):
-            response = httpx.request(method, served.url + url, content=b"state=CANCELLED")
+            response = httpx.request(method, served.url + url, content=b"state=CANCELLED", timeout=TIMEOUT)
             assert response.status_code == 405, (method, url)
             assert response.headers["allow"] == "GET, HEAD"
-    assert httpx.head(served.url + "/").status_code == 200
+    assert httpx.head(served.url + "/", timeout=TIMEOUT).status_code == 200
     assert SqlStore(path, create=False).summary(sid).counts == before
 
 
@@ -91,14 +97,14 @@ def test_values_from_the_store_are_escaped(serve, store_path):
     path, sid = store_path
     served = serve(path)
     for url in ("/", f"/search/{sid}"):
-        page = httpx.get(served.url + url).text
+        page = get(served.url + url).text
         assert XSS not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
-    headers = httpx.get(served.url + f"/search/{sid}").headers
+    headers = get(served.url + f"/search/{sid}").headers
     assert "script-src 'self'" in headers["content-security-policy"]
     assert "unsafe-inline" not in headers["content-security-policy"].split("script-src")[1].split(";")[0]
     assert headers["x-content-type-options"] == "nosniff"
     ref = "<img src=x onerror=alert(1)>"
-    missing = httpx.get(served.url + "/search/" + ref)
+    missing = get(served.url + "/search/" + ref)
     assert missing.status_code == 404 and ref not in missing.text
     assert "no search with label or id &#39;&lt;img src=x onerror=alert(1)&gt;&#39;" in missing.text
 
@@ -107,16 +113,16 @@ def test_files_only_from_inside_the_search_folder(serve, store_path):
     path, sid = store_path
     served = serve(path)
     base = f"{served.url}/search/{sid}/file/"
-    ok = httpx.get(base + "evals/000001/stdout.txt")
+    ok = get(base + "evals/000001/stdout.txt")
     assert ok.status_code == 200 and ok.text == "epoch 1\nepoch 2 <b>bold</b>\n"
     assert ok.headers["content-type"].startswith("text/plain")
     assert "sandbox" in ok.headers["content-security-policy"]
     for bad in ("../../secret.txt", "%2e%2e/%2e%2e/secret.txt", "..%2f..%2fsecret.txt", "link.txt",
                 "%2Fetc%2Fpasswd", "evals/000001/../../../../secret.txt", "evals", "nothing.txt"):
-        response = httpx.get(base + bad)
+        response = get(base + bad)
         assert response.status_code == 404, bad
         assert "top secret" not in response.text
-    detail = httpx.get(f"{served.url}/api/search/{sid}/evaluation/1").json()
+    detail = get(f"{served.url}/api/search/{sid}/evaluation/1").json()
     assert detail["files"]["stdout.txt"] == {"tail": "epoch 1\nepoch 2 <b>bold</b>",
                                              "href": "evals/000001/stdout.txt"}
     assert detail["files"]["stderr.txt"]["tail"] == "a warning"
@@ -135,17 +141,17 @@ def test_the_token_once_in_the_address_then_a_cookie_or_a_header(serve, store_pa
     path, sid = store_path
     token = "t" * 24
     served = serve(path, token=token)
-    assert httpx.get(served.url + "/").status_code == 401
-    assert httpx.get(served.url + "/api/searches").status_code == 401
-    assert httpx.get(served.url + "/?token=wrong-wrong-wrong").status_code == 401
-    first = httpx.get(f"{served.url}/search/{sid}?token={token}&x=1")
+    assert get(served.url + "/").status_code == 401
+    assert get(served.url + "/api/searches").status_code == 401
+    assert get(served.url + "/?token=wrong-wrong-wrong").status_code == 401
+    first = get(f"{served.url}/search/{sid}?token={token}&x=1")
     assert first.status_code == 303 and first.headers["location"] == f"/search/{sid}?x=1"
     cookie = first.headers["set-cookie"]
     assert "httponly" in cookie.lower() and "samesite=strict" in cookie.lower()
-    with httpx.Client(base_url=served.url) as client:
+    with httpx.Client(base_url=served.url, timeout=TIMEOUT) as client:
         client.get(f"/?token={token}")
         assert client.get(f"/search/{sid}").status_code == 200
-    bearer = httpx.get(served.url + "/api/searches", headers={"Authorization": f"Bearer {token}"})
+    bearer = get(served.url + "/api/searches", headers={"Authorization": f"Bearer {token}"})
     assert bearer.status_code == 200 and bearer.json()["searches"][0]["id"] == sid
 
 
@@ -167,16 +173,16 @@ def test_no_store_password_on_any_page_and_postgresql_serves_every_view(serve, p
     served = serve(postgres_schema_url)
     for url in ("/", f"/search/{sid}", "/api/searches", f"/api/search/{sid}/plots",
                 f"/api/search/{sid}/evaluations", f"/api/search/{sid}/evaluation/3", "/search/nope"):
-        text = httpx.get(served.url + url).text
+        text = get(served.url + url).text
         assert password not in text, url
-    assert "***" in httpx.get(served.url + "/").text or "@" not in httpx.get(served.url + "/").text
+    assert "***" in get(served.url + "/").text or "@" not in get(served.url + "/").text
     api = f"{served.url}/api/search/{sid}"
-    by_units = httpx.get(api + "/evaluations", params={"sort": "param:units", "order": "desc", "limit": 50}).json()
+    by_units = get(api + "/evaluations", params={"sort": "param:units", "order": "desc", "limit": 50}).json()
     assert [r["config"][1] for r in by_units["rows"]] == sorted((r["config"][1] for r in by_units["rows"]), reverse=True)
-    by_opt = httpx.get(api + "/evaluations", params={"sort": "param:opt", "limit": 50}).json()["rows"]
+    by_opt = get(api + "/evaluations", params={"sort": "param:opt", "limit": 50}).json()["rows"]
     assert [r["config"][2] for r in by_opt] == sorted(r["config"][2] for r in by_opt)
-    assert httpx.get(api + "/evaluations", params={"q": "sgd"}).json()["total"] > 0
-    plots = httpx.get(api + "/plots").json()
+    assert get(api + "/evaluations", params={"q": "sgd"}).json()["total"] > 0
+    plots = get(api + "/plots").json()
     assert plots["finished"] == 50 and len(plots["params"]["values"]) == 3
 
 
@@ -184,43 +190,52 @@ def test_table_pages_sorts_filters_and_searches(serve, store_path):
     path, sid = store_path
     served = serve(path)
     api = f"{served.url}/api/search/{sid}/evaluations"
-    page = httpx.get(api, params={"limit": 10, "offset": 20}).json()
+    page = get(api, params={"limit": 10, "offset": 20}).json()
     assert page["total"] == 400 and [r["number"] for r in page["rows"]] == list(range(20, 30))
-    best = httpx.get(api, params={"sort": "objective", "order": "desc", "limit": 5}).json()["rows"]
+    best = get(api, params={"sort": "objective", "order": "desc", "limit": 5}).json()["rows"]
     objectives = [r["objective"] for r in best]
     assert objectives == sorted(objectives, reverse=True)
     db = SqlStore(path, create=False)
     assert objectives[0] == db.summary(sid).best
-    by_x = httpx.get(api, params={"sort": "param:x", "limit": 400}).json()["rows"]
+    by_x = get(api, params={"sort": "param:x", "limit": 400}).json()["rows"]
     assert [r["config"][0] for r in by_x] == sorted(r["config"][0] for r in by_x)
-    failed = httpx.get(api, params={"state": "FAILED", "limit": 500}).json()
+    failed = get(api, params={"state": "FAILED", "limit": 500}).json()
     assert failed["total"] == db.summary(sid).failed and {r["state"] for r in failed["rows"]} == {"FAILED"}
-    found = httpx.get(api, params={"q": "script", "limit": 500}).json()
+    found = get(api, params={"q": "script", "limit": 500}).json()
     assert found["total"] > 0 and all(r["config"][1] == XSS for r in found["rows"])
-    assert httpx.get(api, params={"q": "12"}).json()["rows"][0]["number"] in range(400)
-    assert httpx.get(api, params={"q": "100%_"}).json()["total"] == 0  # LIKE wildcards are literal
-    bad = httpx.get(api, params={"sort": "nope"})
+    assert get(api, params={"q": "12"}).json()["rows"][0]["number"] in range(400)
+    assert get(api, params={"q": "100%_"}).json()["total"] == 0  # LIKE wildcards are literal
+    bad = get(api, params={"sort": "nope"})
     assert bad.status_code == 400 and "cannot sort by 'nope'" in bad.json()["error"]
-    assert httpx.get(api, params={"state": "BAD"}).status_code == 400
+    assert get(api, params={"state": "BAD"}).status_code == 400
 
 
 def test_live_sends_only_what_finished_since_the_cursor(serve, tmp_path):
     db = SqlStore(str(tmp_path / "hf.db"))
     sid = fill_search(db, 20_000, label="big")
     served = serve(str(tmp_path / "hf.db"))
-    plots = httpx.get(f"{served.url}/api/search/{sid}/plots")
+    plots = get(f"{served.url}/api/search/{sid}/plots")
     data = plots.json()
     assert data["finished"] == 20_000 and len(plots.content) < 400_000
     assert len(data["history"]["x"]) <= 2100 and len(data["points"]["x"]) <= 1000
     assert len(data["params"]["objective"]) <= 1500
-    live = httpx.get(f"{served.url}/api/search/{sid}/live", params={"since": data["cursor"]})
+    live = get(f"{served.url}/api/search/{sid}/live", params={"since": data["cursor"]})
     body = live.json()
     # only the last LIVE_LAG_S seconds come again (8 workers, 0.5-2 s each: well under 1,000 rows)
     assert 0 < len(body["rows"]) < 1000 and len(live.content) < 60_000
     assert body["counts"]["DONE"] + body["counts"]["FAILED"] == 20_000
-    newer = httpx.get(f"{served.url}/api/search/{sid}/live", params={"since": data["cursor"] + 60}).json()
-    assert newer["rows"] == [] and newer["cursor"] == data["cursor"] + 60
-    importance = httpx.get(f"{served.url}/api/search/{sid}/importance").json()["importance"]
+    later = data["cursor"] + 60
+    newer = get(f"{served.url}/api/search/{sid}/live", params={"since": later}).json()
+    assert newer["rows"] == [] and newer["cursor"] == later
+    # a poll repeated with the same cursor still sees what finished meanwhile
+    with db.engine.begin() as conn:
+        conn.execute(evaluations_table.insert(), [{
+            "id": "new-evaluation", "search_id": sid, "number": 20_000, "config": {"x": 0.3, "units": 8, "opt": "sgd"},
+            "state": "DONE", "objective": 2.0, "metadata": {}, "end_time": later + 1, "start_time": later}])
+    again = get(f"{served.url}/api/search/{sid}/live", params={"since": later}).json()
+    assert again["rows"] == [[20_000, later + 1, 2.0, "DONE"]] and again["best"] == 2.0
+    assert again["cursor"] == later + 1 and again["counts"]["DONE"] == newer["counts"]["DONE"] + 1
+    importance = get(f"{served.url}/api/search/{sid}/importance").json()["importance"]
     assert importance[0]["name"] == "x"  # the objective depends on x only
 
 
@@ -242,14 +257,14 @@ def test_cli_warns_and_prints_a_token_off_loopback(tmp_path, store_path):
         deadline = time.monotonic() + 30
         while True:
             try:
-                response = httpx.get(f"http://127.0.0.1:{port}/api/searches",
+                response = get(f"http://127.0.0.1:{port}/api/searches",
                                      headers={"Authorization": f"Bearer {token}"})
                 break
             except httpx.ConnectError:
                 assert time.monotonic() < deadline
                 time.sleep(0.2)
         assert response.status_code == 200 and json.loads(response.text)["searches"]
-        assert httpx.get(f"http://127.0.0.1:{port}/").status_code == 401
+        assert get(f"http://127.0.0.1:{port}/").status_code == 401
     finally:
         proc.terminate()
         proc.wait(timeout=20)
@@ -279,7 +294,7 @@ def test_cli_on_loopback_needs_no_token(tmp_path, store_path):
         deadline = time.monotonic() + 30
         while True:
             try:
-                page = httpx.get(f"http://127.0.0.1:{port}/search/{sid[:8]}")
+                page = get(f"http://127.0.0.1:{port}/search/{sid[:8]}")
                 break
             except httpx.ConnectError:
                 assert time.monotonic() < deadline

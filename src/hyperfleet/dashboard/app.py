@@ -54,6 +54,7 @@ def create_app(store: str | ReadOnlyStore, token: Optional[str] = None) -> Starl
     """
     db = store if isinstance(store, ReadOnlyStore) else ReadOnlyStore(store)
     cache = PlotCache()
+    memo = queries.LiveMemo()
     importance_cache = PlotCache(importance_data, min_age_s=30.0)
     threading.Thread(target=warm_up, name="dashboard-warm-up", daemon=True).start()
     plotly_path = plotly_js()
@@ -80,7 +81,7 @@ def create_app(store: str | ReadOnlyStore, token: Optional[str] = None) -> Starl
     @blocking
     def search_page(request: Request) -> Response:
         search = search_of(request)
-        return pages.render("search.html", request, search=search, info=queries.overview(db, search),
+        return pages.render("search.html", request, search=search, info=queries.overview(db, search, memo=memo),
                             dims=queries.dims_of(search), states=queries.STATES)
 
     @blocking
@@ -90,18 +91,17 @@ def create_app(store: str | ReadOnlyStore, token: Optional[str] = None) -> Starl
     @blocking
     def api_live(request: Request) -> Response:
         since = request.query_params.get("since")
-        return JSONResponse(queries.live(db, search_of(request), float(since) if since else None))
+        return JSONResponse(queries.live(db, search_of(request), _float(since), memo=memo))
 
     @blocking
     def api_plots(request: Request) -> Response:
         search = search_of(request)
-        finished = queries.overview(db, search)["finished"]
-        return JSONResponse(cache.get(db, search, finished))
+        return JSONResponse(cache.get(db, search, queries.overview(db, search, memo=memo)["finished"]))
 
     @blocking
     def api_importance(request: Request) -> Response:
         search = search_of(request)
-        return JSONResponse(importance_cache.get(db, search, queries.overview(db, search)["finished"]))
+        return JSONResponse(importance_cache.get(db, search, queries.overview(db, search, memo=memo)["finished"]))
 
     @blocking
     def api_evaluations(request: Request) -> Response:
@@ -157,6 +157,18 @@ def _int(text: Optional[str], default: int, low: int, high: int) -> int:
     except ValueError:
         raise HTTPException(400, f"{text!r} is not a whole number") from None
     return min(max(value, low), high)
+
+
+def _float(text: Optional[str]) -> Optional[float]:
+    if text is None or text == "":
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise HTTPException(400, f"since={text!r} is not a number (a time in seconds)") from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise HTTPException(400, f"since={text!r} is not a finite number")
+    return value
 
 
 def _last_bytes(path: Path, limit: int) -> str:

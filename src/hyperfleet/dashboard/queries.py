@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any, Optional
 
@@ -30,16 +32,45 @@ def dims_of(search: SearchRecord) -> list[dict]:
     return list(search.problem.get("dims", []))
 
 
-def overview(store: SqlStore, search: SearchRecord, now: Optional[float] = None) -> dict[str, Any]:
-    """State, batch job, counts per state, best objective and rate of one search (two queries
-    on the index of the search's states, not a count over the whole store)."""
+class LiveMemo:
+    """What the last polls found, keyed by a search's counts per state: a finished evaluation
+    never stops being finished, so while the counts stay the same the best objective and the
+    rows finished since a cursor stay the same too, and a poll costs one query on an index."""
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+        self._items: OrderedDict[tuple, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple, counts: tuple) -> Any:
+        with self._lock:
+            item = self._items.get(key)
+        return item[1] if item is not None and item[0] == counts else None
+
+    def put(self, key: tuple, counts: tuple, value: Any) -> None:
+        with self._lock:
+            self._items[key] = (counts, value)
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+
+def overview(store: SqlStore, search: SearchRecord, now: Optional[float] = None,
+             memo: Optional[LiveMemo] = None) -> dict[str, Any]:
+    """State, batch job, counts per state, best objective and rate of one search (queries on
+    the index of the search's states, not a count over the whole store)."""
     with store.engine.connect() as conn:
         counts = dict(conn.execute(sa.select(E.c.state, sa.func.count()).where(E.c.search_id == search.id)
                                    .group_by(E.c.state)).all())
-        best = conn.execute(sa.select(sa.func.max(E.c.objective))
-                            .where(E.c.search_id == search.id, E.c.state == "DONE")).scalar()
+        key = tuple(sorted(counts.items()))
+        best = memo.get(("best", search.id), key) if memo else None
+        if best is None:
+            best = (conn.execute(sa.select(sa.func.max(E.c.objective))
+                                 .where(E.c.search_id == search.id, E.c.state == "DONE")).scalar(),)
+            if memo:
+                memo.put(("best", search.id), key, best)
     fresh = store.get_search(search.id)  # its state changes while the page is open
-    return _overview(fresh, counts, best, now)
+    return _overview(fresh, counts, best[0], now)
 
 
 def front_rows(store: SqlStore) -> list[dict[str, Any]]:
@@ -64,18 +95,25 @@ def _overview(search: SearchRecord, counts: dict, best: Optional[float], now: Op
             "start_time": start, "end_time": search.end_time, "message": search.message}
 
 
-def live(store: SqlStore, search: SearchRecord, since: Optional[float], limit: int = 2000) -> dict:
+def live(store: SqlStore, search: SearchRecord, since: Optional[float], limit: int = 2000,
+         memo: Optional[LiveMemo] = None) -> dict:
     """Counts, best and the rows finished after ``since - LIVE_LAG_S`` (the client drops the ones
     it has, by number); ``cursor`` is the end time to send next time."""
-    data = overview(store, search)
+    data = overview(store, search, memo=memo)
+    key = tuple(sorted((s, n) for s, n in data["counts"].items() if n))
     rows: list = []
-    if since is not None:
+    cached = memo.get(("rows", search.id, since, limit), key) if memo and since is not None else None
+    if cached is not None:
+        rows = cached
+    elif since is not None:
         query = (sa.select(E.c.number, E.c.end_time, E.c.objective, E.c.state)
                  .where(E.c.search_id == search.id, E.c.state.in_(FINISHED),
                         E.c.end_time > since - LIVE_LAG_S)
                  .order_by(E.c.end_time, E.c.number).limit(limit))
         with store.engine.connect() as conn:
             rows = [[n, t, obj, st] for n, t, obj, st in conn.execute(query)]
+        if memo:
+            memo.put(("rows", search.id, since, limit), key, rows)
     data["rows"] = rows
     data["more"] = len(rows) == limit
     data["cursor"] = max([since or 0.0] + [r[1] for r in rows if r[1] is not None])

@@ -9,7 +9,7 @@
   const sid = root.dataset.id;
   const api = "/api/search/" + encodeURIComponent(sid);
   const LAG = 30;            // seconds of results the server sends again (see queries.LIVE_LAG_S)
-  const POLL_MS = 1000;
+  const POLL_MS = 500;     // a poll whose counts did not change costs the server one index query
   const REPLOT_MS = 15000;   // the downsampled plots are rebuilt at most this often (or 10x their load time)
   const STATES = ["CREATED", "RUNNING", "DONE", "FAILED", "TIMEOUT", "CANCELLED", "STOPPED"];
   // baseline: the newest end time the last /plots answer covered (rows up to it are drawn already)

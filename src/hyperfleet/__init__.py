@@ -2,7 +2,11 @@
 
 Public names:
 
-- :class:`HpProblem` -- the search space (``add_dim``, ``add_starting_point``).
+- :class:`HpProblem` -- the search space (``add_dim``, ``add_starting_point``; DeepHyper 0.13's
+  ``add_hyperparameter``, ``add_condition``, ``add_forbidden_clause``).
+- The condition and forbidden-clause classes, with ConfigSpace's names (``EqualsCondition``,
+  ``InCondition``, ``RangeCondition``, ``AndConjunction``, ``ForbiddenEqualsClause`` …), so that
+  ``import hyperfleet as cs`` stands in for ``import ConfigSpace as cs`` in DeepHyper problems.
 - :func:`run_search` -- run a whole search (the ``hyperfleet search`` command as a function);
   :func:`hyperfleet.api.continue_search` continues one (``hyperfleet resume``).
 - :class:`AMBS` -- asynchronous model-based search (Bayesian optimisation), the default.
@@ -21,13 +25,35 @@ import the script again). Subpackages: ``problem``, ``search``, ``execute`` (eva
 """
 
 from hyperfleet import report  # the reports package, callable: hyperfleet.report(value, step)
-from hyperfleet.problem import HpProblem
+from hyperfleet.problem import (
+    AndConjunction,
+    Condition,
+    EqualsCondition,
+    ForbiddenAndConjunction,
+    ForbiddenClause,
+    ForbiddenEqualsClause,
+    ForbiddenInClause,
+    ForbiddenOrConjunction,
+    GreaterThanCondition,
+    HpProblem,
+    InCondition,
+    LessThanCondition,
+    NotEqualsCondition,
+    OrConjunction,
+    RangeCondition,
+)
 from hyperfleet.search import RandomSearch, Search
 
 __version__ = "0.1.0"
 
-__all__ = ["HpProblem", "Search", "RandomSearch", "AMBS", "Stopper", "report", "run_search", "load_results",
-           "__version__"]
+__all__ = [
+    "HpProblem", "Search", "RandomSearch", "AMBS", "Stopper", "report", "run_search", "load_results",
+    "__version__",
+    "Condition", "EqualsCondition", "NotEqualsCondition", "InCondition", "GreaterThanCondition",
+    "LessThanCondition", "RangeCondition", "AndConjunction", "OrConjunction",
+    "ForbiddenClause", "ForbiddenEqualsClause", "ForbiddenInClause", "ForbiddenAndConjunction",
+    "ForbiddenOrConjunction",
+]
 
 
 def __getattr__(name):

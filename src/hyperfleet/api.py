@@ -92,8 +92,8 @@ def run_search(problem: HpProblem, run: Union[str, Callable, CodeRef], *,
                dask_address: Optional[str] = None, prefetch: Optional[int] = None,
                max_failures: Optional[int] = None, drain: bool = True,
                new: bool = False, stopper: Union[str, Any, None] = None,
-               stopper_settings: Optional[dict] = None, eval_memory: Optional[float] = None
-               ) -> Optional[SearchResult]:
+               stopper_settings: Optional[dict] = None, eval_memory: Optional[float] = None,
+               warm_start: Optional[str] = None) -> Optional[SearchResult]:
     """Run a whole search and return its result.
 
     A label names one search: when ``label`` is taken, that search is continued (like
@@ -141,6 +141,9 @@ def run_search(problem: HpProblem, run: Union[str, Callable, CodeRef], *,
         eval_memory: GB of memory each evaluation's processes may use together; over it they are
             killed and the evaluation is FAILED with "out of memory" (each evaluation then runs
             in a child process of its own).
+        warm_start: the label or id of an earlier search in the same store whose finished
+            results are told to this one before it starts (not re-run, outside ``max_evals``;
+            fitted to a changed space as :mod:`hyperfleet.warm_start` says).
 
     Returns:
         :class:`~hyperfleet.driver.SearchResult` with the search record, counts and best
@@ -195,6 +198,13 @@ def run_search(problem: HpProblem, run: Union[str, Callable, CodeRef], *,
     try:
         store_obj = open_store(store) if own_store else store
         try:
+            if warm_start is not None:
+                from hyperfleet.warm_start import load_warm_start
+
+                warm = load_warm_start(store_obj, warm_start, problem)
+                settings["warm_start"] = warm.setting
+                warm.tell(search_obj)
+                print(warm.line, file=sys.stderr, flush=True)
             record = create_search_record(store_obj, problem, run_ref, label, settings, problem_path)
             if drawn_seed is not None:
                 print(f"seed {drawn_seed} (drawn and recorded; --seed {drawn_seed} repeats this search)",
@@ -339,6 +349,11 @@ def continue_search(ref: str, *, store: Union[str, Store, None] = None, max_eval
                                  f"continue it from Python with continue_search(..., search=...)")
             search = make_search(settings["search"], problem, seed=settings.get("seed"),
                                  **settings.get("search_settings", {}))
+        if settings.get("warm_start"):  # the same results as at the start
+            from hyperfleet.warm_start import load_warm_start
+
+            warm_setting = settings["warm_start"]
+            load_warm_start(store_obj, warm_setting["search"], problem, upto=warm_setting.get("upto")).tell(search)
         if stopper is None and settings.get("stopper"):
             from hyperfleet.stop import STOPPERS
 
@@ -423,7 +438,8 @@ def recorded_problem(record: SearchRecord) -> HpProblem:
             from hyperfleet.user_code import load_problem
 
             current, _ = load_problem(str(ref))
-            if current.to_dict()["dims"] != problem.to_dict()["dims"]:
+            space = ("dims", "conditions", "forbidden")  # the starting points may differ
+            if [current.to_dict().get(k) for k in space] != [problem.to_dict().get(k) for k in space]:
                 raise ValueError(f"the problem in {ref.path} has changed since search {record.label} started "
                                  f"(now: {', '.join(map(str, current.dims))}); restore it, or start a new search")
     return problem

@@ -37,7 +37,9 @@ def reused_label(store: Store, record: SearchRecord, problem: HpProblem, run_ref
         raise ValueError(f"{what} as {record.scheduler} job {record.job_id}; wait for it, or cancel it with "
                          f"`hyperfleet cancel {record.label}`")
     other = "choose another label, or pass --new (new=True) to start another search with this label"
-    if HpProblem.from_dict(record.problem).to_dict()["dims"] != problem.to_dict()["dims"]:
+    space = ("dims", "conditions", "forbidden")  # conditions and clauses are part of the space
+    recorded = HpProblem.from_dict(record.problem).to_dict()
+    if [recorded.get(k) for k in space] != [problem.to_dict().get(k) for k in space]:
         raise ValueError(f"{what} and searches another space; {other}")
     if not run_ref.by_value and not record.run_path.startswith(BY_VALUE) and str(run_ref) != record.run_path:
         raise ValueError(f"{what} and runs {record.run_path}; {other}")

@@ -99,6 +99,11 @@ def show_search(db, search, states: tuple[str, ...]) -> None:
              f"{f'{summary.stopped} stopped, ' if summary.stopped else ''}{summary.running} running, {summary.failed} failed, best {fmt_number(summary.best)}")
     if search.message and search.state.value in ("FAILED", "CANCELLED", "INTERRUPTED"):
         title += f"\n  {search.message}"
+    warm = (search.settings or {}).get("warm_start")
+    if warm:  # told before the start, not rows of this search
+        dropped = f", {warm['dropped']} dropped" if warm.get("dropped") else ""
+        title += (f"\n  warm start: {warm.get('told', 0)} results from {warm.get('label')} "
+                  f"({str(warm.get('search'))[:8]}){dropped}")
     errors = any(e.error for e in evaluations)
     columns = [Column("id"), Column("#", right=True), Column("state"), Column("objective", right=True),
                Column("step", right=True, priority=6), Column("seconds", right=True, priority=4), Column("worker", priority=3),

@@ -70,10 +70,12 @@ def results_table(search, best) -> tuple[list[Column], list[list[str]]]:
     head = [Column("rank", right=True), Column("id"), Column("objective", right=True)]
     lead = [[str(rank), e.id[:8], fmt_number(e.objective)] for rank, e in enumerate(best, 1)]
     wide = head + [Column(n, right=not isinstance(best[0].config.get(n), str)) for n in names]
-    wide_rows = [row + [fmt_value(e.config.get(n)) for n in names] for row, e in zip(lead, best)]
+    # "-": inactive in that configuration (its condition does not hold)
+    wide_rows = [row + [fmt_value(e.config[n]) if n in e.config else "-" for n in names]
+                 for row, e in zip(lead, best)]
     width = terminal_width()
     if width is None or sum(layout(wide, wide_rows, None)) + 2 * (len(wide) - 1) <= width:
         return wide, wide_rows
     compact = head + [Column("configuration", flexible=True, wrap=True, min_width=20)]
-    return compact, [row + [fmt_config({n: e.config.get(n) for n in names})] for row, e in zip(lead, best)]
+    return compact, [row + [fmt_config({n: e.config[n] for n in names if n in e.config})] for row, e in zip(lead, best)]
 

@@ -78,11 +78,14 @@ def _value(text: str):
 @click.option("--setting", "settings", multiple=True, metavar="KEY=VALUE",
               help="A setting of the search algorithm (repeatable), e.g. --setting kappa=1.5.")
 @stopper_options
+@click.option("--warm-start", "warm_start", default=None, metavar="LABEL|ID",
+              help="Tell this search the finished results of an earlier one first (not re-run, not "
+                   "counted in --max-evals; fitted to a changed space, what is dropped is said).")
 @click.option("--quiet", is_flag=True, help="No progress display (the id, folder and closing lines only).")
 @store_option
 def command(problem, run, search_name, max_evals, timeout, evaluator, workers, dask_address, eval_timeout,
             eval_memory, isolate, gpus_per_eval, gpus, prefetch, max_failures, drain, label, new, seed, settings,
-            stopper, stopper_settings, quiet, store):
+            stopper, stopper_settings, warm_start, quiet, store):
     """Run a search of PROBLEM's space with the RUN function, here and now."""
     from hyperfleet.api import run_search
     from hyperfleet.execute.resources import parse_gpu_ids
@@ -97,7 +100,8 @@ def command(problem, run, search_name, max_evals, timeout, evaluator, workers, d
                             callbacks=[display], dask_address=dask_address, eval_timeout=eval_timeout,
                             isolate=isolate, gpus_per_eval=gpus_per_eval, gpus=parse_gpu_ids(gpus), prefetch=prefetch,
                             max_failures=max_failures, drain=drain, new=new, stopper=stopper,
-                            stopper_settings=parse_stopper_settings(stopper_settings), eval_memory=eval_memory)
+                            stopper_settings=parse_stopper_settings(stopper_settings), eval_memory=eval_memory,
+                            warm_start=warm_start)
     except KeyboardInterrupt:  # run_search printed the best so far and the resume command
         raise SystemExit(EXIT_INTERRUPTED) from None
     finally:

@@ -47,12 +47,15 @@ from hyperfleet.search import SEARCHES
                    "out of memory); each evaluation then runs in a child process.")
 @click.option("--setting", "settings", multiple=True, metavar="KEY=VALUE", help="A search setting (repeatable).")
 @stopper_options
+@click.option("--warm-start", "warm_start", default=None, metavar="LABEL|ID",
+              help="Tell this search the finished results of an earlier one first (not re-run, not "
+                   "counted in --max-evals; fitted to a changed space, what is dropped is said).")
 @click.argument("words", nargs=-1, required=True, metavar="[hps] LABEL")
 @store_option
 def command(problem, run, minutes, queue, nodes, account, job_mode, nodes_per_eval, ranks_per_node, launcher,
             scheduler, slots_per_node, gpus_per_node,
             elastic, search_name, max_evals, drain, seed, eval_timeout, eval_memory, settings, stopper,
-            stopper_settings, words, store):
+            stopper_settings, warm_start, words, store):
     """Submit a search of PROBLEM with RUN as a batch job labelled LABEL.
 
     LABEL names the search (letters, digits, '.', '_', '-'); the word `hps` before it is
@@ -85,6 +88,8 @@ def command(problem, run, minutes, queue, nodes, account, job_mode, nodes_per_ev
 
     stop = StopPolicy(stopper, parse_stopper_settings(stopper_settings))
     stop.make(seed=seed)  # an unknown stopper or setting fails here, not in the job
+    if elastic and warm_start:
+        raise click.UsageError("--warm-start does not work with --elastic yet; submit without --elastic")
     if elastic:
         from hyperfleet.batch.elastic import run_elastic
         from hyperfleet.cli.progress import ProgressDisplay
@@ -120,6 +125,12 @@ def command(problem, run, minutes, queue, nodes, account, job_mode, nodes_per_ev
         recorded.update(nodes_per_eval=nodes_per_eval, ranks_per_node=ranks_per_node,
                         launcher=launcher or ("srun" if get_scheduler(scheduler).name == "slurm" else "mpiexec"))
     db = open_store(store)
+    if warm_start is not None:  # read now (a clear error before anything is queued); the job re-reads
+        from hyperfleet.warm_start import load_warm_start
+
+        warm = load_warm_start(db, warm_start, problem_obj)
+        recorded["warm_start"] = warm.setting
+        click.echo(warm.line)
     record, job_id, sched = submit_search(db, problem=problem_obj, problem_ref=problem_ref, run_ref=run_ref,
                                           label=label, minutes=minutes, nodes=nodes, queue=queue,
                                           account=account, job_mode=job_mode, settings=recorded,

@@ -1,11 +1,43 @@
-"""Search spaces: typed dimensions and the tutorial-compatible ``HpProblem``."""
+"""Search spaces: typed dimensions, conditions, forbidden clauses and ``HpProblem``."""
 
+from hyperfleet.problem.conditions import (
+    AndConjunction,
+    Condition,
+    EqualsCondition,
+    GreaterThanCondition,
+    InCondition,
+    LessThanCondition,
+    NotEqualsCondition,
+    OrConjunction,
+    RangeCondition,
+)
 from hyperfleet.problem.dimensions import (
     CategoricalDimension,
     Dimension,
     FloatDimension,
     IntDimension,
 )
+from hyperfleet.problem.forbidden import (
+    ForbiddenAndConjunction,
+    ForbiddenClause,
+    ForbiddenEqualsClause,
+    ForbiddenInClause,
+    ForbiddenOrConjunction,
+)
 from hyperfleet.problem.hp_problem import HpProblem
 
-__all__ = ["HpProblem", "Dimension", "IntDimension", "FloatDimension", "CategoricalDimension"]
+#: the condition and forbidden-clause classes (ConfigSpace's names), also exported by ``hyperfleet``
+SPACE_RULES = [
+    "Condition", "EqualsCondition", "NotEqualsCondition", "InCondition", "GreaterThanCondition",
+    "LessThanCondition", "RangeCondition", "AndConjunction", "OrConjunction",
+    "ForbiddenClause", "ForbiddenEqualsClause", "ForbiddenInClause", "ForbiddenAndConjunction",
+    "ForbiddenOrConjunction",
+]
+
+__all__ = [
+    "HpProblem", "Dimension", "IntDimension", "FloatDimension", "CategoricalDimension",
+    "Condition", "EqualsCondition", "NotEqualsCondition", "InCondition", "GreaterThanCondition",
+    "LessThanCondition", "RangeCondition", "AndConjunction", "OrConjunction",
+    "ForbiddenClause", "ForbiddenEqualsClause", "ForbiddenInClause", "ForbiddenAndConjunction",
+    "ForbiddenOrConjunction",
+]

@@ -18,13 +18,19 @@ from hyperfleet.problem.dimensions import (
     choice_key,
     dimension_from_dict,
 )
+from hyperfleet.problem.rules import SpaceRules
+from hyperfleet.problem.space_api import SpaceApiMixin
 
 #: names taken by the columns ``results.csv`` adds after the hyperparameters
 RESERVED_NAMES = ("objective", "elapsed_sec")
 
 
-class HpProblem:
-    """A hyperparameter search space with optional starting points.
+class HpProblem(SpaceApiMixin):
+    """A hyperparameter search space with optional starting points, conditions (a dimension
+    that exists only under given values of others) and forbidden clauses.
+
+    A dimension that is inactive in a configuration (its condition does not hold) is absent
+    from that configuration: ``param_dict`` has no key for it, ``results.csv`` an empty cell.
 
     Examples:
         >>> from hyperfleet import HpProblem
@@ -42,6 +48,7 @@ class HpProblem:
     def __init__(self) -> None:
         self.dims: list[Dimension] = []
         self.starting_points: list[dict] = []
+        self.rules = SpaceRules()
 
     # ----- declaring -----------------------------------------------------------------
     def add_dim(self, name: str, range: Any, log: bool = False, default: Any = None) -> Dimension:  # noqa: A002
@@ -99,6 +106,8 @@ class HpProblem:
     def __repr__(self) -> str:
         lines = [f"HpProblem with {len(self.dims)} dimension(s)"]
         lines += [f"  {d}" for d in self.dims]
+        lines += [f"  condition: {c!r}" for c in self.rules.conditions.values()]
+        lines += [f"  forbidden: {c!r}" for c in self.rules.forbidden]
         lines += [f"  starting point: {p}" for p in self.starting_points]
         return "\n".join(lines)
 
@@ -114,6 +123,8 @@ class HpProblem:
         if unknown:
             raise ValueError(f"{what} names unknown dimension(s) {unknown}; "
                              f"the problem's dimensions are {self.names}")
+        if self.rules:
+            return self._validate_rules(config, what)
         missing = [n for n in self.names if n not in config]
         if missing:
             raise ValueError(f"{what} is missing dimension(s) {missing}; give a value for each")
@@ -126,6 +137,12 @@ class HpProblem:
     def sample(self, n: int = 1, seed: int | np.random.Generator | None = None) -> list[dict]:
         """Draw ``n`` random configurations (log-uniform on log-scaled ranges)."""
         rng = np.random.default_rng(seed)
+        if self.rules:
+            return self._sample_rules(n, rng)
+        return self._draw(n, rng)
+
+    def _draw(self, n: int, rng: np.random.Generator) -> list[dict]:
+        """``n`` configurations of every dimension, ignoring conditions and clauses."""
         columns = [d.sample(rng, n) for d in self.dims]
         return [{d.name: col[i] for d, col in zip(self.dims, columns)} for i in range(n)]
 
@@ -135,7 +152,9 @@ class HpProblem:
         Ranges map linearly (or in log space) to [0, 1]; integers and categorical choices
         map to the centre of their equal-width bin.
         """
-        return np.array([d.to_unit(config[d.name]) for d in self.dims], dtype=float)
+        # an inactive (absent) dimension gets a fixed canonical value; models mask it anyway
+        return np.array([d.to_unit(config[d.name]) if d.name in config else d.to_unit(d.from_unit(0.5))
+                         for d in self.dims], dtype=float)
 
     def to_array(self, configs: Sequence[dict]) -> np.ndarray:
         """Encode several configurations as a ``(n, len(problem))`` array."""
@@ -148,12 +167,16 @@ class HpProblem:
         vector = list(vector)
         if len(vector) != len(self.dims):
             raise ValueError(f"vector has {len(vector)} entries; the problem has {len(self.dims)} dimensions")
-        return {d.name: d.from_unit(u) for d, u in zip(self.dims, vector)}
+        config = {d.name: d.from_unit(u) for d, u in zip(self.dims, vector)}
+        return self.drop_inactive(config) if self.rules.conditions else config
 
     def key(self, config: dict) -> tuple:
         """A hashable identity of a configuration (floats rounded to 12 significant digits)."""
         out = []
         for d in self.dims:
+            if d.name not in config:  # inactive
+                out.append(None)
+                continue
             v = config[d.name]
             if d.kind == "float":
                 v = float(f"{float(v):.12g}")
@@ -164,12 +187,17 @@ class HpProblem:
 
     # ----- serialization ----------------------------------------------------------------
     def to_dict(self) -> dict:
-        return {"dims": [d.to_dict() for d in self.dims], "starting_points": list(self.starting_points)}
+        return {"dims": [d.to_dict() for d in self.dims], "starting_points": list(self.starting_points),
+                **self.rules.to_dict()}
 
     @classmethod
     def from_dict(cls, data: dict) -> "HpProblem":
         problem = cls()
         problem.dims = [dimension_from_dict(d) for d in data["dims"]]
+        conditions, clauses = SpaceRules.parse(data)
+        problem.add_conditions(conditions)
+        for clause in clauses:
+            problem.add_forbidden_clause(clause)
         for point in data.get("starting_points", []):
             problem.add_starting_point(**point)
         return problem

@@ -26,7 +26,8 @@ def csv_row(problem: HpProblem, record: EvaluationRecord, search_start: float,
             clock: Optional[Callable[[float], float]] = None) -> list:
     """One row; ``elapsed_sec`` is ``clock(end_time)`` (active seconds, see
     :class:`~hyperfleet.active_time.ActiveClock`) or seconds since ``search_start``."""
-    values = [_cell(record.config.get(name)) for name in problem.names]
+    # an inactive hyperparameter (its condition does not hold) is absent: an empty cell
+    values = [_cell(record.config[name]) if name in record.config else "" for name in problem.names]
     objective = "" if record.objective is None else repr(float(record.objective))
     end = record.end_time if record.end_time is not None else search_start
     elapsed = clock(end) if clock is not None else end - search_start

@@ -62,7 +62,7 @@ def _write_html(search: SearchRecord, problem: HpProblem, records, files: dict, 
     head = "".join(f"<th>{html.escape(n)}</th>" for n in ["rank", "id", "objective", *problem.names])
     rows = "".join(
         "<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in
-                         [i, r.id[:8], f"{r.objective:.6g}", *(_fmt(r.config[n]) for n in problem.names)]) + "</tr>"
+                         [i, r.id[:8], f"{r.objective:.6g}", *(_fmt(r.config[n]) if n in r.config else "" for n in problem.names)]) + "</tr>"
         for i, r in enumerate(done, 1))
     settings = html.escape(json.dumps(search.settings, indent=2, default=str))
     state_line = ", ".join(f"{n} {s.lower()}" for s, n in sorted(counts.items())) or "no evaluations yet"

@@ -159,7 +159,12 @@ def objective_by_parameter(problem: HpProblem, records: Sequence[EvaluationRecor
     rows = (n + cols - 1) // cols
     fig, axes = plt.subplots(rows, cols, figsize=(4 * cols, 3 * rows), squeeze=False)
     low = min((r.objective for r in done), default=0.0)
+    all_done, all_failed = done, failed
     for k, (ax, dim) in enumerate(zip(axes.flat, problem.dims)):
+        # an inactive hyperparameter has no value: those evaluations are not in its panel
+        done = [r for r in all_done if dim.name in r.config]
+        failed = [r for r in all_failed if dim.name in r.config]
+
         def position(r, dim=dim):
             value = r.config[dim.name]
             return dim.index(value) if dim.kind == "cat" else value
@@ -173,8 +178,9 @@ def objective_by_parameter(problem: HpProblem, records: Sequence[EvaluationRecor
         if failed:
             ax.scatter([position(r) for r in failed], [low] * len(failed), marker="x", color="C3", s=18,
                        label="failed")
-        ax.scatter([position(best)], [best.objective], marker="*", s=160, color="C1", edgecolor="black",
-                   linewidth=0.6, zorder=3, label=f"best ({best.objective:.4g})")
+        if best is not None and dim.name in best.config:
+            ax.scatter([position(best)], [best.objective], marker="*", s=160, color="C1",
+                       edgecolor="black", linewidth=0.6, zorder=3, label=f"best ({best.objective:.4g})")
         if dim.kind == "cat":
             ax.set_xticks(range(len(dim.choices)), [str(c) for c in dim.choices], rotation=30, fontsize=8)
         elif getattr(dim, "log", False):

@@ -53,6 +53,8 @@ class Search(ABC):
         self._evaluated: set[tuple] = set()
         self.stopped_at: dict[tuple, int] = {}
         self.wait_for_starting_points = wait_for_starting_points
+        #: results told by :meth:`tell_warm_start` (the first ones of ``history``)
+        self.n_warm = 0
 
     def ask(self, n: int = 1) -> list[dict]:
         """Return up to ``n`` new configurations to evaluate (starting points first)."""
@@ -85,6 +87,13 @@ class Search(ABC):
         self.history.extend((c, y) for c, y, _ in results)
         self._evaluated.update(self.problem.key(c) for c, _, _ in results)
         self._tell(results)
+
+    def tell_warm_start(self, results: Iterable[Result]) -> None:
+        """Tell the results of an earlier search (a warm start): learned from like any told
+        result, never proposed again, but outside this search's budget (:attr:`n_warm`)."""
+        results = list(results)
+        self.tell(results)
+        self.n_warm += len(results)
 
     def set_budget(self, max_evals: Optional[int]) -> None:
         """Told by the driver how many evaluations the search will get in all (``max_evals``);

@@ -15,6 +15,16 @@ memory grow with the square of a categorical's size. A categorical with more tha
 :data:`EMBED_WIDTH` columns, each choice a random unit vector scaled by ``1/sqrt(2)``, so two
 different choices are still at distance about 1 (the one-hot geometry, up to a few per cent) and
 the features' width is bounded whatever the space.
+
+Conditional spaces (``problem.add_condition``): a dimension that is inactive in a configuration
+has no value, and a model must not learn from the one its unit vector happens to hold. Its
+entry of ``u`` is set to a fixed canonical value (so one configuration has one vector), and its
+features to a constant outside the range: :data:`INACTIVE` for a number, an all-zero block for a
+categorical (a "level" of its own at distance ``1/sqrt(2)`` from every choice). This is SMAC's
+choice for its random forests (inactive imputed outside the range, so trees split active from
+inactive on that column) and works for the GP too (inactive points are far from, but equally
+far from, every active value; two inactive points agree exactly). Forbidden configurations get
+no features of their own: the acquisition scorer gives them the lowest score.
 """
 
 from __future__ import annotations
@@ -32,6 +42,8 @@ _SQRT_HALF = math.sqrt(0.5)
 ONE_HOT_MAX = 64
 #: columns of the random embedding of a large categorical
 EMBED_WIDTH = 16
+#: the feature value of an inactive numeric dimension (active values are in [0, 1])
+INACTIVE = -1.0
 
 
 def _width(dim) -> int:
@@ -67,6 +79,11 @@ class Encoder:
         #: dimension index -> embedding matrix, for the categoricals past ``ONE_HOT_MAX``
         self.embeddings = {j: _embedding(dim.cardinality, j) for j, dim in enumerate(self.dims)
                            if dim.kind == "cat" and dim.cardinality > ONE_HOT_MAX}
+        rules = getattr(problem, "rules", None)
+        self.rules = rules if rules else None
+        self.conditional = bool(self.rules is not None and self.rules.conditions)
+        #: the canonical vector entry of an inactive dimension
+        self._inactive_u = problem.to_vector({}) if self.conditional else None
 
     # ----- discrete values ----------------------------------------------------------------
     def index(self, U: np.ndarray, j: int) -> np.ndarray:
@@ -96,7 +113,41 @@ class Encoder:
         U = np.clip(np.array(U, dtype=float, copy=True), 0.0, 1.0)
         for j in itertools.chain(self.int_idx, self.cat_idx):
             U[:, j] = self.unit(self.index(U, j), j)
+        if self.conditional:
+            A = self.active(U)
+            U = np.where(A, U, self._inactive_u[None, :])
         return U
+
+    # ----- conditions and forbidden clauses ------------------------------------------------
+    def codes(self, U: np.ndarray) -> dict:
+        """Columns of codes (values; choice indices) of unit vectors, as the rules evaluate them."""
+        out = {}
+        for j, dim in enumerate(self.dims):
+            if dim.kind == "float":
+                u = np.clip(U[:, j], 0.0, 1.0)
+                lo, hi = (math.log(dim.low), math.log(dim.high)) if dim.log else (dim.low, dim.high)
+                x = lo * (1.0 - u) + hi * u
+                out[dim.name] = np.clip(np.exp(x) if dim.log else x, dim.low, dim.high)
+            else:
+                out[dim.name] = self.index(U, j).astype(float)
+        return out
+
+    def active(self, U: np.ndarray) -> np.ndarray:
+        """``(n, d)`` booleans: which dimension is active in each vector (all, without conditions)."""
+        U = np.asarray(U, dtype=float)
+        if not self.conditional:
+            return np.ones(U.shape, dtype=bool)
+        masks = self.rules.active(self.codes(U), [d.name for d in self.dims], len(U))
+        return np.stack([masks[d.name] for d in self.dims], axis=1)
+
+    def forbidden(self, U: np.ndarray) -> np.ndarray:
+        """Booleans: which vectors decode to a forbidden configuration."""
+        U = np.asarray(U, dtype=float)
+        if self.rules is None or not self.rules.forbidden:
+            return np.zeros(len(U), dtype=bool)
+        codes = self.codes(U)
+        masks = self.rules.active(codes, [d.name for d in self.dims], len(U))
+        return self.rules.forbidden_mask(codes, masks, len(U))
 
     # ----- model features ----------------------------------------------------------------
     def features(self, U: np.ndarray, snapped: bool = False) -> np.ndarray:
@@ -104,8 +155,9 @@ class Encoder:
         U = np.asarray(U, dtype=float)
         if not snapped:
             U = self.snap(U)
-        if len(self.cat_idx) == 0:
+        if len(self.cat_idx) == 0 and not self.conditional:
             return U
+        A = self.active(U) if self.conditional else None
         F = np.zeros((U.shape[0], self.n_features))
         for j, dim in enumerate(self.dims):
             start = self._offsets[j]
@@ -116,6 +168,9 @@ class Encoder:
                 F[np.arange(U.shape[0]), start + idx] = _SQRT_HALF
             else:
                 F[:, start] = U[:, j]
+            if A is not None and not A[:, j].all():
+                off = ~A[:, j]
+                F[off, start:self._offsets[j + 1]] = 0.0 if dim.kind == "cat" else INACTIVE
         return F
 
     def encode(self, configs: list) -> np.ndarray:
@@ -146,4 +201,9 @@ class Encoder:
                 values = np.arange(int(dim.low), int(dim.high) + 1)
                 axes.append(np.unique(self.unit(values, j)))
         grids = np.meshgrid(*axes, indexing="ij")
-        return np.stack([g.ravel() for g in grids], axis=1)
+        grid = np.stack([g.ravel() for g in grids], axis=1)
+        if self.conditional:  # configurations that differ only in inactive values are one
+            grid = np.unique(self.snap(grid), axis=0)
+        if self.rules is not None and self.rules.forbidden:
+            grid = grid[~self.forbidden(grid)]
+        return grid

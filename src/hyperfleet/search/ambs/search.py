@@ -35,6 +35,8 @@ AUTO_QUCB_ABOVE = 64
 #: candidates are scored in chunks of at most this many feature values (x pending points), so
 #: the acquisition's working memory stays bounded (~100 MB) whatever the space and the batch
 SCORE_CHUNK_VALUES = 2_000_000
+#: the acquisition score of a forbidden candidate (below any real one)
+FORBIDDEN_SCORE = -1e30
 
 
 def default_n_initial(d: int) -> int:
@@ -137,7 +139,7 @@ class AMBS(Search):
         if self._budget is None or s.final_exploit <= 0:
             return False
         final = int(math.ceil(s.final_exploit * self._budget))
-        done = len(self.history) + len(self.pending) + extra
+        done = len(self.history) - self.n_warm + len(self.pending) + extra
         return done >= self._budget - final
 
     # ----- bookkeeping -------------------------------------------------------------------
@@ -188,7 +190,7 @@ class AMBS(Search):
         while self._design_queue and len(out) < n:
             config = self.encoder.decode(self._design_queue.pop(0))
             key = self.problem.key(config)
-            if key in seen:
+            if key in seen or self.problem.is_forbidden(config):
                 config = self._random_unseen(seen)
                 key = self.problem.key(config)
             seen.add(key)
@@ -207,17 +209,23 @@ class AMBS(Search):
         for _ in range(tries):
             u = self.encoder.snap(self.rng.random((1, self.encoder.d)))[0]
             config = self.encoder.decode(u)
-            if self.problem.key(config) not in seen:
+            if self.problem.key(config) not in seen and not self.problem.is_forbidden(config):
                 return config
         unseen = self._enumerate_unseen(seen)
         if unseen is not None and len(unseen):
             return self.encoder.decode(unseen[self.rng.integers(len(unseen))])
+        if self.encoder.rules is not None:  # a repeat, but one the rules allow
+            return self.problem.sample(1, self.rng)[0]
         return config  # the space is used up (or too large to enumerate): allow a repeat
 
     def _enumerate_unseen(self, seen: set) -> np.ndarray | None:
         grid = self.encoder.enumerate_all()
         if grid is None:
             return None
+        if self.encoder.conditional:  # keys leave inactive dimensions out
+            keep = np.array([self.problem.key(self.encoder.decode(u)) not in seen for u in grid],
+                            dtype=bool)
+            return grid[keep]
         idx = np.stack([self.encoder.index(grid, j) for j in range(self.encoder.d)], axis=1)
         keep = np.array([tuple(int(v) for v in row) not in seen for row in idx], dtype=bool)
         return grid[keep]
@@ -332,7 +340,7 @@ class AMBS(Search):
     def _first_unseen(self, U_sorted: np.ndarray, seen: set, score) -> tuple[dict, np.ndarray]:
         for u in U_sorted[:256]:
             config = self.encoder.decode(u)
-            if self.problem.key(config) not in seen:
+            if self.problem.key(config) not in seen and not self.problem.is_forbidden(config):
                 return config, self.encoder.snap(u[None, :])[0]
         unseen = self._enumerate_unseen(seen)
         if unseen is None:  # large finite or continuous space: random unseen configuration
@@ -350,6 +358,7 @@ class AMBS(Search):
         enc = self.encoder
         float_cols = enc._offsets[enc.float_idx] if len(enc.float_idx) else np.empty(0, dtype=int)
         radius = self.settings.exclusion_radius
+        has_forbidden = enc.rules is not None and bool(enc.rules.forbidden)
 
         per_row = enc.n_features * (1 + (0 if penalty_F is None else len(penalty_F)))
         chunk = max(16, SCORE_CHUNK_VALUES // max(1, per_row))
@@ -370,6 +379,10 @@ class AMBS(Search):
             g = None
             if grad:
                 g = ((dv_dm[:, None] * dm + dv_ds[:, None] * dsd) / scale)[:, float_cols]
+                if enc.conditional:  # an inactive float's feature is a constant
+                    g = g * enc.active(U)[:, enc.float_idx]
+            if has_forbidden:  # never proposed: the lowest score
+                v = np.where(enc.forbidden(U), FORBIDDEN_SCORE, v)
             if penalty_F is not None and radius > 0:
                 diff = F[:, None, :] - penalty_F[None, :, :]
                 d2 = np.einsum("ijk,ijk->ij", diff, diff)

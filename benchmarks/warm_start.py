@@ -1,0 +1,103 @@
+"""Warm start on a shifted problem: does a second search reach the first one's final regret in at
+most half the evaluations?
+
+    python benchmarks/warm_start.py --seeds 0-2 --budget 40
+
+Per seed: a first AMBS search (``--budget`` evaluations) on a 5-dimensional multimodal function
+(4 floats and an integer); a second one on the same function with its optimum shifted by
+``--shift`` in every coordinate (``--ripple``: the amplitude of its cosine ripples) (a changed dataset or model, in effect), warm-started from the
+first through the real path (``run_search(..., warm_start=LABEL)``, serial evaluator, SQLite
+store); and a cold second search for comparison. Printed: the first search's final regret
+(on its problem), and for the warm and the cold second searches the evaluations each needed to
+reach that regret on the shifted problem (budget + 1 = never within the budget).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
+from hyperfleet import HpProblem, run_search  # noqa: E402
+from hyperfleet.store import EvaluationState, SqlStore  # noqa: E402
+
+CENTRE = (0.3, 0.7, 0.45, 0.6)
+
+
+def problem() -> HpProblem:
+    p = HpProblem()
+    for i in range(4):
+        p.add_dim(f"x{i}", (0.0, 1.0))
+    p.add_dim("k", (0, 10))
+    return p
+
+
+def objective(config: dict, shift: float = 0.0, ripple: float = 0.05) -> float:
+    """Maximised; the maximum is 0 at x_i = CENTRE_i + shift, k = 6 (+ round(10 * shift))."""
+    total = 0.0
+    for i, c in enumerate(CENTRE):
+        d = config[f"x{i}"] - (c + shift)
+        total += 4 * d * d - ripple * (math.cos(6 * math.pi * d) - 1)
+    total += 0.02 * (config["k"] - (6 + round(10 * shift))) ** 2
+    return -total
+
+
+def evals_to_reach(store: SqlStore, search_id: str, target: float, budget: int) -> int:
+    done = sorted(store.list_evaluations(search_id, [EvaluationState.DONE]), key=lambda e: e.number)
+    best = -math.inf
+    for n, e in enumerate(done, 1):
+        best = max(best, e.objective)
+        if -best <= target:
+            return n
+    return budget + 1
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seeds", default="0-2")
+    parser.add_argument("--budget", type=int, default=40)
+    parser.add_argument("--shift", type=float, default=0.03)
+    parser.add_argument("--ripple", type=float, default=0.05, help="amplitude of the cosine ripples")
+    args = parser.parse_args()
+    lo, _, hi = args.seeds.partition("-")
+    seeds = range(int(lo), int(hi or lo) + 1)
+    rows = []
+    for seed in seeds:
+        with tempfile.TemporaryDirectory() as tmp:
+            store_path = Path(tmp) / "hf.db"
+            shifted = lambda c, s=args.shift, r=args.ripple: objective(c, s, r)  # noqa: E731
+            original = lambda c, r=args.ripple: objective(c, 0.0, r)  # noqa: E731
+            first = run_search(problem(), original, max_evals=args.budget, evaluator="serial",
+                               label=f"first-{seed}", seed=seed, store=store_path)
+            regret = -first.best.objective
+            warm = run_search(problem(), shifted, max_evals=args.budget, evaluator="serial",
+                              label=f"warm-{seed}", seed=seed + 100, store=store_path,
+                              warm_start=f"first-{seed}")
+            cold = run_search(problem(), shifted, max_evals=args.budget, evaluator="serial",
+                              label=f"cold-{seed}", seed=seed + 100, store=store_path)
+            db = SqlStore(store_path)
+            n_warm = evals_to_reach(db, warm.search.id, regret, args.budget)
+            n_cold = evals_to_reach(db, cold.search.id, regret, args.budget)
+            rows.append((seed, regret, n_warm, n_cold, -warm.best.objective, -cold.best.objective))
+            db.close()
+        print(f"seed {seed}: first regret {regret:.4f}; reached by warm after {n_warm}, cold after "
+              f"{n_cold} evaluations", file=sys.stderr, flush=True)
+    print(f"| seed | first search's final regret ({args.budget} evals) | warm: evals to reach it | "
+          f"cold: evals to reach it | warm final regret | cold final regret |")
+    print("|---:|---:|---:|---:|---:|---:|")
+    for seed, regret, n_warm, n_cold, rw, rc in rows:
+        def fmt(n):
+            return f"{n}" if n <= args.budget else f"> {args.budget}"
+        print(f"| {seed} | {regret:.4f} | {fmt(n_warm)} | {fmt(n_cold)} | {rw:.4f} | {rc:.4f} |")
+    print(f"\nmedian evaluations to reach the first search's regret: warm "
+          f"{statistics.median(r[2] for r in rows)}, cold {statistics.median(r[3] for r in rows)} "
+          f"(half the budget: {args.budget // 2})")
+
+
+if __name__ == "__main__":
+    main()

@@ -253,6 +253,8 @@ class Driver:
                 self._write_json(force=True)  # another driver still runs: it records the end
                 return
             settings = active_time.closed(self.store.get_search(self.record.id).settings, start, end)
+            if self.shared is not None:  # the last of several drivers: every interval ends now
+                settings = self.shared.closed(settings, end)
             self.store.update_search(self.record.id, state=state, end_time=end, message=reason, settings=settings)
             self._write_json(force=True)
         except Exception:  # noqa: BLE001 - e.g. a store that stays locked: its lease says it is dead

@@ -224,11 +224,15 @@ class SharedCycle:
         running drivers pending."""
         d = self.driver
         self.view.start_from(history)
-        others = self.member.others_running()
-        live = {m.id for m in others}
+        others, live = [], set()
         for member in self.store.list_members(self.search_id, [MemberState.RUNNING]):
-            if member.id != self.member.id and member.id not in live:
-                self.store.end_member(member.id, MemberState.LOST)
+            if member.id == self.member.id:
+                continue
+            if member_liveness(member) == "dead":
+                self.store.end_member(member.id, MemberState.LOST)  # what it ran is re-run below
+            else:
+                others.append(member)
+                live.add(member.id)
         theirs = [e for e in history if not e.state.finished and e.driver_id in live]
         for e in theirs:
             self.view.running[e.id] = e
@@ -250,8 +254,10 @@ class SharedCycle:
         if outcome == "full":
             self.full = True
             d.search.pending.pop(d.problem.key(config), None)
-        elif outcome == "duplicate" and d.problem.key(config) in d.search.evaluated_keys:
-            d.search.pending.pop(d.problem.key(config), None)
+        elif outcome == "duplicate":  # another driver has it: learn what the others run before asking again
+            if d.problem.key(config) in d.search.evaluated_keys:
+                d.search.pending.pop(d.problem.key(config), None)
+            self.sync()
         return record, outcome
 
     def sync(self, final: bool = False) -> bool:
@@ -293,6 +299,14 @@ class SharedCycle:
         if freed:
             self.full = False
         return freed
+
+    @staticmethod
+    def closed(settings: dict, end: float) -> dict:
+        """``settings`` with every active interval still open (the other drivers') ending at ``end``."""
+        from hyperfleet.active_time import INTERVALS_KEY
+
+        intervals = [[s, end if e is None else e] for s, e in settings.get(INTERVALS_KEY) or ()]
+        return {**settings, INTERVALS_KEY: intervals} if intervals else settings
 
     def leave(self, state: SearchState) -> bool:
         """This driver ends: record it, add the rows results.csv lacks, and say whether it is the

@@ -61,7 +61,15 @@ def job_body(record: SearchRecord, store_url: str, minutes: int, nodes: int, job
     resume = (f"{py} -m hyperfleet resume {record.id} {store} --queued-only "
               f"--timeout {search_time(minutes):.0f}")
     lines = ["set -u", "umask 077", "export PYTHONUNBUFFERED=1", f'echo "hyperfleet search {record.id} on $(hostname)"']
-    if job_mode == "mpi":  # each evaluation gets whole nodes (NodePool) and launches its MPI program
+    drivers = int((record.settings.get("batch") or {}).get("drivers") or 1)
+    if drivers > 1:  # K drivers on the node, each with its share of the slots: the first starts, the others join
+        join = (f"{py} -m hyperfleet search --join {record.id} {store} --quiet --evaluator process "
+                f"--timeout {search_time(minutes):.0f} --workers \"$WORKERS\"")
+        lines += [f"WORKERS=$(( ({slots} + {drivers - 1}) / {drivers} ))",
+                  f"{resume} --evaluator process --workers \"$WORKERS\" &", "FIRST=$!",
+                  *[f"{join} &" for _ in range(drivers - 1)],
+                  "STATUS=0", "wait $FIRST || STATUS=$?", "wait || true", "exit $STATUS"]
+    elif job_mode == "mpi":  # each evaluation gets whole nodes (NodePool) and launches its MPI program
         lines += [f"{resume} --evaluator process --workers {nodes}"]
     elif nodes == 1:
         lines += [f"{resume} --evaluator process --workers {slots}"]

@@ -4,8 +4,7 @@ import csv
 from pathlib import Path
 
 from hyperfleet.store import EvaluationState, MemberState, SearchState, SqlStore
-from tests.batch.test_slurm import hf, pytestmark, search_state, wait_for
-from tests.batch.test_slurm import project, slurm_up  # noqa: F401 - fixtures
+from tests.batch.test_slurm import hf, project, pytestmark, search_state, slurm_up, wait_for  # noqa: F401 - fixtures
 
 __all__ = ["pytestmark"]
 

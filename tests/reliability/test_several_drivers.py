@@ -104,7 +104,7 @@ def test_four_drivers_share_one_search(small, where):
                  what="the search to run")
         joiners = [start_joiner(small, where, label, env) for _ in range(3)]
         outs = [p.communicate(timeout=300) for p in [primary, *joiners]]
-        for p, (out, err) in zip([primary, *joiners], outs):
+        for p, (_, err) in zip([primary, *joiners], outs):
             assert p.returncode == 0, err
         record, evals = check_one_search(store, label, 60)
         assert record.state == SearchState.FINISHED and record.driver_token is None

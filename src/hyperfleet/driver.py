@@ -296,6 +296,7 @@ class Driver:
                 fields.update(self.reports.finished(e, None))
         if self.shared is not None:  # another driver may be recovering the same: only what this one won
             won = set(self.store.finish_evaluations(self.record.id, updates, only_running=True))
+            self.shared.view.taken.update(won)
             interrupted = [e for e in interrupted if e.id in won]
             updates = [u for u in updates if u[0] in won]
             if self._rerun_running:

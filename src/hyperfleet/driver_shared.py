@@ -132,6 +132,7 @@ class SharedView:
         self.number_after = -1
         self.seq_after = 0
         self.running: dict[str, EvaluationRecord] = {}  # the others' running evaluations, by id
+        self.taken: set[str] = set()  # the dead drivers' evaluations this driver ended itself (at its start)
         self._last_check = 0.0
 
     def start_from(self, history: list[EvaluationRecord]) -> None:
@@ -147,6 +148,8 @@ class SharedView:
         for row in rows:
             self.number_after = max(self.number_after, row.number)
             self.seq_after = max(self.seq_after, row.done_seq or 0)
+            if row.id in self.taken:
+                continue
             new = row.id not in self.running and row.number > -1
             if not row.state.finished:
                 if new:

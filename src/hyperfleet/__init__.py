@@ -4,7 +4,8 @@ Public names:
 
 - :class:`HpProblem` -- the search space (``add_dim``, ``add_starting_point``).
 - :func:`run_search` -- run a whole search (the ``hyperfleet search`` command as a function);
-  :func:`hyperfleet.api.continue_search` continues one (``hyperfleet resume``).
+  :func:`hyperfleet.api.continue_search` continues one (``hyperfleet resume``);
+  :func:`join_search` drives a running one together with its drivers (``hyperfleet search --join``).
 - :class:`AMBS` -- asynchronous model-based search (Bayesian optimisation), the default.
 - :class:`RandomSearch` -- random sampling.
 - :class:`Search` -- the base class of a search (``_ask``, optionally ``_tell``).
@@ -25,7 +26,8 @@ from hyperfleet.search import RandomSearch, Search
 
 __version__ = "0.1.0"
 
-__all__ = ["HpProblem", "Search", "RandomSearch", "AMBS", "Stopper", "report", "run_search", "__version__"]
+__all__ = ["HpProblem", "Search", "RandomSearch", "AMBS", "Stopper", "report", "run_search", "join_search",
+           "__version__"]
 
 
 def __getattr__(name):
@@ -43,6 +45,10 @@ def __getattr__(name):
         from hyperfleet.api import run_search
 
         return run_search
+    if name == "join_search":
+        from hyperfleet.join import join_search
+
+        return join_search
     raise AttributeError(f"module 'hyperfleet' has no attribute {name!r}")
 
 

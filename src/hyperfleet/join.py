@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from typing import Any, Callable, Optional, Sequence, Union
 
-from hyperfleet.store import SearchRecord, SearchState, Store, open_store
+from hyperfleet.store import SearchRecord, SearchState, Store, StoreError, open_store
 
 #: seconds a joiner waits for a QUEUED or CREATED search to start (a batch job's first driver)
 JOIN_WAIT_S = 120.0
@@ -25,7 +25,13 @@ def wait_until_running(store: Store, ref: str, wait: float = JOIN_WAIT_S) -> Sea
     QUEUED or CREATED); a ValueError saying what to do when it is not."""
     deadline = time.monotonic() + wait
     while True:
-        record = store.resolve_search(ref)
+        try:
+            record = store.resolve_search(ref)
+        except StoreError:  # not created yet (drivers started together)?
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(0.2)
+            continue
         if record.state == SearchState.RUNNING:
             return record
         if record.state not in (SearchState.QUEUED, SearchState.CREATED):

@@ -406,14 +406,15 @@ class Driver:
                                                   state=EvaluationState.RUNNING, metadata=metadata)
         if held:
             self._held[record.id] = held
+        # known as running from now on: a signal while the executor starts still has it cancelled
+        self._running[record.id] = record
+        self.stats.submitted += 1
+        self.stats.running += 1
         self.reports.launched(record.id, protect=self._is_starting_point(config))
         self.executor.submit(EvalTask(record.id, self.run_ref.path, self.run_ref.attr, config, str(folder),
                                       timeout=self.eval_timeout, isolate=self.isolate, env=env,
                                       function_bytes=self.run_ref.function_bytes,
                                       live_reports=self.reports.live, memory_limit=self.eval_memory))
-        self._running[record.id] = record
-        self.stats.submitted += 1
-        self.stats.running += 1
         logger.info("launched evaluation %d (%s): %s", number, record.id, config)
         self._call("on_launch", record)
         return "ok"

@@ -175,11 +175,15 @@ class SharedView:
         return True
 
 
-def recover_dead(store, search_id: str, membership: Membership) -> list[EvaluationRecord]:
+def recover_dead(store, search_id: str, membership: Membership,
+                 running: Optional[list[MemberRecord]] = None) -> list[EvaluationRecord]:
     """Mark LOST the search's drivers found dead (only one driver wins each) and cancel what they
-    left RUNNING; return those evaluations, for the caller to re-run."""
+    left RUNNING; return those evaluations, for the caller to re-run. ``running``: the search's
+    RUNNING members, if just read."""
     recovered = []
-    for member in store.list_members(search_id, [MemberState.RUNNING]):
+    if running is None:
+        running = store.list_members(search_id, [MemberState.RUNNING])
+    for member in running:
         if member.id == membership.id or member_liveness(member) != "dead":
             continue
         if not store.end_member(member.id, MemberState.LOST):
@@ -220,6 +224,8 @@ class SharedCycle:
         self.primary = member.member.role == "primary"
         #: the store refused a reservation: the budget is used up (until an evaluation is cancelled)
         self.full = False
+        #: another driver has been seen: read the store every cycle from then on (alone, every second)
+        self.others_seen = False
 
     def start_from(self, history: list[EvaluationRecord]) -> list[EvaluationRecord]:
         """Take in the search's evaluations at this driver's start; return those left unfinished
@@ -236,6 +242,7 @@ class SharedCycle:
             else:
                 others.append(member)
                 live.add(member.id)
+        self.others_seen = bool(others)
         theirs = [e for e in history if not e.state.finished and e.driver_id in live]
         for e in theirs:
             self.view.running[e.id] = e
@@ -277,6 +284,13 @@ class SharedCycle:
                             f"expired) and took over its evaluations; this driver stopped")
         if self.member.cancelled:
             raise Terminated()
+        due = final or self.view.due()
+        running_members = None
+        if due:
+            running_members = self.store.list_members(self.search_id, [MemberState.RUNNING])
+            self.others_seen = self.others_seen or any(m.id != self.member.id for m in running_members)
+        if not self.others_seen and not final:
+            return False
         started, ended, cancelled = self.view.poll()
         running = [e for e in started if not e.state.finished]
         d.stats.submitted += len(started) - len(cancelled)
@@ -290,8 +304,8 @@ class SharedCycle:
                 d._count(e)
                 d._call("on_done", e)
         freed = bool(cancelled)
-        if final or self.view.due():
-            recovered = recover_dead(self.store, self.search_id, self.member)
+        if due:
+            recovered = recover_dead(self.store, self.search_id, self.member, running_members)
             if recovered:
                 for e in recovered:
                     if self.view.running.pop(e.id, None) is not None:

@@ -12,6 +12,7 @@ are assigned under the lock, they are committed in their order: a reader that ha
 
 from __future__ import annotations
 
+import functools
 import time
 import uuid
 from typing import Iterable, Optional, Sequence
@@ -29,6 +30,30 @@ _COUNTED = [s.value for s in EvaluationState if s != EvaluationState.CANCELLED]
 #: evaluations whose configuration is taken: a second one with the same key is a duplicate
 _TAKEN = [EvaluationState.CREATED.value, EvaluationState.RUNNING.value, EvaluationState.DONE.value,
           EvaluationState.STOPPED.value]
+
+
+def _reserve_query():
+    e = evaluations_table
+    sid = sa.bindparam("sid")
+    used = sa.select(sa.func.count()).select_from(e).where(e.c.search_id == sid, e.c.state.in_(_COUNTED))
+    taken = sa.select(sa.func.count()).select_from(
+        sa.select(e.c.id).where(e.c.search_id == sid, e.c.config_key == sa.bindparam("key"),
+                                e.c.state.in_(_TAKEN)).limit(1).subquery())
+    last = sa.select(sa.func.coalesce(sa.func.max(e.c.number), -1)).where(e.c.search_id == sid)
+    return sa.select(used.scalar_subquery(), taken.scalar_subquery(), last.scalar_subquery())
+
+
+_RESERVE_QUERY = _reserve_query()
+
+
+@functools.lru_cache(maxsize=64)
+def _finish_statement(names: tuple[str, ...], only_running: bool):
+    """One compiled UPDATE per set of fields, so SQLAlchemy's statement cache is hit."""
+    e = evaluations_table
+    query = e.update().where(e.c.id == sa.bindparam("_id"))
+    if only_running:
+        query = query.where(e.c.state.in_([EvaluationState.CREATED.value, EvaluationState.RUNNING.value]))
+    return query.values({n: sa.bindparam(n) for n in names})
 
 
 class MemberStore:
@@ -62,17 +87,13 @@ class MemberStore:
         e = evaluations_table
         with self.engine.begin() as conn:
             self._lock_search(conn, search_id)
-            if limit is not None:
-                used = conn.execute(sa.select(sa.func.count()).select_from(e).where(
-                    e.c.search_id == search_id, e.c.state.in_(_COUNTED))).scalar_one()
-                if used >= limit:
-                    return None, "full"
-            if unique and conn.execute(sa.select(e.c.id).where(
-                    e.c.search_id == search_id, e.c.config_key == config_key,
-                    e.c.state.in_(_TAKEN)).limit(1)).first():
+            # one round trip: the slots used, whether the configuration is taken, the last number
+            used, taken, last = conn.execute(_RESERVE_QUERY, {"sid": search_id, "key": config_key}).one()
+            if limit is not None and used >= limit:
+                return None, "full"
+            if unique and taken:
                 return None, "duplicate"
-            number = conn.execute(sa.select(sa.func.coalesce(sa.func.max(e.c.number), -1))
-                                  .where(e.c.search_id == search_id)).scalar_one() + 1
+            number = last + 1
             state = EvaluationState(fields.pop("state", EvaluationState.RUNNING))
             record = EvaluationRecord(id=str(uuid.uuid4()), search_id=search_id, number=number,
                                       config=config, state=state, created_time=time.time(),
@@ -104,11 +125,8 @@ class MemberStore:
                     if values["state"] in _FINISHED:
                         seq += 1
                         values["done_seq"] = seq
-                query = e.update().where(e.c.id == eval_id)
-                if only_running:
-                    query = query.where(e.c.state.in_([EvaluationState.CREATED.value,
-                                                       EvaluationState.RUNNING.value]))
-                if conn.execute(query.values(**values)).rowcount == 1:
+                query = _finish_statement(tuple(sorted(values)), only_running)
+                if conn.execute(query, {"_id": eval_id, **values}).rowcount == 1:
                     done.append(eval_id)
                 elif "done_seq" in values:
                     seq -= 1

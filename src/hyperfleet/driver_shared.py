@@ -336,6 +336,18 @@ class SharedCycle:
         except (StoreError, OSError) as err:
             logger.warning("cannot complete results.csv from the store: %s", err)
         try:
-            return not self.member.others_running()
+            others = self.member.others_running()
+            if others:
+                self._hand_over(others[0])
+            return not others
         except StoreError:
             return True
+
+    def _hand_over(self, other: MemberRecord) -> None:
+        """When the search names this driver as its driver, name a running one instead (``ls``
+        shows it RUNNING, ``cancel`` signals it, a plain ``resume`` is refused while it runs)."""
+        record = self.store.get_search(self.search_id)
+        me = self.member.member
+        if (record.driver_host, record.driver_pid) == (me.host, me.pid):
+            self.store.update_search(self.search_id, driver_host=other.host, driver_pid=other.pid,
+                                     driver_started=other.started, driver_boot_id=other.boot_id)

@@ -190,12 +190,33 @@ def cancel_search(store: Store, record: SearchRecord) -> str:
         what = "it had not started"
     else:
         raise ValueError(f"search {record.label} runs on {record.driver_host}, not here; cancel it there")
+    _stop_members(store, record)
     now = time.time()
     running = store.list_evaluations(record.id, [EvaluationState.RUNNING, EvaluationState.CREATED])
     store.update_evaluations([(e.id, {"state": EvaluationState.CANCELLED, "end_time": now,
                                       "error": "cancelled with hyperfleet cancel"}) for e in running])
     store.update_search(record.id, state=SearchState.CANCELLED, end_time=now, message=f"{CANCEL_MESSAGE}: {what}")
     return what
+
+
+def _stop_members(store: Store, record: SearchRecord) -> None:
+    """SIGTERM the other drivers of the search running on this host; those elsewhere stop at their
+    next heartbeat, when they read that the search is CANCELLED."""
+    import signal
+
+    from hyperfleet.driver_shared import member_liveness
+    from hyperfleet.interrupt import CANCEL_MESSAGE
+    from hyperfleet.store import MemberState
+
+    local = [m for m in store.list_members(record.id, [MemberState.RUNNING])
+             if m.pid != record.driver_pid and member_liveness(m) == "alive"]
+    if local:
+        store.update_search(record.id, message=CANCEL_MESSAGE)  # the drivers give it as their reason
+    for member in local:
+        try:
+            os.kill(member.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
 
 
 __all__ = ["submit_search", "cancel_search", "search_time", "stop_margin", "job_body", "SchedulerError"]

@@ -9,6 +9,7 @@ among the drivers), so that drivers do not propose the same points. See
 
 from __future__ import annotations
 
+import sys
 import time
 from typing import Any, Callable, Optional, Sequence, Union
 
@@ -24,12 +25,17 @@ def wait_until_running(store: Store, ref: str, wait: float = JOIN_WAIT_S) -> Sea
     """The search named by ``ref`` once it is RUNNING (waiting up to ``wait`` s while it is
     QUEUED or CREATED); a ValueError saying what to do when it is not."""
     deadline = time.monotonic() + wait
+    told = False
     while True:
         try:
             record = store.resolve_search(ref)
         except StoreError:  # not created yet (drivers started together)?
             if time.monotonic() >= deadline:
                 raise
+            if not told:
+                told = True
+                print(f"waiting up to {wait:g} s for search {ref} to be created (--join-wait)", file=sys.stderr,
+                      flush=True)
             time.sleep(0.2)
             continue
         if record.state == SearchState.RUNNING:
@@ -42,6 +48,18 @@ def wait_until_running(store: Store, ref: str, wait: float = JOIN_WAIT_S) -> Sea
                              f"{wait:g} s; start it (hyperfleet resume {record.label}) or wait longer "
                              f"(--join-wait)")
         time.sleep(0.2)
+
+
+def _open_waiting(store, wait: float) -> Store:
+    """Open the store, waiting up to ``wait`` s for the first driver to create it."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            return open_store(store, create=False)
+        except StoreError:
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(0.2)
 
 
 def join_search(ref: str, *, store: Union[str, Store, None] = None, evaluator: Any = None,
@@ -78,7 +96,7 @@ def join_search(ref: str, *, store: Union[str, Store, None] = None, evaluator: A
     from hyperfleet.search import SEARCHES, make_search
 
     own_store = not isinstance(store, Store)
-    store_obj = open_store(store, create=False) if own_store else store
+    store_obj = _open_waiting(store, wait) if own_store else store
     try:
         record = wait_until_running(store_obj, ref, wait)
         problem = recorded_problem(record)

@@ -4,7 +4,10 @@ SIGKILL is recovered by the others."""
 
 import csv
 import os
+import shutil
 import signal
+import subprocess
+import sys
 import time
 import uuid
 
@@ -191,5 +194,26 @@ def test_a_member_killed_is_recovered_by_the_others(small, where):
             if by_id[e.id].state == EvaluationState.CANCELLED:
                 again = [x for x in evals if x.config == e.config and x.state == EvaluationState.DONE]
                 assert again and again[0].driver_id != lost.id
+    finally:
+        store.close()
+
+
+@pytest.mark.skipif(shutil.which("mpiexec") is None, reason="Open MPI is not installed here")
+def test_mpi_drivers_each_rank_drives_with_its_own_workers(small, tmp_path):
+    pytest.importorskip("mpi4py")
+    store_path = str(tmp_path / "hyperfleet.db")
+    env = {**os.environ, "RUN_SLEEP": "0.1", "OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1"}
+    proc = subprocess.run(["mpiexec", "--oversubscribe", "-n", "3", sys.executable, "-m", "hyperfleet", "search",
+                           "-p", "problem.py", "-r", "run.py", "--search", "random", "--max-evals", "40",
+                           "--evaluator", "thread", "--workers", "2", "--name", "mpi", "--mpi-drivers", "--quiet",
+                           "--store", store_path], cwd=small, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    store = SqlStore(store_path)
+    try:
+        record, evals = check_one_search(store, "mpi", 40)
+        assert record.state == SearchState.FINISHED
+        drivers = members(store, "mpi")
+        assert [m.role for m in drivers] == ["primary", "member", "member"]
+        assert len({e.driver_id for e in evals}) >= 2
     finally:
         store.close()

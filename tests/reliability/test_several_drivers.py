@@ -217,3 +217,28 @@ def test_mpi_drivers_each_rank_drives_with_its_own_workers(small, tmp_path):
         assert len({e.driver_id for e in evals}) >= 2
     finally:
         store.close()
+
+
+def test_resume_takes_over_a_search_whose_drivers_all_died(small, where):
+    label = f"resume-{uuid.uuid4().hex[:6]}"
+    env = {"RUN_SLEEP": "0.3"}
+    primary = start_primary(small, where, label, 70, env)
+    store = SqlStore(where)
+    try:
+        wait_for(lambda: any(s.label == label and s.state == SearchState.RUNNING for s in store.list_searches()),
+                 what="the search to run")
+        joiner = start_joiner(small, where, label, env)
+        record = store.resolve_search(label)
+        wait_for(lambda: len({e.driver_id for e in store.list_evaluations(record.id, [EvaluationState.RUNNING])}) == 2,
+                 what="both drivers running evaluations")
+        for p in (primary, joiner):
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait(timeout=30)
+        resumed = hf(["resume", label, "--store", where, "--evaluator", "thread", "--workers", "2", "--quiet"], small,
+                     {"RUN_SLEEP": "0.01"})
+        assert resumed.returncode == 0, resumed.stderr
+        record, _ = check_one_search(store, label, 70)
+        assert record.state == SearchState.FINISHED
+        assert [m.state for m in members(store, label)] == [MemberState.LOST, MemberState.LOST, MemberState.LEFT]
+    finally:
+        store.close()

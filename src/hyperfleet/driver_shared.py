@@ -267,6 +267,7 @@ class SharedCycle:
         elif outcome == "duplicate":  # another driver has it: learn what the others run before asking again
             if d.problem.key(config) in d.search.evaluated_keys:
                 d.search.pending.pop(d.problem.key(config), None)
+            self.others_seen = True  # it is another driver's: read the others' rows from now on
             self.sync()
         return record, outcome
 

@@ -153,8 +153,8 @@ def test_cancel_stops_every_driver(small, where):
         cancelled = hf(["cancel", label, "--store", where], small)
         assert cancelled.returncode == 0, cancelled.stderr
         for p in (primary, joiner):
-            p.communicate(timeout=60)
-            assert p.returncode == 143
+            _, err = p.communicate(timeout=60)
+            assert p.returncode == 143, err
         record = store.resolve_search(label)
         assert record.state == SearchState.CANCELLED
         assert not store.list_evaluations(record.id, [EvaluationState.RUNNING, EvaluationState.CREATED])

@@ -8,7 +8,8 @@ Public names:
   ``InCondition``, ``RangeCondition``, ``AndConjunction``, ``ForbiddenEqualsClause`` …), so that
   ``import hyperfleet as cs`` stands in for ``import ConfigSpace as cs`` in DeepHyper problems.
 - :func:`run_search` -- run a whole search (the ``hyperfleet search`` command as a function);
-  :func:`hyperfleet.api.continue_search` continues one (``hyperfleet resume``).
+  :func:`hyperfleet.api.continue_search` continues one (``hyperfleet resume``);
+  :func:`join_search` drives a running one together with its drivers (``hyperfleet search --join``).
 - :class:`AMBS` -- asynchronous model-based search (Bayesian optimisation), the default.
 - :class:`RandomSearch` -- random sampling.
 - :class:`Search` -- the base class of a search (``_ask``, optionally ``_tell``).
@@ -47,7 +48,7 @@ from hyperfleet.search import RandomSearch, Search
 __version__ = "0.1.0"
 
 __all__ = [
-    "HpProblem", "Search", "RandomSearch", "AMBS", "Stopper", "report", "run_search", "load_results",
+    "HpProblem", "Search", "RandomSearch", "AMBS", "Stopper", "report", "run_search", "load_results", "join_search",
     "__version__",
     "Condition", "EqualsCondition", "NotEqualsCondition", "InCondition", "GreaterThanCondition",
     "LessThanCondition", "RangeCondition", "AndConjunction", "OrConjunction",
@@ -75,6 +76,10 @@ def __getattr__(name):
         from hyperfleet.api import run_search
 
         return run_search
+    if name == "join_search":
+        from hyperfleet.join import join_search
+
+        return join_search
     raise AttributeError(f"module 'hyperfleet' has no attribute {name!r}")
 
 

@@ -233,12 +233,16 @@ def drive(store: Store, record: SearchRecord, problem: HpProblem, run_ref: CodeR
         SearchBusy: another driver holds the search (nothing was written).
         StoreUnavailable: the store stayed locked; the message says how to continue the search.
     """
+    from hyperfleet.driver_shared import Membership
+
     claim = claim or DriverClaim.acquire(store, record)
+    member = None
     executor.use_folder(record.folder)  # e.g. a Dask cluster's TLS credentials, before it starts
     try:
+        member = Membership.join(store, record, "primary", executor.num_workers)  # others may join
         driver = Driver(record, problem, run_ref, search, executor, claim.guard(store),
                         DriverSettings.from_dict(settings), callbacks, history=history,
-                        rerun_running=rerun_running, stopper=stopper)
+                        rerun_running=rerun_running, stopper=stopper, member=member)
         return driver.run()
     except KeyboardInterrupt:
         report_interrupted(store, record.id, store_arg)
@@ -247,6 +251,8 @@ def drive(store: Store, record: SearchRecord, problem: HpProblem, run_ref: CodeR
         raise StoreUnavailable(f"{err}; the search stopped: continue it with: hyperfleet resume "
                                f"{record.label}") from err
     finally:
+        if member is not None:
+            member.leave()
         claim.release()
 
 

@@ -20,6 +20,7 @@ from hyperfleet.active_time import ActiveClock
 from hyperfleet.driver_lifecycle import Terminated, TerminationSignals
 from hyperfleet.driver_reports import ReportRouter
 from hyperfleet.driver_settings import DriverSettings
+from hyperfleet.driver_shared import DUPLICATE_TRIES, SharedCycle
 from hyperfleet.execute import EvalOutcome, EvalTask, Executor
 from hyperfleet.execute.limits import clean_outcome
 from hyperfleet.execute.resources import ResourcePool
@@ -113,12 +114,15 @@ class Driver:
             died are re-run (``rerun_running``) or marked FAILED.
         stopper: a :class:`hyperfleet.stop.Stopper` instance to use instead of the one named in
             ``settings.stop`` (None: that one, or none).
+        member: this driver's :class:`~hyperfleet.driver_shared.Membership` of the search (several
+            drivers on one search: slots reserved in the store, the others' results read each
+            cycle); None: the only driver, numbering its evaluations itself.
     """
 
     def __init__(self, record: SearchRecord, problem: HpProblem, run_ref: CodeRef, search: Search,
                  executor: Executor, store: Store, settings: DriverSettings,
                  callbacks: Sequence[object] = (), history: Sequence[EvaluationRecord] = (),
-                 rerun_running: bool = True, stopper=None) -> None:
+                 rerun_running: bool = True, stopper=None, member=None) -> None:
         self.record = record
         self.problem = problem
         self.run_ref = run_ref
@@ -155,6 +159,8 @@ class Driver:
         if self.reports.live:
             executor.set_report_handler(self.reports.on_report)
         self._starting_keys = {problem.key(p) for p in problem.starting_points}
+        self.member = member
+        self.shared = SharedCycle(self, member) if member is not None else None
 
     # ----- the loop ------------------------------------------------------------------------
     def run(self) -> SearchResult:
@@ -172,10 +178,12 @@ class Driver:
             active = active_time.opened(self.store.get_search(self.record.id).settings, start,
                                         [t for e in self._history for t in (e.start_time, e.end_time)],
                                         first_start)
-            self.csv = ResultsCsv(self.folder, self.problem, first_start, clock=ActiveClock.of(active))
-            self.store.update_search(self.record.id, state=SearchState.RUNNING, start_time=first_start,
-                                     end_time=None, message=None, driver_host=socket.gethostname(),
-                                     driver_pid=os.getpid(), settings=active)
+            self.csv = ResultsCsv(self.folder, self.problem, first_start, clock=ActiveClock.of(active),
+                                  shared=self.shared is not None)
+            if self.shared is None or self.shared.primary:
+                self.store.update_search(self.record.id, state=SearchState.RUNNING, start_time=first_start,
+                                         end_time=None, message=None, driver_host=socket.gethostname(),
+                                         driver_pid=os.getpid(), settings=active)
             self._take_over(self._history)
             failed_before = self.stats.failed  # --max-failures counts the failures of this run only
             self._call("on_start", self.record)
@@ -185,16 +193,18 @@ class Driver:
                 if self.timeout is not None and time.time() - start >= self.timeout:
                     reason = f"timeout of {self.timeout:g} s reached"
                     break
+                if self.shared is not None:
+                    self.shared.sync()
                 self._fill_workers()
                 if self.executor.in_flight == 0:
-                    if self._budget_left() <= 0:
+                    if self._budget_left() <= 0 and (self.shared is None or not self.shared.sync(final=True)):
                         break
                     if self._capacity() > 0:
                         reason = "the search proposed no more configurations"
                         break
                     time.sleep(min(0.5, self._time_left() or 0.5))  # no worker yet (a cluster starting)
                     continue
-                outcomes = self.executor.wait_any(timeout=self._time_left())
+                outcomes = self.executor.wait_any(timeout=self._wait_s())
                 finished = self._record(outcomes)
                 failed = self.stats.failed - failed_before
                 if self.max_failures is not None and failed >= self.max_failures:
@@ -239,7 +249,12 @@ class Driver:
                 logger.exception("while stopping the search")
         try:
             end = time.time()
+            if self.shared is not None and not self.shared.leave(state):
+                self._write_json(force=True)  # another driver still runs: it records the end
+                return
             settings = active_time.closed(self.store.get_search(self.record.id).settings, start, end)
+            if self.shared is not None:  # the last of several drivers: every interval ends now
+                settings = self.shared.closed(settings, end)
             self.store.update_search(self.record.id, state=state, end_time=end, message=reason, settings=settings)
             self._write_json(force=True)
         except Exception:  # noqa: BLE001 - e.g. a store that stays locked: its lease says it is dead
@@ -261,6 +276,8 @@ class Driver:
             self.stats.submitted += 1
             self._count(record)
         interrupted = [e for e in history if not e.state.finished]
+        if self.shared is not None:  # what the other drivers run now is theirs; the dead drivers' is ours
+            interrupted = self.shared.start_from(history)
         now = time.time()
         if self._rerun_running:
             updates = [(e.id, {"state": EvaluationState.CANCELLED, "end_time": now,
@@ -277,7 +294,15 @@ class Driver:
             for e, (_, fields) in zip(interrupted, updates):
                 e.state = EvaluationState.FAILED
                 fields.update(self.reports.finished(e, None))
-        self.store.update_evaluations(updates)
+        if self.shared is not None:  # another driver may be recovering the same: only what this one won
+            won = set(self.store.finish_evaluations(self.record.id, updates, only_running=True))
+            self.shared.view.taken.update(won)
+            interrupted = [e for e in interrupted if e.id in won]
+            updates = [u for u in updates if u[0] in won]
+            if self._rerun_running:
+                self._buffer = [e.config for e in interrupted]
+        else:
+            self.store.update_evaluations(updates)
         if not self._rerun_running:  # failed now: they get their rows in results.csv like any failure
             for e in interrupted:
                 e.state, e.end_time, e.error = EvaluationState.FAILED, now, updates[0][1]["error"]
@@ -290,6 +315,14 @@ class Driver:
         self.search.tell(told)
         logger.info("resumed: %d finished evaluations kept (%d rows added to results.csv), %d interrupted %s",
                     len(finished), appended, len(interrupted), "re-run" if self._rerun_running else "failed")
+
+    def _wait_s(self) -> Optional[float]:
+        """How long to wait for a result: until the timeout; with other drivers, a second at most
+        (to read their results, and notice one that died)."""
+        left = self._time_left()
+        if self.shared is None:
+            return left
+        return min(left if left is not None else 1.0, 1.0)
 
     def _time_left(self) -> Optional[float]:
         if self.timeout is None:
@@ -310,6 +343,8 @@ class Driver:
     def _budget_left(self) -> int:
         """Evaluations that may still be created."""
         if self.drain:
+            if self.shared is not None and self.shared.full:
+                return 0
             return self.max_evals - self.stats.submitted
         if self._finished_without_drain:
             return 0
@@ -319,42 +354,70 @@ class Driver:
     def _fill_workers(self, from_buffer_only: bool = False) -> None:
         n = min(self._capacity(), self._budget_left())
         while n > 0 and self._buffer:
-            self._launch(self._buffer.pop(0))
-            n -= 1
+            if self._launch(self._buffer.pop(0)) != "duplicate":
+                n -= 1
         if from_buffer_only:
             return
         if n > 0:
-            for config in self.search.ask(n):
-                self._launch(config)
+            asked, tries = self.search.ask(n), 0
+            while asked:
+                outcome = self._launch(asked.pop(0), unique=tries < DUPLICATE_TRIES)
+                if outcome == "full":
+                    self._forget(asked + self._buffer)
+                    self._buffer.clear()
+                    return
+                if outcome == "duplicate":
+                    tries += 1
+                    asked.extend(self.search.ask(1))
         room = min(self.prefetch - len(self._buffer), self._budget_left() - len(self._buffer))
         if room > 0:
             self._buffer.extend(self.search.ask(room))
 
-    def _launch(self, config: dict) -> None:
-        number = self._next_number
-        self._next_number += 1
-        folder = self.folder / "evals" / f"{number:05d}"
-        make_folder(folder)
+    def _forget(self, configs: list[dict]) -> None:
+        """Configurations asked but never to be run (the budget is used up by other drivers)."""
+        for config in configs:
+            self.search.pending.pop(self.problem.key(config), None)
+
+    def _launch(self, config: dict, unique: bool = True) -> str:
+        """Start ``config``: ``"ok"``; with other drivers also ``"full"`` (no slot left in the
+        budget) or ``"duplicate"`` (another driver has it), nothing started then."""
         env, metadata, held = {}, {}, []
         for pool in self.pools:
             ids = pool.acquire()
             held.append((pool, ids))
             env.update(pool.env(ids))
             metadata[pool.key] = ",".join(ids)
-        record = self.store.create_evaluation(self.record.id, number, config, folder=str(folder),
-                                              state=EvaluationState.RUNNING, metadata=metadata)
+        if self.shared is not None:
+            record, outcome = self.shared.reserve(config, unique, metadata)
+            if record is None:
+                for pool, ids in held:
+                    pool.release(ids)
+                return outcome
+            number = record.number
+            folder = Path(record.folder)
+        else:
+            number = self._next_number
+            self._next_number += 1
+            folder = self.folder / "evals" / f"{number:05d}"
+            record = None
+        make_folder(folder, exist_ok=record is not None)
+        if record is None:
+            record = self.store.create_evaluation(self.record.id, number, config, folder=str(folder),
+                                                  state=EvaluationState.RUNNING, metadata=metadata)
         if held:
             self._held[record.id] = held
+        # known as running from now on: a signal while the executor starts still has it cancelled
+        self._running[record.id] = record
+        self.stats.submitted += 1
+        self.stats.running += 1
         self.reports.launched(record.id, protect=self._is_starting_point(config))
         self.executor.submit(EvalTask(record.id, self.run_ref.path, self.run_ref.attr, config, str(folder),
                                       timeout=self.eval_timeout, isolate=self.isolate, env=env,
                                       function_bytes=self.run_ref.function_bytes,
                                       live_reports=self.reports.live, memory_limit=self.eval_memory))
-        self._running[record.id] = record
-        self.stats.submitted += 1
-        self.stats.running += 1
         logger.info("launched evaluation %d (%s): %s", number, record.id, config)
         self._call("on_launch", record)
+        return "ok"
 
     def _record(self, outcomes: list[EvalOutcome]) -> list[EvaluationRecord]:
         """Write finished evaluations to the store and results.csv; return them in finish order."""
@@ -386,11 +449,18 @@ class Driver:
         if not finished:
             return finished
         self.reports.flush(force=True)  # an evaluation's values are in the store before its end
-        self.store.update_evaluations(updates)
+        self._end(updates)
         finished.sort(key=lambda r: r.end_time)
         self.csv.append(finished)
         self._write_json()
         return finished
+
+    def _end(self, updates: list[tuple[str, dict]]) -> None:
+        """Record evaluations' ends (with other drivers: in the order they ended, for their cursor)."""
+        if self.shared is not None:
+            self.store.finish_evaluations(self.record.id, updates)
+        else:
+            self.store.update_evaluations(updates)
 
     def _count(self, record: EvaluationRecord) -> None:
         """Count a finished evaluation in the stats (done or failed, best so far) and log it."""
@@ -427,8 +497,7 @@ class Driver:
             record.state = EvaluationState.CANCELLED
             steps = self.reports.finished(record, None)
             self.reports.flush(force=True)
-            self.store.update_evaluation(eval_id, state=EvaluationState.CANCELLED, end_time=time.time(),
-                                         error=why, **steps)
+            self._end([(eval_id, dict(state=EvaluationState.CANCELLED, end_time=time.time(), error=why, **steps))])
             self.stats.running -= 1
             logger.info("evaluation %d cancelled", record.number)
         self._running.clear()

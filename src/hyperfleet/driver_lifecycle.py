@@ -175,9 +175,10 @@ class TerminationSignals:
 class ClaimedStore:
     """A store whose writes stop (:class:`ClaimLost`) once its driver's claim was taken over."""
 
-    WRITES = frozenset({"create_evaluation", "update_evaluation", "update_evaluations", "update_search"})
+    WRITES = frozenset({"create_evaluation", "update_evaluation", "update_evaluations", "update_search",
+                        "reserve_evaluation", "finish_evaluations"})
 
-    def __init__(self, store: Store, claim: DriverClaim) -> None:
+    def __init__(self, store: Store, claim) -> None:  # a DriverClaim, or a driver's Membership
         self._store = store
         self._claim = claim
 

@@ -61,7 +61,15 @@ def job_body(record: SearchRecord, store_url: str, minutes: int, nodes: int, job
     resume = (f"{py} -m hyperfleet resume {record.id} {store} --queued-only "
               f"--timeout {search_time(minutes):.0f}")
     lines = ["set -u", "umask 077", "export PYTHONUNBUFFERED=1", f'echo "hyperfleet search {record.id} on $(hostname)"']
-    if job_mode == "mpi":  # each evaluation gets whole nodes (NodePool) and launches its MPI program
+    drivers = int((record.settings.get("batch") or {}).get("drivers") or 1)
+    if drivers > 1:  # K drivers on the node, each with its share of the slots: the first starts, the others join
+        join = (f"{py} -m hyperfleet search --join {record.id} {store} --quiet --evaluator process "
+                f"--timeout {search_time(minutes):.0f} --workers \"$WORKERS\"")
+        lines += [f"WORKERS=$(( ({slots} + {drivers - 1}) / {drivers} ))",
+                  f"{resume} --evaluator process --workers \"$WORKERS\" &", "FIRST=$!",
+                  *[f"{join} &" for _ in range(drivers - 1)],
+                  "STATUS=0", "wait $FIRST || STATUS=$?", "wait || true", "exit $STATUS"]
+    elif job_mode == "mpi":  # each evaluation gets whole nodes (NodePool) and launches its MPI program
         lines += [f"{resume} --evaluator process --workers {nodes}"]
     elif nodes == 1:
         lines += [f"{resume} --evaluator process --workers {slots}"]
@@ -182,12 +190,33 @@ def cancel_search(store: Store, record: SearchRecord) -> str:
         what = "it had not started"
     else:
         raise ValueError(f"search {record.label} runs on {record.driver_host}, not here; cancel it there")
+    _stop_members(store, record)
     now = time.time()
     running = store.list_evaluations(record.id, [EvaluationState.RUNNING, EvaluationState.CREATED])
     store.update_evaluations([(e.id, {"state": EvaluationState.CANCELLED, "end_time": now,
                                       "error": "cancelled with hyperfleet cancel"}) for e in running])
     store.update_search(record.id, state=SearchState.CANCELLED, end_time=now, message=f"{CANCEL_MESSAGE}: {what}")
     return what
+
+
+def _stop_members(store: Store, record: SearchRecord) -> None:
+    """SIGTERM the other drivers of the search running on this host; those elsewhere stop at their
+    next heartbeat, when they read that the search is CANCELLED."""
+    import signal
+
+    from hyperfleet.driver_shared import member_liveness
+    from hyperfleet.interrupt import CANCEL_MESSAGE
+    from hyperfleet.store import MemberState
+
+    local = [m for m in store.list_members(record.id, [MemberState.RUNNING])
+             if m.pid != record.driver_pid and member_liveness(m) == "alive"]
+    if local:
+        store.update_search(record.id, message=CANCEL_MESSAGE)  # the drivers give it as their reason
+    for member in local:
+        try:
+            os.kill(member.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
 
 
 __all__ = ["submit_search", "cancel_search", "search_time", "stop_margin", "job_body", "SchedulerError"]

@@ -66,6 +66,7 @@ class ProgressDisplay:
         click.echo(f"search {record.id} ({record.label})")
         click.echo(f"folder {record.folder}")
         self._stats = stats
+        self.max_evals = self.max_evals or stats.max_evals  # a joined search's budget, known now
         self._next_time = time.time() + PLAIN_EVERY_S
         self._next_count = self._step(stats.finished)
 

@@ -38,8 +38,16 @@ def _value(text: str):
 
 
 @click.command("search")
-@click.option("-p", "--problem", required=True, help="problem.py (attribute Problem) or file.py:attr.")
-@click.option("-r", "--run", "run", required=True, help="run.py (function run) or file.py:func.")
+@click.option("-p", "--problem", default=None, help="problem.py (attribute Problem) or file.py:attr.")
+@click.option("-r", "--run", "run", default=None, help="run.py (function run) or file.py:func.")
+@click.option("--join", "join", default=None, metavar="LABEL|ID",
+              help="Drive the running search LABEL together with its drivers, with workers of its own "
+                   "(its problem, run function and settings come from the store).")
+@click.option("--join-wait", type=click.FloatRange(min=0), default=120.0, show_default=True,
+              help="With --join: seconds to wait for a QUEUED search to start.")
+@click.option("--mpi-drivers", is_flag=True,
+              help="Under mpiexec: every rank is a driver with its own workers; rank 0 starts the "
+                   "search, the others join it.")
 @click.option("--search", "search_name", type=click.Choice(SEARCHES), default="ambs", show_default=True,
               help="Search algorithm.")
 @click.option("--max-evals", type=click.IntRange(min=1), default=100, show_default=True,
@@ -83,7 +91,7 @@ def _value(text: str):
                    "counted in --max-evals; fitted to a changed space, what is dropped is said).")
 @click.option("--quiet", is_flag=True, help="No progress display (the id, folder and closing lines only).")
 @store_option
-def command(problem, run, search_name, max_evals, timeout, evaluator, workers, dask_address, eval_timeout,
+def command(problem, run, join, join_wait, mpi_drivers, search_name, max_evals, timeout, evaluator, workers, dask_address, eval_timeout,
             eval_memory, isolate, gpus_per_eval, gpus, prefetch, max_failures, drain, label, new, seed, settings,
             stopper, stopper_settings, warm_start, quiet, store):
     """Run a search of PROBLEM's space with the RUN function, here and now."""
@@ -91,13 +99,26 @@ def command(problem, run, search_name, max_evals, timeout, evaluator, workers, d
     from hyperfleet.execute.resources import parse_gpu_ids
     from hyperfleet.user_code import load_problem
 
+    if join is not None:
+        _refuse_with_join(click.get_current_context())
+        return join_command(join, join_wait, evaluator, workers, dask_address, timeout, quiet, store)
+    for value, name in ((problem, "'-p' / '--problem'"), (run, "'-r' / '--run'")):
+        if value is None:
+            raise click.UsageError(f"Missing option {name}.")
+    mpi_start = None
+    if mpi_drivers:
+        from hyperfleet.cli.mpi_drivers import mpi_driver_start
+
+        mpi_start = mpi_driver_start(label, store, join_wait, evaluator, workers, timeout, quiet)
+        if mpi_start is None:  # a joining rank: done
+            return
     problem_obj, problem_ref = load_problem(problem)
     display = ProgressDisplay(max_evals, enabled=not quiet)
     try:
         result = run_search(problem_obj, run, search=search_name, max_evals=max_evals, timeout=timeout,
                             evaluator=evaluator, workers=workers, label=label, seed=seed, store=store,
                             search_settings=parse_settings(settings), problem_path=str(problem_ref),
-                            callbacks=[display], dask_address=dask_address, eval_timeout=eval_timeout,
+                            callbacks=[display, *([mpi_start] if mpi_start else [])], dask_address=dask_address, eval_timeout=eval_timeout,
                             isolate=isolate, gpus_per_eval=gpus_per_eval, gpus=parse_gpu_ids(gpus), prefetch=prefetch,
                             max_failures=max_failures, drain=drain, new=new, stopper=stopper,
                             stopper_settings=parse_stopper_settings(stopper_settings), eval_memory=eval_memory,
@@ -107,6 +128,41 @@ def command(problem, run, search_name, max_evals, timeout, evaluator, workers, d
     finally:
         display.close()
     if result is not None:  # None on MPI worker ranks
+        report_result(result)
+
+
+#: options that shape a search: a joiner takes them from the store
+_SEARCH_SHAPING = ("problem", "run", "search_name", "max_evals", "eval_timeout", "eval_memory", "isolate",
+                   "gpus_per_eval", "gpus", "prefetch", "max_failures", "drain", "label", "new", "seed", "settings",
+                   "stopper", "stopper_settings", "mpi_drivers")
+
+
+def _refuse_with_join(ctx: click.Context) -> None:
+    given = [name for name in _SEARCH_SHAPING
+             if ctx.get_parameter_source(name) not in (None, click.core.ParameterSource.DEFAULT)]
+    if given:
+        flags = ", ".join("--" + next(p for p in ctx.command.params if p.name == n).opts[-1].lstrip("-")
+                          for n in given)
+        raise click.UsageError(f"--join takes the problem, the run function and the settings from the running "
+                               f"search; drop {flags} (only --evaluator, --workers, --dask-address, --timeout, "
+                               f"--join-wait, --quiet and --store go with it)")
+
+
+def join_command(ref, wait, evaluator, workers, dask_address, timeout, quiet, store) -> None:
+    """``hyperfleet search --join REF``: one more driver of a running search."""
+    from hyperfleet.join import join_search
+
+    evaluator = evaluator if click.get_current_context().get_parameter_source("evaluator") \
+        != click.core.ParameterSource.DEFAULT else None
+    display = ProgressDisplay(0, enabled=not quiet)
+    try:
+        result = join_search(ref, store=store, evaluator=evaluator, workers=workers, dask_address=dask_address,
+                             timeout=timeout, callbacks=[display], wait=wait)
+    except KeyboardInterrupt:
+        raise SystemExit(EXIT_INTERRUPTED) from None
+    finally:
+        display.close()
+    if result is not None:
         report_result(result)
 
 

@@ -31,6 +31,9 @@ from hyperfleet.search import SEARCHES
 @click.option("--slots-per-node", type=click.IntRange(min=1), default=None,
               help="Evaluations at once on each node [default: the node's CPUs in the job].")
 @click.option("--gpus-per-node", type=click.IntRange(min=0), default=0, help="GPUs to ask for on each node.")
+@click.option("--drivers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Drivers of the search inside the job (one node, -j serial): each runs its share of "
+                   "the node's slots; the first starts the search, the others join it.")
 @click.option("--elastic", is_flag=True,
               help="Run the driver here and get workers as batch jobs (dask-jobqueue), up to -n at a time.")
 @click.option("--search", "search_name", type=click.Choice(SEARCHES), default="ambs", show_default=True,
@@ -53,7 +56,7 @@ from hyperfleet.search import SEARCHES
 @click.argument("words", nargs=-1, required=True, metavar="[hps] LABEL")
 @store_option
 def command(problem, run, minutes, queue, nodes, account, job_mode, nodes_per_eval, ranks_per_node, launcher,
-            scheduler, slots_per_node, gpus_per_node,
+            scheduler, slots_per_node, gpus_per_node, drivers,
             elastic, search_name, max_evals, drain, seed, eval_timeout, eval_memory, settings, stopper,
             stopper_settings, warm_start, words, store):
     """Submit a search of PROBLEM with RUN as a batch job labelled LABEL.
@@ -90,6 +93,10 @@ def command(problem, run, minutes, queue, nodes, account, job_mode, nodes_per_ev
     stop.make(seed=seed)  # an unknown stopper or setting fails here, not in the job
     if elastic and warm_start:
         raise click.UsageError("--warm-start does not work with --elastic yet; submit without --elastic")
+    if drivers > 1 and (nodes > 1 or job_mode != "serial" or elastic):
+        raise click.BadParameter("several drivers run in a one-node serial job for now (-n 1 -j serial, without "
+                                 "--elastic); on more nodes start one job per driver with `hyperfleet search --join`",
+                                 param_hint="--drivers")
     if elastic:
         from hyperfleet.batch.elastic import run_elastic
         from hyperfleet.cli.progress import ProgressDisplay
@@ -115,7 +122,8 @@ def command(problem, run, minutes, queue, nodes, account, job_mode, nodes_per_ev
                 "isolate": False, "gpus_per_eval": 0, "gpus": None, "prefetch": None, "drain": drain,
                 "eval_memory": eval_memory,
                 "batch": {"minutes": minutes, "queue": queue, "nodes": nodes, "account": account,
-                          "job_mode": job_mode}, **stop.to_flat()}
+                          "job_mode": job_mode, **({"drivers": drivers} if drivers > 1 else {})},
+                **stop.to_flat()}
     if job_mode == "mpi":
         if nodes_per_eval > nodes:
             raise click.BadParameter(f"{nodes_per_eval} nodes per evaluation, but only {nodes} node(s) asked",

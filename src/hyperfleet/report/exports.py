@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import fcntl
 import json
 import os
 import tempfile
@@ -52,6 +54,7 @@ def curves_of(reports: Iterable) -> dict:
 
 ROW_STATES = (EvaluationState.DONE, EvaluationState.STOPPED, EvaluationState.FAILED, EvaluationState.TIMEOUT)
 IDS_NAME = ".results.csv.ids"
+LOCK_NAME = ".results.csv.lock"
 
 
 class ResultsCsv:
@@ -64,20 +67,42 @@ class ResultsCsv:
     found by id, whatever order evaluations finished in. ``clock`` maps an end time to
     ``elapsed_sec`` (default: seconds since ``search_start``). The id goes to that file *before* its
     row goes to the CSV: a crash in between leaves an id without a row, which :meth:`catch_up` drops.
+
+    ``shared``: several drivers of one search write the same file, each its own rows; every write
+    then holds a lock on ``.results.csv.lock`` (``flock``), so that rows and ids stay in step.
     """
 
     def __init__(self, folder: str | os.PathLike, problem: HpProblem, search_start: float,
-                 clock: Optional[Callable[[float], float]] = None) -> None:
+                 clock: Optional[Callable[[float], float]] = None, shared: bool = False) -> None:
         self.path = Path(folder) / CSV_NAME
         self.ids_path = Path(folder) / IDS_NAME
+        self.lock_path = Path(folder) / LOCK_NAME if shared else None
         self.problem = problem
         self.search_start = search_start
         self._written: Optional[set[str]] = None
         self.clock = clock
+        self._ids_offset = None
+        with self._locked():
+            self._create()
+
+    @contextlib.contextmanager
+    def _locked(self):
+        """Hold the lock of the files while writing them (only when shared by several drivers)."""
+        if self.lock_path is None:
+            yield
+            return
+        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # releases the lock
+
+    def _create(self) -> None:
         if not self.path.exists() or self.path.stat().st_size == 0:
             create_file(self.path)
             with open(self.path, "w", newline="") as f:
-                csv.writer(f).writerow(csv_header(problem))
+                csv.writer(f).writerow(csv_header(self.problem))
             create_file(self.ids_path)
             self.ids_path.write_text("")  # a stale ids file of a CSV that is gone
             self._written = set()
@@ -85,16 +110,41 @@ class ResultsCsv:
     def catch_up(self, finished: Iterable[EvaluationRecord]) -> int:
         """After a crash: repair the files, then append a row for every evaluation of ``finished``
         that has none. Rows already written are never rewritten or reordered. Returns the rows appended."""
-        finished = list(finished)
+        with self._locked():
+            appended = self._catch_up(list(finished))
+            self._ids_offset: Optional[int] = self.ids_path.stat().st_size  # every id is in _written now
+            return appended
+
+    def _catch_up(self, finished: list[EvaluationRecord]) -> int:
         ids = self._repair(finished)
         self._written = set(ids)
         missing = sorted((r for r in finished if r.state in ROW_STATES and r.id not in self._written),
                          key=lambda r: (r.end_time or 0, r.number))
-        self.append(missing)
+        self._append(missing)
         return len(missing)
 
     def append(self, records: Iterable[EvaluationRecord]) -> None:
         """Append rows for the finished evaluations of ``records`` that have none yet."""
+        if self.lock_path is None:
+            self._append(records)
+            return
+        with self._locked():
+            self._read_new_ids()  # the other drivers' rows, and ours if one of them caught up with us
+            self._append(records)
+
+    def _read_new_ids(self) -> None:
+        """Add the ids other writers appended since this one last looked (read from where it stopped)."""
+        size = self.ids_path.stat().st_size if self.ids_path.exists() else 0
+        offset = self._ids_offset
+        if self._written is None or offset is None or size < offset:
+            self._written = set(self._read_ids())
+        elif size > offset:
+            with open(self.ids_path, "rb") as f:
+                f.seek(offset)
+                self._written.update(line for line in f.read().decode().splitlines() if line)
+        self._ids_offset = size
+
+    def _append(self, records: Iterable[EvaluationRecord]) -> None:
         if self._written is None:
             self._written = set(self._read_ids())
         todo = [r for r in records if r.state in ROW_STATES and r.id not in self._written]
@@ -103,6 +153,8 @@ class ResultsCsv:
         with open(self.ids_path, "a") as f:
             f.write("".join(f"{r.id}\n" for r in todo))
             f.flush()
+            if self.lock_path is not None:
+                self._ids_offset = f.tell()
         with open(self.path, "a", newline="") as f:
             writer = csv.writer(f)
             for record in todo:

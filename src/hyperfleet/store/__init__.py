@@ -5,6 +5,8 @@ from hyperfleet.store.locate import STORE_ENV, STORE_FILE, NoStoreFound, locate_
 from hyperfleet.store.records import (
     EvaluationRecord,
     EvaluationState,
+    MemberRecord,
+    MemberState,
     ReportRecord,
     SearchRecord,
     SearchState,
@@ -13,7 +15,7 @@ from hyperfleet.store.records import (
 from hyperfleet.store.sql_store import SCHEMA_VERSION, SqlStore, store_url
 
 __all__ = ["Store", "StoreError", "StoreUnavailable", "SqlStore", "store_url", "SCHEMA_VERSION", "EvaluationRecord",
-           "EvaluationState", "ReportRecord", "SearchRecord", "SearchState", "SearchSummary", "open_store",
+           "EvaluationState", "MemberRecord", "MemberState", "ReportRecord", "SearchRecord", "SearchState", "SearchSummary", "open_store",
            "default_store_location", "locate_store", "NoStoreFound", "STORE_FILE", "STORE_ENV"]
 
 

@@ -87,6 +87,12 @@ class EvaluationRecord:
     #: how many intermediate values of its search the driver had received when it ended (its
     #: place among them, so that ``resume`` replays the stopper's calls in their order)
     finish_seq: Optional[int] = None
+    #: the driver (``drivers`` row) that created it; None before schema version 6
+    driver_id: Optional[str] = None
+    #: a digest of :meth:`HpProblem.key` of its configuration (the duplicate check of shared searches)
+    config_key: Optional[str] = None
+    #: its place among the ends of its search's evaluations, across all drivers (assigned by the store)
+    done_seq: Optional[int] = None
 
     def to_json(self) -> dict[str, Any]:
         """The record as written to ``results.json``."""
@@ -95,6 +101,33 @@ class EvaluationRecord:
                 "error": self.error, "start_time": self.start_time, "end_time": self.end_time,
                 "worker": self.worker, "host": self.host, "folder": self.folder,
                 "last_step": self.last_step}
+
+
+class MemberState(str, enum.Enum):
+    """Life cycle of one driver of a search (a row of the ``drivers`` table)."""
+
+    RUNNING = "RUNNING"
+    LEFT = "LEFT"  # it ended and said so
+    LOST = "LOST"  # it died (SIGKILL, a lost node); another driver recovered what it ran
+
+
+@dataclass
+class MemberRecord:
+    """One driver of a search: the first (``role="primary"``, it holds the search's claim) or one
+    that joined it (``"member"``), with its own lease."""
+
+    id: str
+    search_id: str
+    role: str
+    state: MemberState
+    host: Optional[str] = None
+    pid: Optional[int] = None
+    started: Optional[float] = None
+    boot_id: Optional[str] = None
+    workers: Optional[int] = None
+    joined_time: Optional[float] = None
+    left_time: Optional[float] = None
+    lease_expires: Optional[float] = None
 
 
 @dataclass(frozen=True)

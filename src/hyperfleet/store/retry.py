@@ -71,6 +71,16 @@ def one_line(err: BaseException, password: str | None = None) -> str:
     return text
 
 
+def _reraise_interrupt(err: BaseException) -> None:
+    """A signal (SIGTERM, Ctrl-C) that arrived during a query, which the database driver's
+    clean-up then turned into a database error: raise the signal's exception, not that error."""
+    seen = err.__context__
+    while seen is not None:
+        if not isinstance(seen, Exception):  # KeyboardInterrupt, SystemExit, the driver's Terminated
+            raise seen
+        seen = seen.__context__
+
+
 def guarded(method: Callable[..., T]) -> Callable[..., T]:
     """Retry ``method`` of a :class:`~hyperfleet.store.SqlStore` on transient errors; translate the rest.
 
@@ -85,6 +95,7 @@ def guarded(method: Callable[..., T]) -> Callable[..., T]:
             try:
                 return method(self, *args, **kwargs)
             except sa.exc.DBAPIError as err:
+                _reraise_interrupt(err)
                 if is_transient(err) and time.monotonic() + delay < deadline:
                     logger.info("store %s busy (%s); retrying in %.2f s", self.where, one_line(err), delay)
                     time.sleep(delay)

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from hyperfleet.store.base import StoreError
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 6
 
 
 def _add_intermediate_values(conn: sa.Connection) -> None:
@@ -20,6 +20,19 @@ def _add_intermediate_values(conn: sa.Connection) -> None:
         return  # created whole, with these columns, after the migrations
     conn.execute(sa.text("ALTER TABLE evaluations ADD COLUMN last_step INTEGER"))
     conn.execute(sa.text("ALTER TABLE evaluations ADD COLUMN finish_seq INTEGER"))
+
+
+def _add_driver_members(conn: sa.Connection) -> None:
+    """Version 6 (several drivers on one search): which driver created each evaluation, the
+    configuration's key (a duplicate check at insert), and the order evaluations finished in
+    (``done_seq``, the cursor by which each driver reads the others' results); the ``drivers``
+    table itself is created with the other new tables."""
+    if not sa.inspect(conn).has_table("evaluations"):
+        return  # created whole, with these columns, after the migrations
+    for column in ("driver_id VARCHAR(36)", "config_key VARCHAR(40)", "done_seq INTEGER"):
+        conn.execute(sa.text(f"ALTER TABLE evaluations ADD COLUMN {column}"))
+    conn.execute(sa.text("CREATE INDEX ix_evaluations_search_key ON evaluations (search_id, config_key)"))
+    conn.execute(sa.text("CREATE INDEX ix_evaluations_search_done ON evaluations (search_id, done_seq)"))
 
 
 # What each schema version added, applied in order to an older store when it is opened: SQL
@@ -35,6 +48,8 @@ MIGRATIONS = {
         "ALTER TABLE searches ADD COLUMN driver_token VARCHAR(36)",
         "ALTER TABLE searches ADD COLUMN lease_expires FLOAT"],
     4: _add_intermediate_values,
+    # 5: another change's (multi-objective)
+    6: _add_driver_members,
 }
 
 # Any 64-bit number no other program on the server is likely to lock; "hyprflet" in ASCII.
@@ -112,8 +127,31 @@ evaluations_table = sa.Table(
     sa.Column("folder", Text),
     sa.Column("last_step", sa.Integer),
     sa.Column("finish_seq", sa.Integer),
+    sa.Column("driver_id", sa.String(36)),
+    sa.Column("config_key", sa.String(40)),
+    sa.Column("done_seq", sa.Integer),
     sa.UniqueConstraint("search_id", "number", name="uq_evaluation_number"),
     sa.Index("ix_evaluations_search_state", "search_id", "state"),
+    sa.Index("ix_evaluations_search_key", "search_id", "config_key"),
+    sa.Index("ix_evaluations_search_done", "search_id", "done_seq"),
+)
+
+# The drivers of a search (version 6): the first one claims the search (``searches.driver_token``),
+# each one, the first included, has a row here with its own lease, renewed by its heartbeat.
+drivers_table = sa.Table(
+    "drivers", _metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("search_id", sa.String(36), sa.ForeignKey("searches.id"), nullable=False, index=True),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("host", String(256)),
+    sa.Column("pid", sa.Integer),
+    sa.Column("started", sa.Float),
+    sa.Column("boot_id", sa.String(64)),
+    sa.Column("workers", sa.Integer),
+    sa.Column("joined_time", sa.Float),
+    sa.Column("left_time", sa.Float),
+    sa.Column("lease_expires", sa.Float),
 )
 
 # The intermediate values evaluations reported (``hyperfleet.report``), in the order received.

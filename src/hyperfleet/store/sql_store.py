@@ -23,6 +23,7 @@ from hyperfleet.store.engines import (
     sqlite_engine,
     store_url,
 )
+from hyperfleet.store.members import MemberStore
 from hyperfleet.store.records import (
     EvaluationRecord,
     EvaluationState,
@@ -35,6 +36,7 @@ from hyperfleet.store.retry import guarded
 from hyperfleet.store.schema import (
     MIGRATIONS,
     SCHEMA_VERSION,
+    drivers_table,
     ensure_schema,
     evaluations_table,
     meta_table,
@@ -43,13 +45,13 @@ from hyperfleet.store.schema import (
 )
 
 __all__ = ["SqlStore", "store_url", "SCHEMA_VERSION", "MIGRATIONS", "JOURNAL_MODES", "JOURNAL_ENV",
-           "meta_table", "searches_table", "evaluations_table", "reports_table"]
+           "meta_table", "searches_table", "evaluations_table", "reports_table", "drivers_table"]
 
 _SEARCH_FIELDS = {c.name for c in searches_table.columns} - {"id"}
 _EVAL_FIELDS = {c.name for c in evaluations_table.columns} - {"id", "search_id"}
 
 
-class SqlStore(Store):
+class SqlStore(MemberStore, Store):
     """A store in a SQLite file or on a database server (PostgreSQL), through SQLAlchemy.
 
     Args:

@@ -309,6 +309,12 @@ ALL_CHECKS += _reports.REPORT_CHECKS
 
 
 # ----- SqlStore: what older and newer hyperfleet versions left in the database --------------------
+def _drop_version_6_indexes(table: sa.Table) -> None:
+    """A copy of the evaluations table without the indexes schema version 6 added."""
+    for index in [i for i in table.indexes if i.name in ("ix_evaluations_search_key", "ix_evaluations_search_done")]:
+        table.indexes.discard(index)
+
+
 def check_migrates_from_version_1(make_store: MakeStore) -> None:
     from hyperfleet.store.schema import SCHEMA_VERSION, evaluations_table, meta_table
 
@@ -327,8 +333,9 @@ def check_migrates_from_version_1(make_store: MakeStore) -> None:
              sa.Column("created_time", sa.Float), sa.Column("start_time", sa.Float),
              sa.Column("end_time", sa.Float), sa.Column("message", sa.Text))
     evaluations_table.to_metadata(v1)
-    for name in ("last_step", "finish_seq"):  # added in version 4
+    for name in ("last_step", "finish_seq", "driver_id", "config_key", "done_seq"):  # versions 4 and 6
         v1.tables["evaluations"]._columns.remove(v1.tables["evaluations"].c[name])
+    _drop_version_6_indexes(v1.tables["evaluations"])
     v1.create_all(engine)
     with engine.begin() as conn:
         conn.execute(v1.tables["hyperfleet_meta"].insert().values(key="schema_version", value="1"))

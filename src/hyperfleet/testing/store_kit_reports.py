@@ -74,11 +74,14 @@ def check_reports_migrate_from_version_2(make_store) -> None:
     store.close()
     v2 = sa.MetaData()
     for table in meta_table.metadata.sorted_tables:
-        if table is not reports_table:
+        if table is not reports_table and table.name != "drivers":
             table.to_metadata(v2)
     evals = v2.tables["evaluations"]
-    for name in ("last_step", "finish_seq"):
+    for name in ("last_step", "finish_seq", "driver_id", "config_key", "done_seq"):
         evals._columns.remove(evals.c[name])
+    from hyperfleet.testing.store_kit import _drop_version_6_indexes
+
+    _drop_version_6_indexes(evals)
     searches = v2.tables["searches"]
     for name in ("driver_started", "driver_boot_id", "driver_token", "lease_expires"):  # version 3
         searches._columns.remove(searches.c[name])

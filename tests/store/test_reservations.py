@@ -1,0 +1,97 @@
+"""The store's side of several drivers: slots reserved atomically (never past the budget, never a
+configuration twice), ends numbered in commit order, members and their leases; on SQLite and PostgreSQL."""
+
+import os
+import threading
+import uuid
+
+import pytest
+
+from hyperfleet.store import EvaluationState, MemberState, SqlStore
+
+POSTGRES = os.environ.get("HYPERFLEET_TEST_POSTGRES_URL")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def location(request, tmp_path):
+    if request.param == "postgresql":
+        if not POSTGRES:
+            pytest.skip("HYPERFLEET_TEST_POSTGRES_URL is not set")
+        return POSTGRES
+    return str(tmp_path / "store.db")
+
+
+def _search(store):
+    return store.create_search(f"res-{uuid.uuid4().hex[:8]}", "/tmp", {"dims": []}, {"max_evals": 20})
+
+
+def test_concurrent_reservations_never_exceed_the_budget_nor_repeat_a_configuration(location):
+    first = SqlStore(location)
+    search = _search(first)
+    outcomes, errors = [], []
+
+    def driver(k):
+        store = SqlStore(location)
+        try:
+            for i in range(15):
+                key = f"k{(i * 7 + k) % 30}"  # the drivers' keys overlap: duplicates must be refused
+                _, outcome = store.reserve_evaluation(search.id, {"i": key}, key, f"driver-{k}", limit=20)
+                outcomes.append((outcome, key))
+        except Exception as err:  # noqa: BLE001 - reported below
+            errors.append(err)
+        finally:
+            store.close()
+
+    threads = [threading.Thread(target=driver, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    try:
+        assert not errors, errors
+        evals = first.list_evaluations(search.id)
+        assert len(evals) == 20 == sum(1 for o, _ in outcomes if o == "ok")
+        assert sorted(e.number for e in evals) == list(range(20))
+        assert len({e.config_key for e in evals}) == 20
+        assert {o for o, _ in outcomes} <= {"ok", "full", "duplicate"}
+        # a cancelled evaluation frees its slot and its configuration
+        first.finish_evaluations(search.id, [(evals[0].id, {"state": EvaluationState.CANCELLED})])
+        record, outcome = first.reserve_evaluation(search.id, evals[0].config, evals[0].config_key, "x", limit=20)
+        assert outcome == "ok" and record.number == 20
+        assert first.reserve_evaluation(search.id, {"i": "new"}, "new", "x", limit=20) == (None, "full")
+    finally:
+        first.close()
+
+
+def test_ends_are_numbered_in_order_and_read_by_cursor(location):
+    store = SqlStore(location)
+    try:
+        search = _search(store)
+        made = [store.reserve_evaluation(search.id, {"i": n}, f"c{n}", "a" if n % 2 else "b")[0] for n in range(4)]
+        store.finish_evaluations(search.id, [(made[1].id, {"state": EvaluationState.DONE, "objective": 1.0}),
+                                             (made[2].id, {"state": EvaluationState.FAILED})])
+        seen = store.evaluations_since(search.id, 3, 0, exclude_driver="b")
+        assert [(e.number, e.done_seq) for e in seen] == [(1, 1)]  # b's row left out
+        assert store.finish_evaluations(search.id, [(made[1].id, {"state": EvaluationState.CANCELLED})],
+                                        only_running=True) == []  # it had ended: a recovery leaves it
+        store.finish_evaluations(search.id, [(made[3].id, {"state": EvaluationState.DONE})])
+        assert [(e.number, e.done_seq) for e in store.evaluations_since(search.id, 3, 1)] == [(2, 2), (3, 3)]
+    finally:
+        store.close()
+
+
+def test_members_leases_and_the_one_that_marks_a_dead_one(location):
+    store = SqlStore(location)
+    try:
+        search = _search(store)
+        a = store.add_member(search.id, "primary", 30.0, host="h", pid=1)
+        b = store.add_member(search.id, "member", 30.0, host="h", pid=2)
+        assert [m.role for m in store.list_members(search.id)] == ["primary", "member"]
+        assert store.renew_member(b.id, 30.0)
+        assert store.end_member(b.id, MemberState.LOST) and not store.end_member(b.id, MemberState.LOST)
+        assert not store.renew_member(b.id, 30.0)  # a member found dead must stop
+        assert store.end_member(a.id)
+        assert [m.state for m in store.list_members(search.id)] == [MemberState.LEFT, MemberState.LOST]
+        assert store.list_members(search.id, [MemberState.RUNNING]) == []
+    finally:
+        store.close()

@@ -97,9 +97,10 @@ def test_normalized_hv_counts_feasible_successful_points_only():
 
 
 def test_normalize_flips_maximized_objectives():
-    problem = mo_problems.ALL["mlp_digits"]          # accuracy max in [0, 1], log10 params min
-    rows = mo_report.normalize(problem, [[1.0, 2.5], [0.0, 4.5]])
-    assert rows.tolist() == [[0.0, 0.0], [1.0, 1.0]]
+    problem = mo_problems.ALL["mlp_digits"]          # accuracy max, log10 params min
+    (lo_acc, lo_size), (hi_acc, hi_size) = problem.lower, problem.upper
+    rows = mo_report.normalize(problem, [[hi_acc, lo_size], [lo_acc, hi_size]])
+    assert rows.tolist() == pytest.approx([[0.0, 0.0], [1.0, 1.0]])
 
 
 def test_ranks_share_ties():

@@ -100,7 +100,7 @@ def test_normalize_flips_maximized_objectives():
     problem = mo_problems.ALL["mlp_digits"]          # accuracy max, log10 params min
     (lo_acc, lo_size), (hi_acc, hi_size) = problem.lower, problem.upper
     rows = mo_report.normalize(problem, [[hi_acc, lo_size], [lo_acc, hi_size]])
-    assert rows.tolist() == pytest.approx([[0.0, 0.0], [1.0, 1.0]])
+    np.testing.assert_allclose(rows, [[0.0, 0.0], [1.0, 1.0]], atol=1e-12)
 
 
 def test_ranks_share_ties():

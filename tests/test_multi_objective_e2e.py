@@ -146,3 +146,27 @@ def test_undeclared_tuple_gets_objective_columns(tmp_path):
         assert len(rows(Path(search.folder) / "pareto.csv")) == 7
     finally:
         store.close()
+
+
+def test_report_draws_the_front_and_the_hypervolume(mo_search):
+    work, _, store, search = mo_search
+    out = hf("report", "mo", "--store", "s.db", cwd=work).stdout
+    folder = Path(search.folder)
+    assert "report_front.png" in out and "report_hypervolume.png" in out
+    assert (folder / "report_front.png").stat().st_size > 5000
+    page = (folder / "report.html").read_text()
+    assert "Pareto front (" in page and "Hypervolume over time" in page
+    n_front = len(rows(folder / "pareto.csv")) - 1
+    assert f"Pareto front ({n_front} feasible non-dominated evaluations)" in page
+    assert "<th>error</th><th>size</th><th>memory</th>" in page
+
+
+def test_hypervolume_curve_never_decreases(mo_search):
+    from hyperfleet.problem import HpProblem
+    from hyperfleet.report.front import hypervolume_curve
+
+    _, _, store, search = mo_search
+    counts, volumes, ref = hypervolume_curve(HpProblem.from_dict(search.problem),
+                                             store.list_evaluations(search.id))
+    assert counts[-1] == 30 and len(ref) == 2 and volumes[-1] > 0
+    assert all(b >= a for a, b in zip(volumes, volumes[1:]))

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from hyperfleet.store.base import StoreError
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 def _add_intermediate_values(conn: sa.Connection) -> None:
@@ -20,6 +20,16 @@ def _add_intermediate_values(conn: sa.Connection) -> None:
         return  # created whole, with these columns, after the migrations
     conn.execute(sa.text("ALTER TABLE evaluations ADD COLUMN last_step INTEGER"))
     conn.execute(sa.text("ALTER TABLE evaluations ADD COLUMN finish_seq INTEGER"))
+
+
+def _add_objective_vectors(conn: sa.Connection) -> None:
+    """Version 5 (several objectives and constraints): each evaluation's objective values and
+    constraint values (JSON lists) and whether it satisfied its constraints."""
+    if not sa.inspect(conn).has_table("evaluations"):
+        return  # created whole, with these columns, after the migrations
+    conn.execute(sa.text("ALTER TABLE evaluations ADD COLUMN objectives JSON"))
+    conn.execute(sa.text("ALTER TABLE evaluations ADD COLUMN constraints JSON"))
+    conn.execute(sa.text("ALTER TABLE evaluations ADD COLUMN feasible BOOLEAN"))
 
 
 # What each schema version added, applied in order to an older store when it is opened: SQL
@@ -35,6 +45,7 @@ MIGRATIONS = {
         "ALTER TABLE searches ADD COLUMN driver_token VARCHAR(36)",
         "ALTER TABLE searches ADD COLUMN lease_expires FLOAT"],
     4: _add_intermediate_values,
+    5: _add_objective_vectors,
 }
 
 # Any 64-bit number no other program on the server is likely to lock; "hyprflet" in ASCII.
@@ -112,6 +123,10 @@ evaluations_table = sa.Table(
     sa.Column("folder", Text),
     sa.Column("last_step", sa.Integer),
     sa.Column("finish_seq", sa.Integer),
+    # several objectives / constraints (version 5): the values in declared order; None otherwise
+    sa.Column("objectives", sa.JSON),
+    sa.Column("constraints", sa.JSON),
+    sa.Column("feasible", sa.Boolean),
     sa.UniqueConstraint("search_id", "number", name="uq_evaluation_number"),
     sa.Index("ix_evaluations_search_state", "search_id", "state"),
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -146,3 +147,28 @@ def test_hv_and_constraint_agree_with_optuna_moocore_pymoo():
     assert ours == pytest.approx(theirs["optuna"], rel=1e-9, abs=1e-12)
     assert ours == pytest.approx(theirs["moocore"], rel=1e-9, abs=1e-12)
     assert mo_problems.c2_constraint(c2_points).tolist() == pytest.approx(theirs["c2"])
+
+
+# ---------------------------------------------------------------- the harness end to end
+
+def _run_one(python: str, engine: str, problem: str, budget: int) -> dict:
+    env = {**os.environ, "PYTHONPATH": str(BENCH.parents[1] / "src")}
+    proc = subprocess.run([python, str(BENCH / "run_one.py"), engine, problem, "0", "--budget",
+                           str(budget)], env=env, capture_output=True, text=True, timeout=300,
+                          check=True)
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def test_run_one_hyperfleet_random_on_constrained_problem():
+    record = _run_one(sys.executable, "hf-random", "c2dtlz2", 12)
+    assert len(record["objectives"]) == len(record["constraints"]) == len(record["ask_tell_ms"]) == 12
+    assert all(len(f) == 2 and len(g) == 1 for f, g in zip(record["objectives"], record["constraints"]))
+    assert 0.0 <= mo_report.normalized_hv(mo_problems.ALL["c2dtlz2"], record) <= 1.0
+
+
+@pytest.mark.skipif(not ANCHOR_PYTHON.exists(), reason="anchor venv not installed")
+def test_run_one_optuna_on_the_real_task():
+    record = _run_one(str(ANCHOR_PYTHON), "optuna-nsga2", "mlp_digits", 8)
+    assert all(len(f) == 2 for f in record["objectives"])
+    # every looked-up value is a row of the table
+    assert {tuple(f) for f in record["objectives"]} <= set(mo_problems.mo_task.table().values())

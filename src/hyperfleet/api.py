@@ -462,8 +462,24 @@ def _executor(evaluator: Any, workers: Optional[int], dask_address: Optional[str
 
 
 def best_evaluations(store: Store, search_id: str, top: int = 10) -> list:
-    """The ``top`` successful evaluations of a search, best objective first."""
+    """The ``top`` successful, feasible evaluations of a search, best objective first (in its
+    direction); with several objectives, the Pareto front (see :func:`pareto_evaluations`)."""
     from hyperfleet.store import EvaluationState
 
-    done = store.list_evaluations(search_id, [EvaluationState.DONE])
-    return sorted(done, key=lambda e: (-e.objective, e.number))[:top]
+    problem = HpProblem.from_dict(store.get_search(search_id).problem)
+    if problem.is_multi_objective:
+        return pareto_evaluations(store, search_id)[:top]
+    done = [e for e in store.list_evaluations(search_id, [EvaluationState.DONE]) if e.feasible is not False]
+    sign = -1.0 if problem.directions[0] == "maximize" else 1.0
+    return sorted(done, key=lambda e: (sign * e.objective, e.number))[:top]
+
+
+def pareto_evaluations(store: Store, search_id: str) -> list:
+    """The feasible, non-dominated evaluations of a search (its Pareto front; ties and
+    duplicates included), ordered by the first objective, best first."""
+    from hyperfleet.report.front import front_records
+
+    problem = HpProblem.from_dict(store.get_search(search_id).problem)
+    front = front_records(problem, store.list_evaluations(search_id))
+    sign = -1.0 if problem.directions[0] == "maximize" else 1.0
+    return sorted(front, key=lambda e: (sign * e.objective, e.number))

@@ -18,6 +18,7 @@ from typing import Optional, Protocol, Sequence
 from hyperfleet import active_time
 from hyperfleet.active_time import ActiveClock
 from hyperfleet.driver_lifecycle import Terminated, TerminationSignals
+from hyperfleet.driver_objectives import check_outcome, is_better, told
 from hyperfleet.driver_reports import ReportRouter
 from hyperfleet.driver_settings import DriverSettings
 from hyperfleet.driver_shared import DUPLICATE_TRIES, SharedCycle
@@ -28,6 +29,7 @@ from hyperfleet.files import create_file, make_folder
 from hyperfleet.interrupt import termination_reason
 from hyperfleet.problem import HpProblem
 from hyperfleet.report.exports import ResultsCsv, curves_of, write_results_json
+from hyperfleet.report.front import write_pareto_csv
 from hyperfleet.search import Search
 from hyperfleet.store import EvaluationRecord, EvaluationState, SearchRecord, SearchState, Store
 from hyperfleet.user_code import CodeRef
@@ -89,11 +91,8 @@ class SearchResult:
 
 
 def _told(record: EvaluationRecord) -> tuple:
-    """What the search is told of a finished evaluation: ``(config, objective)``, None for a
-    failure, or ``(config, last value, step)`` for one stopped early (stopped is not failed)."""
-    if record.state == EvaluationState.STOPPED:
-        return record.config, record.objective, record.last_step
-    return record.config, record.objective if record.state == EvaluationState.DONE else None
+    """What the search is told of a finished evaluation (see :func:`driver_objectives.told`)."""
+    return told(record)
 
 
 class Driver:
@@ -431,8 +430,15 @@ class Driver:
             if record is None:
                 continue
             outcome = clean_outcome(outcome)  # one unstorable result must not take the batch down
+            outcome, vector = check_outcome(self.problem, outcome, self.search.n_objectives)
+            if vector and not self.problem.objectives and len(vector["objectives"]) > 1:
+                self._learn_objectives(len(vector["objectives"]))
             record.state = EvaluationState(outcome.state)
             record.objective = outcome.objective
+            vector = vector or {}
+            record.objectives = vector.get("objectives")
+            record.constraints = vector.get("constraints")
+            record.feasible = vector.get("feasible")
             record.metadata = {**record.metadata, **outcome.metadata}
             self._release(record.id)
             record.error = outcome.error
@@ -440,6 +446,8 @@ class Driver:
             record.worker, record.host = outcome.worker, outcome.host
             steps = self.reports.finished(record, outcome)
             updates.append((record.id, dict(state=record.state, objective=record.objective,
+                                            objectives=record.objectives,
+                                            constraints=record.constraints, feasible=record.feasible,
                                             metadata=record.metadata, error=record.error,
                                             start_time=record.start_time, end_time=record.end_time,
                                             worker=record.worker, host=record.host, **steps)))
@@ -466,7 +474,7 @@ class Driver:
         """Count a finished evaluation in the stats (done or failed, best so far) and log it."""
         if record.state == EvaluationState.DONE:
             self.stats.done += 1
-            if self.stats.best is None or record.objective > self.stats.best:
+            if is_better(self.problem, record, self.stats.best):
                 self.stats.best, self.stats.best_record = record.objective, record
             logger.info("evaluation %d done: objective %r", record.number, record.objective)
         elif record.state == EvaluationState.STOPPED:
@@ -512,8 +520,20 @@ class Driver:
         info = {"id": self.record.id, "label": self.record.label, "start_time": self.stats.start_time}
         curves = curves_of(self.store.list_reports(self.record.id)) if self.reports.steps_run else None
         write_results_json(self.folder, finished, info, curves)
+        if self.problem.objectives or self.problem.constraints:
+            write_pareto_csv(self.folder, self.problem, finished, self.csv.search_start)
         self._last_json = time.time()
         self._json_cost = self._last_json - now
+
+    def _learn_objectives(self, k: int) -> None:
+        """Nothing declared and a first result of ``k`` values: the problem gets ``k`` maximized
+        objectives ``objective_0`` ... (recorded in the store, results.csv gets their columns)."""
+        for name in self.problem.names_for(k):
+            self.problem.add_objective(name)
+        self.store.update_search(self.record.id, problem=self.problem.to_dict())
+        self.csv.reheader()
+        logger.info("the run function returned %d values: objectives %s, maximized", k,
+                    ", ".join(self.problem.objective_names))
 
     def _call(self, hook: str, record) -> None:
         for callback in self.callbacks:

@@ -105,7 +105,11 @@ def show_search(db, search, states: tuple[str, ...]) -> None:
         title += (f"\n  warm start: {warm.get('told', 0)} results from {warm.get('label')} "
                   f"({str(warm.get('search'))[:8]}){dropped}")
     errors = any(e.error for e in evaluations)
-    columns = [Column("id"), Column("#", right=True), Column("state"), Column("objective", right=True),
+    objectives = [o["name"] for o in search.problem.get("objectives", [])]
+    heading = ", ".join(objectives) if len(objectives) > 1 else "objective"
+    if search.problem.get("constraints"):
+        heading += " (feasible?)"
+    columns = [Column("id"), Column("#", right=True), Column("state"), Column(heading, right=True),
                Column("step", right=True, priority=6), Column("seconds", right=True, priority=4), Column("worker", priority=3),
                Column("config", flexible=True, min_width=30)]
     if errors:
@@ -115,7 +119,7 @@ def show_search(db, search, states: tuple[str, ...]) -> None:
     for e in evaluations:
         seconds = "-" if e.start_time is None or e.end_time is None else f"{e.end_time - e.start_time:.2f}"
         step = e.last_step if e.last_step is not None else steps.get(e.id)
-        row = [e.id[:8], str(e.number), e.state.value, fmt_number(e.objective), "-" if step is None else str(step),
+        row = [e.id[:8], str(e.number), e.state.value, _objectives_cell(e), "-" if step is None else str(step),
                seconds, e.worker or "-", fmt_config(e.config)]
         if errors:
             row.append(first_line(e.error))
@@ -129,6 +133,18 @@ def show_search(db, search, states: tuple[str, ...]) -> None:
     if errors:
         click.echo(f"one evaluation in full: hyperfleet ls ID (e.g. hyperfleet ls "
                    f"{next(e.id[:8] for e in evaluations if e.error)})")
+
+
+def _objectives_cell(e) -> str:
+    """The objective, or the objectives joined by ", "; ``(infeasible)`` after a result that
+    breaks a constraint."""
+    text = fmt_number(e.objective) if e.objectives is None or len(e.objectives) < 2 \
+        else ", ".join(fmt_number(v) for v in e.objectives)
+    if e.feasible is False:
+        text += " (infeasible)"
+    elif e.feasible:
+        text += " (feasible)"
+    return text
 
 
 def search_state(search) -> str:

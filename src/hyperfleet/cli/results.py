@@ -24,12 +24,16 @@ from hyperfleet.cli.tables import (
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
               show_default=True,
               help="table: the best evaluations; csv / json: one row (object) per evaluation with "
-                   "hyperparameters, objective, state, times and metadata (needs pandas: "
+                   "hyperparameters, objective(s), state, times and metadata (needs pandas: "
                    "pip install 'hyperfleet[data]').")
+@click.option("--pareto", is_flag=True,
+              help="Show the Pareto front: every feasible non-dominated evaluation (the rows of "
+                   "pareto.csv); the default with several objectives.")
 @store_option
-def command(ref: str, top, fmt: str, store) -> None:
-    """Show the best evaluations of search REF (label or id prefix), best first."""
-    from hyperfleet.api import best_evaluations
+def command(ref: str, top, fmt: str, pareto: bool, store) -> None:
+    """Show the best evaluations of search REF (label or id prefix), best first (infeasible
+    ones never count; with several objectives: the Pareto front)."""
+    from hyperfleet.api import best_evaluations, pareto_evaluations
     from hyperfleet.store import open_store
 
     db = open_store(store, create=False)
@@ -38,7 +42,17 @@ def command(ref: str, top, fmt: str, store) -> None:
         _print_frame(db, search, top, fmt)
         return
     top = 10 if top is None else top
-    best = best_evaluations(db, search.id, top)
+    multi = len(search.problem.get("objectives", [])) > 1
+    if pareto or multi:
+        best = pareto_evaluations(db, search.id)
+        if best:
+            click.echo(f"Pareto front of search {search.id[:8]} ({search.label}): {len(best)} "
+                       f"feasible non-dominated evaluation(s)")
+            columns, rows = results_table(search, best)
+            print_table(columns, rows)
+            return
+    else:
+        best = best_evaluations(db, search.id, top)
     if not best:
         summary = db.summary(search.id)
         if summary.failed and not summary.running:
@@ -67,8 +81,18 @@ def results_table(search, best) -> tuple[list[Column], list[list[str]]]:
     """Rank, id, objective, then the hyperparameters as columns when they fit, else one
     ``name=value`` cell per row (wrapped)."""
     names = [d["name"] for d in search.problem.get("dims", [])]
-    head = [Column("rank", right=True), Column("id"), Column("objective", right=True)]
-    lead = [[str(rank), e.id[:8], fmt_number(e.objective)] for rank, e in enumerate(best, 1)]
+    objectives = [o["name"] for o in search.problem.get("objectives", [])] or ["objective"]
+    constraints = list(search.problem.get("constraints", []))
+    head = [Column("rank", right=True), Column("id"),
+            *(Column(n, right=True) for n in [*objectives, *constraints])]
+
+    def values(e) -> list[str]:
+        ys = e.objectives if e.objectives is not None and len(e.objectives) == len(objectives) \
+            else [e.objective] + [None] * (len(objectives) - 1)
+        cs = e.constraints if e.constraints is not None else [None] * len(constraints)
+        return [fmt_number(v) if v is not None else "" for v in [*ys, *cs]]
+
+    lead = [[str(rank), e.id[:8], *values(e)] for rank, e in enumerate(best, 1)]
     wide = head + [Column(n, right=not isinstance(best[0].config.get(n), str)) for n in names]
     # "-": inactive in that configuration (its condition does not hold)
     wide_rows = [row + [fmt_value(e.config[n]) if n in e.config else "-" for n in names]

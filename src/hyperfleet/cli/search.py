@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from hyperfleet.cli.options import drain_option, seed_option, store_option
@@ -178,9 +180,14 @@ def report_result(result) -> None:
     click.echo(f"search {result.search.id} ({label}) {result.stop_reason}: "
                f"{stats.done} done, {f'{stats.stopped} stopped early, ' if stats.stopped else ''}"
                f"{stats.failed} failed")
-    all_failed = result.best is None and stats.failed > 0 and not stats.stopped
+    all_failed = stats.done == 0 and stats.failed > 0 and not stats.stopped
+    pareto = Path(result.folder) / "pareto.csv"
     if all_failed:
         click.echo(f"every evaluation failed ({stats.failed}); see the errors with: hyperfleet ls {label}")
+    elif pareto.exists() and (result.best is None or len(result.search.problem.get("objectives", [])) > 1):
+        rows = max(0, len(pareto.read_text().splitlines()) - 1)
+        click.echo(f"Pareto front: {rows} feasible non-dominated evaluation(s) in {pareto} "
+                   f"(hyperfleet results {label} --pareto)")
     elif result.best is None:
         click.echo("no evaluation finished")
     else:

@@ -67,3 +67,7 @@ class EvalOutcome:
     host: Optional[str] = None
     reports: list = field(default_factory=list)
     last_step: Optional[int] = None
+    #: several objectives or constraints: ``{"objectives": [...] or {name: v}, "constraints":
+    #: [...] or {name: v}}`` as the run function returned them (numbers checked finite; the
+    #: driver checks them against the problem); None: a single number in ``objective``
+    values: Optional[dict] = None

@@ -51,7 +51,59 @@ def register_function(ref, func: Callable) -> None:
 
 
 def judge_result(value: Any) -> tuple[Optional[float], dict, Optional[str]]:
-    """Turn what ``run`` returned into (objective, metadata, error)."""
+    """Turn what ``run`` returned into (objective, metadata, error) (several objectives: the
+    first one; see :func:`judge_values`)."""
+    objective, values, metadata, error = judge_values(value)
+    if values is not None and error is None:
+        objective = values["objectives"][0] if isinstance(values["objectives"], list) \
+            else next(iter(values["objectives"].values()))
+    return objective, metadata, error
+
+
+def judge_values(value: Any) -> tuple[Optional[float], Optional[dict], dict, Optional[str]]:
+    """Turn what ``run`` returned into (objective, values, metadata, error): a number goes to
+    ``objective``; a tuple/list of numbers, or a dict with ``objectives`` (and maybe
+    ``constraints``, ``metadata``) or with ``objective`` and ``constraints``, to ``values``
+    (plain lists or name -> number dicts, every number finite)."""
+    vector = isinstance(value, (tuple, list)) or (
+        isinstance(value, dict) and ("objectives" in value or "constraints" in value))
+    if vector:
+        return _judge_vector(value)
+    objective, metadata, error = _judge_number(value)
+    return objective, None, metadata, error
+
+
+def _judge_vector(value: Any) -> tuple[None, Optional[dict], dict, Optional[str]]:
+    from hyperfleet.problem.objectives import OutcomeError, parse_outcome
+
+    try:
+        parse_outcome(value, (), ())  # finite numbers, known keys; names and counts: the driver
+    except OutcomeError as err:
+        return None, None, {}, f"run returned a bad result: {err}"
+    if isinstance(value, dict):
+        objectives = value.get("objectives", value.get("objective"))
+        constraints = value.get("constraints")
+        metadata = value.get("metadata") if "objectives" in value else {
+            k: v for k, v in value.items() if k not in ("objective", "constraints")}
+    else:
+        objectives, constraints, metadata = value, None, {}
+    try:
+        values = plain({"objectives": _listed(objectives), "constraints": _listed(constraints)})
+        metadata = plain(metadata or {})
+    except UnstorableValue as err:
+        return None, None, {}, f"the result cannot be stored: {err}"
+    return None, values, metadata, None
+
+
+def _listed(value: Any) -> Any:
+    if value is None or isinstance(value, dict):
+        return None if value is None else {str(k): float(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)) or hasattr(value, "tolist"):
+        return [float(v) for v in (value.tolist() if hasattr(value, "tolist") else value)]
+    return [float(value)]
+
+
+def _judge_number(value: Any) -> tuple[Optional[float], dict, Optional[str]]:
     metadata: dict = {}
     if isinstance(value, dict):
         if "objective" not in value:
@@ -266,7 +318,7 @@ def evaluate(task: EvalTask, capture: Callable = python_level_capture, worker: O
         try:
             run = load_run_function(task.run_path, task.run_attr, task.function_bytes)
             value = run(dict(task.config))
-            objective, metadata, error = judge_result(value)
+            objective, values, metadata, error = judge_values(value)
             if reporter.stopped:  # told to stop: its objective is the last value it reported
                 objective, error = reporter.last_value, None
         except BaseException as exc:  # noqa: BLE001 - a user's error of any kind fails the evaluation only
@@ -274,13 +326,14 @@ def evaluate(task: EvalTask, capture: Callable = python_level_capture, worker: O
                 raise
             tb = traceback.format_exc()
             print(tb, file=sys.stderr, flush=True)
-            objective, metadata = None, {}
+            objective, values, metadata = None, None, {}
             error = f"{type(exc).__name__}: {exc}\n{_tail(tb)}"
     end = time.time()
     state = "FAILED" if error is not None else "STOPPED" if reporter.stopped else "DONE"
     return EvalOutcome(eval_id=task.eval_id, state=state, objective=objective, metadata=metadata,
                        error=error, start_time=start, end_time=end, worker=worker, host=_HOST,
-                       reports=reporter.reports, last_step=reporter.last_step)
+                       reports=reporter.reports, last_step=reporter.last_step,
+                       values=None if reporter.stopped else values)
 
 
 def run_task(task: EvalTask, capture: Callable = python_level_capture, worker: Optional[str] = None,

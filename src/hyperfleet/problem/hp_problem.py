@@ -18,6 +18,13 @@ from hyperfleet.problem.dimensions import (
     choice_key,
     dimension_from_dict,
 )
+from hyperfleet.problem.objectives import (
+    Objective,
+    Outcome,
+    check_direction,
+    default_objective_names,
+    parse_outcome,
+)
 from hyperfleet.problem.rules import SpaceRules
 from hyperfleet.problem.space_api import SpaceApiMixin
 
@@ -49,6 +56,8 @@ class HpProblem(SpaceApiMixin):
         self.dims: list[Dimension] = []
         self.starting_points: list[dict] = []
         self.rules = SpaceRules()
+        self.objectives: list[Objective] = []
+        self.constraints: list[str] = []
 
     # ----- declaring -----------------------------------------------------------------
     def add_dim(self, name: str, range: Any, log: bool = False, default: Any = None) -> Dimension:  # noqa: A002
@@ -76,6 +85,9 @@ class HpProblem(SpaceApiMixin):
                              f"{', '.join(RESERVED_NAMES)}); rename the dimension")
         if name in self.names:
             raise ValueError(f"dimension '{name}' is already defined; give each dimension a unique name")
+        if name in self.objective_names or name in self.constraints:
+            raise ValueError(f"'{name}' is already an objective or constraint; give the dimension "
+                             f"another name")
         dim = _make_dimension(name, range, log)
         if default is not None:
             default = dim.validate(default)
@@ -90,6 +102,86 @@ class HpProblem(SpaceApiMixin):
             ValueError: for an unknown or missing dimension or a value out of range.
         """
         self.starting_points.append(self.validate(values, what="starting point"))
+
+    def add_objective(self, name: str, direction: str = "maximize") -> Objective:
+        """Declare an objective (call once per objective, in the order the run function returns
+        them). With none declared the run function's single number is maximized.
+
+        Args:
+            name: the objective's name (a column of ``results.csv``).
+            direction: ``maximize`` (default) or ``minimize`` (return a loss as it is).
+
+        Raises:
+            ValueError: for a duplicate name, a name taken by a dimension or constraint, or an
+                unknown direction.
+        """
+        self._check_new_name(name, "objective")
+        objective = Objective(name, check_direction(direction))
+        self.objectives.append(objective)
+        return objective
+
+    def add_constraint(self, name: str) -> None:
+        """Declare a constraint: the run function returns its value, feasible when ``<= 0``.
+        Infeasible results are kept and shown, never reported as best.
+
+        Raises:
+            ValueError: for a duplicate name or one taken by a dimension or objective.
+        """
+        self._check_new_name(name, "constraint")
+        self.constraints.append(name)
+
+    def _check_new_name(self, name: str, what: str) -> None:
+        if not isinstance(name, str) or not name or not name.isprintable():
+            raise ValueError(f"{what} name must be a non-empty printable string, got {name!r}")
+        if name == "elapsed_sec":
+            raise ValueError(f"{what} name 'elapsed_sec' is reserved (a results.csv column); rename it")
+        taken = {*self.names, *(o.name for o in self.objectives), *self.constraints}
+        if name in taken:
+            raise ValueError(f"{what} name '{name}' is already used by a dimension, objective or "
+                             f"constraint; give it a unique name")
+
+    # ----- objectives --------------------------------------------------------------------
+    @property
+    def n_objectives(self) -> int:
+        """Number of declared objectives (1 when none is declared)."""
+        return max(1, len(self.objectives))
+
+    @property
+    def objective_names(self) -> list[str]:
+        """Names of the declared objectives (``['objective']`` when none is declared)."""
+        return [o.name for o in self.objectives] or ["objective"]
+
+    @property
+    def is_multi_objective(self) -> bool:
+        """Whether the problem declares several objectives."""
+        return len(self.objectives) > 1
+
+    @property
+    def directions(self) -> list[str]:
+        """The objectives' directions (``['maximize']`` when none is declared)."""
+        return [o.direction for o in self.objectives] or ["maximize"]
+
+    def outcome(self, value: object) -> Outcome | None:
+        """Check a result (number, tuple of numbers, or dict with ``objectives`` /
+        ``constraints`` / ``metadata``) against the declared objectives and constraints.
+
+        Raises:
+            OutcomeError: (a ValueError) one line saying what is wrong.
+        """
+        return parse_outcome(value, self.objectives, self.constraints)
+
+    def signs(self, k: int | None = None) -> np.ndarray:
+        """``+1`` per maximized, ``-1`` per minimized objective (``k`` undeclared: all +1)."""
+        if self.objectives:
+            return np.array([o.sign for o in self.objectives])
+        return np.ones(k or 1)
+
+    def names_for(self, k: int) -> list[str]:
+        """Objective names for results with ``k`` values: the declared ones, else
+        ``objective`` (k = 1) or ``objective_0`` ... (undeclared)."""
+        if self.objectives:
+            return [o.name for o in self.objectives]
+        return default_objective_names(k)
 
     # ----- inspecting ------------------------------------------------------------------
     @property
@@ -109,6 +201,8 @@ class HpProblem(SpaceApiMixin):
         lines += [f"  condition: {c!r}" for c in self.rules.conditions.values()]
         lines += [f"  forbidden: {c!r}" for c in self.rules.forbidden]
         lines += [f"  starting point: {p}" for p in self.starting_points]
+        lines += [f"  objective: {o.name} ({o.direction})" for o in self.objectives]
+        lines += [f"  constraint: {c} <= 0" for c in self.constraints]
         return "\n".join(lines)
 
     def validate(self, config: dict, what: str = "configuration") -> dict:
@@ -187,8 +281,13 @@ class HpProblem(SpaceApiMixin):
 
     # ----- serialization ----------------------------------------------------------------
     def to_dict(self) -> dict:
-        return {"dims": [d.to_dict() for d in self.dims], "starting_points": list(self.starting_points),
+        data = {"dims": [d.to_dict() for d in self.dims], "starting_points": list(self.starting_points),
                 **self.rules.to_dict()}
+        if self.objectives:
+            data["objectives"] = [{"name": o.name, "direction": o.direction} for o in self.objectives]
+        if self.constraints:
+            data["constraints"] = list(self.constraints)
+        return data
 
     @classmethod
     def from_dict(cls, data: dict) -> "HpProblem":
@@ -200,6 +299,10 @@ class HpProblem(SpaceApiMixin):
             problem.add_forbidden_clause(clause)
         for point in data.get("starting_points", []):
             problem.add_starting_point(**point)
+        for objective in data.get("objectives", []):
+            problem.add_objective(objective["name"], objective.get("direction", "maximize"))
+        for constraint in data.get("constraints", []):
+            problem.add_constraint(constraint)
         return problem
 
     def to_json(self) -> str:

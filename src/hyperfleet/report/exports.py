@@ -20,8 +20,10 @@ JSON_NAME = "results.json"
 
 
 def csv_header(problem: HpProblem) -> list[str]:
-    """Hyperparameters in problem order, then ``objective``, then ``elapsed_sec``."""
-    return [*problem.names, "objective", "elapsed_sec"]
+    """Hyperparameters in problem order, then the constraints, then one column per objective
+    (``objective`` when none is declared), then ``elapsed_sec``: the last objective stays the
+    second-to-last column."""
+    return [*problem.names, *problem.constraints, *problem.objective_names, "elapsed_sec"]
 
 
 def csv_row(problem: HpProblem, record: EvaluationRecord, search_start: float,
@@ -30,10 +32,16 @@ def csv_row(problem: HpProblem, record: EvaluationRecord, search_start: float,
     :class:`~hyperfleet.active_time.ActiveClock`) or seconds since ``search_start``."""
     # an inactive hyperparameter (its condition does not hold) is absent: an empty cell
     values = [_cell(record.config[name]) if name in record.config else "" for name in problem.names]
-    objective = "" if record.objective is None else repr(float(record.objective))
+    k, m = len(problem.objective_names), len(problem.constraints)
+    if record.objectives is not None and len(record.objectives) == k:
+        objectives = [repr(float(v)) for v in record.objectives]
+    else:  # one objective, or a failure / a training stopped early (its last value, first column)
+        objectives = ["" if record.objective is None else repr(float(record.objective))] + [""] * (k - 1)
+    constraints = [repr(float(v)) for v in record.constraints] \
+        if record.constraints is not None and len(record.constraints) == m else [""] * m
     end = record.end_time if record.end_time is not None else search_start
     elapsed = clock(end) if clock is not None else end - search_start
-    return [*values, objective, f"{elapsed:.3f}"]
+    return [*values, *constraints, *objectives, f"{elapsed:.3f}"]
 
 
 def _cell(value) -> str:
@@ -161,6 +169,15 @@ class ResultsCsv:
                 writer.writerow(csv_row(self.problem, record, self.search_start, self.clock))
             f.flush()
         self._written.update(r.id for r in todo)
+
+    def reheader(self) -> None:
+        """Rewrite the header after the problem's objectives were learnt from a first result
+        (nothing declared, several values returned): earlier rows (failures) get empty cells."""
+        with open(self.path, newline="") as f:
+            rows = list(csv.reader(f))
+        extra = len(csv_header(self.problem)) - len(rows[0])
+        if extra > 0:
+            self._rewrite_rows([[*row[:-1], *[""] * extra, row[-1]] for row in rows[1:]])
 
     # ----- after a crash -------------------------------------------------------------------
     def _repair(self, finished: list[EvaluationRecord]) -> list[str]:

@@ -36,6 +36,14 @@ def write_report(store: Store, search: SearchRecord, top: int = 10) -> dict[str,
         "utilization": plots.utilization(records, start, folder / "report_utilization.png"),
         "parameters": plots.objective_by_parameter(problem, records, folder / "report_parameters.png"),
     }
+    if problem.is_multi_objective:
+        from hyperfleet.report import front_plots
+
+        for name, draw in (("front", front_plots.pareto_front),
+                           ("hypervolume", front_plots.hypervolume_over_time)):
+            drawn = draw(problem, records, folder / f"report_{name}.png")
+            if drawn is not None:
+                files[name] = drawn
     imp = plots.importance(problem, records, folder / "report_importance.png")
     if imp is not None:
         files["importance"] = imp
@@ -58,15 +66,17 @@ def _write_html(search: SearchRecord, problem: HpProblem, records, files: dict, 
     counts: dict[str, int] = {}
     for r in records:
         counts[r.state.value] = counts.get(r.state.value, 0) + 1
-    done = sorted((r for r in records if r.state == EvaluationState.DONE), key=lambda r: -r.objective)[:top]
-    head = "".join(f"<th>{html.escape(n)}</th>" for n in ["rank", "id", "objective", *problem.names])
+    done = _top(problem, records, top)
+    columns = [*problem.objective_names, *problem.constraints]
+    head = "".join(f"<th>{html.escape(n)}</th>" for n in ["rank", "id", *columns, *problem.names])
     rows = "".join(
         "<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in
-                         [i, r.id[:8], f"{r.objective:.6g}", *(_fmt(r.config[n]) if n in r.config else "" for n in problem.names)]) + "</tr>"
+                         [i, r.id[:8], *_values(problem, r), *(_fmt(r.config[n]) if n in r.config else "" for n in problem.names)]) + "</tr>"
         for i, r in enumerate(done, 1))
     settings = html.escape(json.dumps(search.settings, indent=2, default=str))
     state_line = ", ".join(f"{n} {s.lower()}" for s, n in sorted(counts.items())) or "no evaluations yet"
-    titles = {"best": "Best objective so far", "utilization": "Worker utilization",
+    titles = {"front": "Pareto front", "hypervolume": "Hypervolume over time",
+              "best": "Best objective so far", "utilization": "Worker utilization",
               "parameters": "Objective against each hyperparameter", "importance": "Hyperparameter importance",
               "curves": "Learning curves"}
     notes = {"curves": f"<p>{html.escape(saved.sentence())}.</p>" if saved is not None else ""}
@@ -76,7 +86,9 @@ def _write_html(search: SearchRecord, problem: HpProblem, records, files: dict, 
                     for d in problem.dims)
     failed = [r for r in records if r.state in (EvaluationState.FAILED, EvaluationState.TIMEOUT)]
     if done:
-        top_section = (f"<h2>Top {len(done)} evaluations</h2>\n"
+        what = (f"Pareto front ({len(done)} feasible non-dominated evaluations)"
+                if problem.is_multi_objective else f"Top {len(done)} evaluations")
+        top_section = (f"<h2>{what}</h2>\n"
                        f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")
     elif failed:
         errors = "".join(f"<tr><td>{r.number}</td><td>{html.escape(r.id[:8])}</td>"
@@ -116,6 +128,25 @@ pre {{ background: #f7f7f7; padding: 1em; overflow-x: auto; }}
     path.write_text(page)
     set_file_mode(path)
     return path
+
+
+def _top(problem: HpProblem, records, top: int) -> list:
+    """The best feasible DONE records in the objective's direction; several objectives: the
+    whole Pareto front, by the first objective."""
+    from hyperfleet.report.front import front_records
+
+    sign = -1.0 if problem.directions[0] == "maximize" else 1.0
+    if problem.is_multi_objective:
+        return sorted(front_records(problem, records), key=lambda r: sign * r.objective)
+    done = [r for r in records if r.state == EvaluationState.DONE and r.feasible is not False]
+    return sorted(done, key=lambda r: sign * r.objective)[:top]
+
+
+def _values(problem: HpProblem, r) -> list[str]:
+    k = len(problem.objective_names)
+    ys = r.objectives if r.objectives is not None and len(r.objectives) == k else [r.objective] + [None] * (k - 1)
+    cs = r.constraints if r.constraints is not None else [None] * len(problem.constraints)
+    return ["" if v is None else f"{v:.6g}" for v in [*ys, *cs]]
 
 
 def _describe(dim) -> str:

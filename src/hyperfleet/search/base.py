@@ -7,9 +7,13 @@ from typing import Any, Iterable, Optional
 
 import numpy as np
 
+from hyperfleet.pareto import pareto_mask
 from hyperfleet.problem import HpProblem
+from hyperfleet.problem.objectives import Outcome, OutcomeError
 
-Result = tuple  # (config: dict, objective: float | None[, step: int | None])
+#: ``(config, value[, step])``; value: a number, a tuple of numbers (one per objective), a dict
+#: ``{"objectives": ..., "constraints": ...}``, an :class:`Outcome`, or None (failed)
+Result = tuple
 
 
 class Search(ABC):
@@ -22,7 +26,11 @@ class Search(ABC):
     told (``self.pending``). A subclass implements :meth:`_ask` and may override
     :meth:`_tell` to update a model.
 
-    Objectives are maximized. A failed evaluation is told with objective ``None``. A training
+    Objectives are maximized unless the problem declares them ``minimize``
+    (:meth:`HpProblem.add_objective`). A result's value is a number, a tuple of numbers (one per
+    objective; nothing declared: ``k`` maximized objectives), a dict ``{"objectives": [...] or
+    {name: value}, "constraints": [...] or {name: value}}`` or an :class:`Outcome`; constraints
+    are satisfied when ``<= 0``. A failed evaluation is told with value ``None``. A training
     stopped early (by a :class:`~hyperfleet.stop.Stopper`) is told as ``(config, last value,
     step)``, ``step`` being the step it was stopped at; ``step=None`` or a 2-tuple means trained
     to the end. ``self.history`` keeps ``(config, objective)`` pairs and ``self.stopped_at``
@@ -46,7 +54,10 @@ class Search(ABC):
         self.problem = problem
         self.seed = seed
         self.rng = np.random.default_rng(seed)
-        self.history: list[tuple[dict, Optional[float]]] = []
+        self.history: list[tuple[dict, Any]] = []
+        #: objectives per result: the declared number, else learnt from the first vector told
+        self.n_objectives: Optional[int] = len(problem.objectives) or None
+        self._sign = float(problem.signs(1)[0])
         self.pending: dict[tuple, dict] = {}
         self._starting_queue = list(problem.starting_points)
         self._starting_running: set[tuple] = set()
@@ -76,7 +87,7 @@ class Search(ABC):
         """Record finished evaluations: an iterable of ``(config, objective or None)`` or
         ``(config, objective, step)`` (``step``: where an early-stopped training was stopped;
         ``None``: trained to the end)."""
-        results = [_clean_result(r) for r in results]
+        results = [self._checked(_clean_result(r)) for r in results]
         for config, _, step in results:
             key = self.problem.key(config)
             self.pending.pop(key, None)
@@ -86,7 +97,53 @@ class Search(ABC):
                 self.stopped_at[key] = step
         self.history.extend((c, y) for c, y, _ in results)
         self._evaluated.update(self.problem.key(c) for c, _, _ in results)
-        self._tell(results)
+        self._tell([(c, self._to_max(y), step) for c, y, step in results])
+
+    @property
+    def multi(self) -> bool:
+        """Whether results are :class:`Outcome` vectors (several objectives, or constraints)."""
+        return bool(self.problem.constraints) or (self.n_objectives or 1) > 1
+
+    def _checked(self, result: tuple) -> tuple:
+        config, y, step = result
+        problem = self.problem
+        scalar = y is None or isinstance(y, (int, float, np.integer, np.floating))
+        if scalar and len(problem.objectives) <= 1 and not problem.constraints \
+                and (self.n_objectives or 1) == 1:
+            return config, _clean_objective(y), step  # today's path: a number or None
+        outcome = problem.outcome(y)
+        if outcome is None:
+            return config, None, step
+        k = len(outcome.objectives)
+        if self.n_objectives is None:
+            self.n_objectives = k
+        elif k != self.n_objectives:
+            raise OutcomeError(f"a result has {k} objective value(s), earlier ones had "
+                               f"{self.n_objectives}; return the same number every time "
+                               f"(or declare them with HpProblem.add_objective)")
+        if k == 1 and not problem.constraints:
+            return config, outcome.objectives[0], step
+        return config, outcome, step
+
+    def _to_max(self, y: Any) -> Any:
+        if isinstance(y, float) and self._sign < 0:
+            return -y
+        return y
+
+    def maximized(self, outcome: Outcome) -> np.ndarray:
+        """An outcome's objective values with minimized ones negated (all to maximize)."""
+        return np.asarray(outcome.objectives) * self.problem.signs(len(outcome.objectives))
+
+    def pareto_front(self) -> list[tuple[dict, Any]]:
+        """The told results that are feasible and non-dominated, as ``(config, value)`` pairs
+        (one objective: the best ones, ties included)."""
+        ok = [(c, y) for c, y in self.history if y is not None
+              and (not isinstance(y, Outcome) or y.feasible)]
+        if not ok:
+            return []
+        Y = np.array([self.maximized(y) if isinstance(y, Outcome) else [self._sign * y]
+                      for _, y in ok])
+        return [pair for pair, on in zip(ok, pareto_mask(Y)) if on]
 
     def tell_warm_start(self, results: Iterable[Result]) -> None:
         """Tell the results of an earlier search (a warm start): learned from like any told
@@ -131,14 +188,14 @@ def _clean_result(result) -> tuple[dict, Optional[float], Optional[int]]:
     elif len(result) == 3:
         config, y, step = result
     else:
-        raise ValueError(f"a told result is (config, objective) or (config, objective, step), "
+        raise ValueError(f"a told result is (config, value) or (config, value, step), "
                          f"got {len(result)} items")
     if step is not None:
         if isinstance(step, bool) or not float(step).is_integer() or step < 1:
             raise ValueError(f"the step of a stopped evaluation must be a positive integer, "
                              f"got {step!r}")
         step = int(step)
-    return dict(config), _clean_objective(y), step
+    return dict(config), y, step
 
 
 def _clean_objective(y) -> Optional[float]:

@@ -93,6 +93,12 @@ class EvaluationRecord:
     config_key: Optional[str] = None
     #: its place among the ends of its search's evaluations, across all drivers (assigned by the store)
     done_seq: Optional[int] = None
+    #: several objectives: their values in declared order (``objective`` holds the first)
+    objectives: Optional[list] = None
+    #: constraint values (feasible when all <= 0), in declared order; None: no constraint
+    constraints: Optional[list] = None
+    #: whether every constraint holds (None: the problem has no constraint)
+    feasible: Optional[bool] = None
 
     def to_json(self) -> dict[str, Any]:
         """The record as written to ``results.json``."""
@@ -100,7 +106,8 @@ class EvaluationRecord:
                 "config": self.config, "objective": self.objective, "metadata": self.metadata,
                 "error": self.error, "start_time": self.start_time, "end_time": self.end_time,
                 "worker": self.worker, "host": self.host, "folder": self.folder,
-                "last_step": self.last_step}
+                "last_step": self.last_step, "objectives": self.objectives,
+                "constraints": self.constraints, "feasible": self.feasible}
 
 
 class MemberState(str, enum.Enum):

@@ -35,6 +35,16 @@ def _add_driver_members(conn: sa.Connection) -> None:
     conn.execute(sa.text("CREATE INDEX ix_evaluations_search_done ON evaluations (search_id, done_seq)"))
 
 
+def _add_objective_vectors(conn: sa.Connection) -> None:
+    """Version 5 (several objectives and constraints): each evaluation's objective values and
+    constraint values (JSON lists) and whether it satisfied its constraints."""
+    if not sa.inspect(conn).has_table("evaluations"):
+        return  # created whole, with these columns, after the migrations
+    conn.execute(sa.text("ALTER TABLE evaluations ADD COLUMN objectives JSON"))
+    conn.execute(sa.text("ALTER TABLE evaluations ADD COLUMN constraints JSON"))
+    conn.execute(sa.text("ALTER TABLE evaluations ADD COLUMN feasible BOOLEAN"))
+
+
 # What each schema version added, applied in order to an older store when it is opened: SQL
 # statements, or a function of the connection. (Version 3 is another change's.)
 MIGRATIONS = {
@@ -48,7 +58,7 @@ MIGRATIONS = {
         "ALTER TABLE searches ADD COLUMN driver_token VARCHAR(36)",
         "ALTER TABLE searches ADD COLUMN lease_expires FLOAT"],
     4: _add_intermediate_values,
-    # 5: another change's (multi-objective)
+    5: _add_objective_vectors,
     6: _add_driver_members,
 }
 
@@ -130,6 +140,10 @@ evaluations_table = sa.Table(
     sa.Column("driver_id", sa.String(36)),
     sa.Column("config_key", sa.String(40)),
     sa.Column("done_seq", sa.Integer),
+    # several objectives / constraints (version 5): the values in declared order; None otherwise
+    sa.Column("objectives", sa.JSON),
+    sa.Column("constraints", sa.JSON),
+    sa.Column("feasible", sa.Boolean),
     sa.UniqueConstraint("search_id", "number", name="uq_evaluation_number"),
     sa.Index("ix_evaluations_search_state", "search_id", "state"),
     sa.Index("ix_evaluations_search_key", "search_id", "config_key"),

@@ -173,14 +173,18 @@ class SqlStore(MemberStore, Store):
         with self.engine.connect() as conn:
             counts = conn.execute(sa.select(e.c.search_id, e.c.state, sa.func.count())
                                   .group_by(e.c.search_id, e.c.state)).all()
-            bests = conn.execute(sa.select(e.c.search_id, sa.func.max(e.c.objective))
+            # infeasible results are never best (feasible is NULL without constraints)
+            bests = conn.execute(sa.select(e.c.search_id, sa.func.max(e.c.objective),
+                                           sa.func.min(e.c.objective))
                                  .where(e.c.state == EvaluationState.DONE.value)
+                                 .where(sa.or_(e.c.feasible.is_(None), e.c.feasible.is_(True)))
                                  .group_by(e.c.search_id)).all()
         count_map: dict[str, dict[str, int]] = {}
         for sid, state, n in counts:
             count_map.setdefault(sid, {})[state] = n
-        best_map = dict(bests)
-        return [SearchSummary(s, count_map.get(s.id, {}), best_map.get(s.id)) for s in searches]
+        best_map = {sid: (high, low) for sid, high, low in bests}
+        return [SearchSummary(s, count_map.get(s.id, {}), _best(s, best_map.get(s.id)))
+                for s in searches]
 
     # ----- evaluations ---------------------------------------------------------------------
     @guarded
@@ -307,6 +311,17 @@ def _search_record(row) -> SearchRecord:
     data = dict(row._mapping)
     data["state"] = SearchState(data["state"])
     return SearchRecord(**data)
+
+
+def _best(search: SearchRecord, high_low: Optional[tuple]) -> Optional[float]:
+    """The best objective in the search's direction; None with several objectives (no single best)."""
+    if high_low is None:
+        return None
+    objectives = (search.problem or {}).get("objectives") or []
+    if len(objectives) > 1:
+        return None
+    minimize = bool(objectives) and objectives[0].get("direction") == "minimize"
+    return high_low[1] if minimize else high_low[0]
 
 
 def _evaluation_record(row) -> EvaluationRecord:

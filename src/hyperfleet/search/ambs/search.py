@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from hyperfleet.problem import HpProblem
+from hyperfleet.problem.objectives import Outcome
 from hyperfleet.search.ambs.acquisition import (
     Acquisition,
     ExpectedImprovement,
@@ -18,6 +19,7 @@ from hyperfleet.search.ambs.acquisition import (
 )
 from hyperfleet.search.ambs.encoding import Encoder
 from hyperfleet.search.ambs.initial_design import make_initial_design
+from hyperfleet.search.ambs.multi import Feasibility, VectorResults
 from hyperfleet.search.ambs.optimizer import AcquisitionOptimizer
 from hyperfleet.search.ambs.pending import make_pending
 from hyperfleet.search.ambs.settings import AMBSSettings
@@ -44,7 +46,7 @@ def default_n_initial(d: int) -> int:
     return max(5, min(d + 3, 10))
 
 
-class AMBS(Search):
+class AMBS(VectorResults, Search):
     """Asynchronous model-based search: Bayesian optimisation over int, float and categorical
     dimensions, safe to call with several evaluations pending.
 
@@ -73,6 +75,11 @@ class AMBS(Search):
     stopped trainings    ``rank`` (default): below the worst full training, ordered by the step
                          reached then the value; ``last``: as full ones; ``drop``: ignored
                          (``stopped``)
+    several objectives   each proposal draws random simplex weights and models the augmented
+                         Chebyshev scalarization of the min-max normalized objectives
+                         (ParEGO-style; ``mo_scalarization``, ``mo_normalize``)
+    constraints          one surrogate per constraint; log P(feasible) is added to the (log)
+                         acquisition; the incumbent is the best feasible result
     end of the budget    with a known budget (the driver calls :meth:`set_budget` with
                          ``max_evals``), the last ``final_exploit`` (10 %) of the proposals
                          maximise UCB with ``final_kappa`` over neighbours of the best points
@@ -126,6 +133,13 @@ class AMBS(Search):
         self._gp_opt_n = 0
         self._tree_fit_n = 0
         self._budget = s.budget
+        # several objectives / constraints: told vectors (to maximize) and constraint values
+        self._Y: np.ndarray | None = None
+        self._C: np.ndarray | None = None
+        self._weights: np.ndarray | None = None
+        self._weights_version = 0
+        self._model_version = -1
+        self._feasibility: Feasibility | None = None
 
     def set_budget(self, max_evals: int | None) -> None:
         """The number of evaluations this search will get in all (the driver calls it with
@@ -153,9 +167,13 @@ class AMBS(Search):
             self._step = np.concatenate([self._step, np.zeros_like(self._step)])
         rows = slice(self._n, self._n + len(results))
         self._U[rows] = U
-        self._y[rows] = [np.nan if y is None else y for _, y, _ in results]
+        # an Outcome's scalar target depends on the weights of each proposal: 0 marks a success
+        self._y[rows] = [np.nan if y is None else 0.0 if isinstance(y, Outcome) else y
+                         for _, y, _ in results]
         # 0: trained to the end (or failed); k > 0: stopped early at step k
         self._step[rows] = [0 if step is None or y is None else step for _, y, step in results]
+        if any(isinstance(y, Outcome) for _, y, _ in results) or self._Y is not None:
+            self._tell_vectors(rows, results)
         self._n += len(results)
         for config, _, _ in results:
             self._seen.add(self.problem.key(config))
@@ -164,6 +182,8 @@ class AMBS(Search):
         """Told vectors and objectives as the surrogate sees them: stopped trainings per the
         ``stopped`` setting, failures replaced by the worst value."""
         U, y = self._U[:self._n], self._y[:self._n].copy()
+        if self._vector_mode:
+            y = self._scalarized()
         step = self._step[:self._n]
         if step.any():
             U, y = stopped_as(self.settings.stopped, U, y, step)
@@ -232,8 +252,10 @@ class AMBS(Search):
 
     def _surrogate(self) -> Surrogate:
         """The surrogate fitted to the told results (refitted lazily)."""
-        if self._model is not None and self._model_n == self._n:
+        if self._model is not None and self._model_n == self._n \
+                and self._model_version == self._weights_version:
             return self._model
+        self._model_version = self._weights_version
         U, y = self._training_data()
         F = self.encoder.features(U, snapped=True)
         spec = self._surrogate_spec
@@ -290,16 +312,36 @@ class AMBS(Search):
         return acq
 
     def _propose(self, q: int, seen: set, chosen: list) -> list[dict]:
+        if not self._vector_mode:
+            return self._propose_batch(q, seen, chosen)
+        # several objectives: new random weights for each (group of) proposals
+        out: list[dict] = []
+        groups = min(q, 8)
+        for g in range(groups):
+            size = q // groups + (1 if g < q % groups else 0)
+            self._new_weights()
+            out.extend(self._propose_batch(size, seen, list(chosen) + out))
+        return out
+
+    def _propose_batch(self, q: int, seen: set, chosen: list) -> list[dict]:
         s = self.settings
         model = self._surrogate()
         U_told, y_told = self._training_data()
         y_mean = float(y_told.mean())
         scale = float(y_told.std()) or 1.0
-        best_s = (float(y_told.max()) - y_mean) / scale
+        feasible = self._feasible_rows()
+        feasibility = self._feasibility_model() if feasible is not None else None
+        if feasible is not None and feasible.any():
+            y_inc = np.where(feasible, y_told, -np.inf)  # the incumbent is a feasible result
+        else:
+            y_inc = y_told
+        best_s = (float(y_inc.max()) - y_mean) / scale
         if s.incumbent == "model":
             # the best posterior mean at an evaluated point: robust to noise and to ripples the
             # model smooths over
-            top = np.argsort(-y_told, kind="stable")[:100]
+            top = np.argsort(-y_inc, kind="stable")[:100]
+            if feasible is not None and feasible.any():
+                top = top[feasible[top]]
             F_top = self.encoder.features(U_told[top], snapped=True)
             mu = model.predict(F_top, return_std=False) if isinstance(model, GaussianProcess) \
                 else model.predict(F_top)[0]
@@ -312,7 +354,7 @@ class AMBS(Search):
             model = strategy.fantasize(model, self.encoder.features(pending_U, snapped=True), y_told)
         base = self._current_acquisition()
         kappa = getattr(base, "kappa", s.kappa)
-        top = np.argsort(-y_told, kind="stable")[:5]
+        top = np.argsort(-y_inc, kind="stable")[:5]
         anchors = U_told[top]
         # keep large batches affordable: fewer candidates per point
         n_cand = s.n_candidates if q <= 2 else max(128, s.n_candidates // q * 2)
@@ -324,8 +366,8 @@ class AMBS(Search):
                 strategy.acquisition(base, kappa, self.rng)
             penalty_F = (self.encoder.features(pending_U, snapped=True)
                          if strategy.penalize and len(pending_U) else None)
-            score = self._scorer(model, acq, y_mean, scale, best_s, penalty_F)
-            has_grad = hasattr(model, "predict_grad")
+            score = self._scorer(model, acq, y_mean, scale, best_s, penalty_F, feasibility)
+            has_grad = hasattr(model, "predict_grad") and (feasibility is None or feasibility.has_grad)
             U_sorted, _ = self.optimizer.optimize(score, anchors, has_grad, n_cand, n_local,
                                                   quick=q > 4, local_only=local)
             config, u = self._first_unseen(U_sorted, seen, score)
@@ -354,7 +396,7 @@ class AMBS(Search):
         return self.encoder.decode(u), self.encoder.snap(u[None, :])[0]
 
     def _scorer(self, model, acq: Acquisition, y_mean: float, scale: float, best_s: float,
-                penalty_F: np.ndarray | None):
+                penalty_F: np.ndarray | None, feasibility: Feasibility | None = None):
         enc = self.encoder
         float_cols = enc._offsets[enc.float_idx] if len(enc.float_idx) else np.empty(0, dtype=int)
         radius = self.settings.exclusion_radius
@@ -381,6 +423,11 @@ class AMBS(Search):
                 g = ((dv_dm[:, None] * dm + dv_ds[:, None] * dsd) / scale)[:, float_cols]
                 if enc.conditional:  # an inactive float's feature is a constant
                     g = g * enc.active(U)[:, enc.float_idx]
+            if feasibility is not None:  # the probability of feasibility multiplies the acquisition
+                log_p, dlog_p = feasibility.log_probability(F, grad)
+                v = v + log_p
+                if grad:
+                    g = g + dlog_p[:, float_cols]
             if has_forbidden:  # never proposed: the lowest score
                 v = np.where(enc.forbidden(U), FORBIDDEN_SCORE, v)
             if penalty_F is not None and radius > 0:

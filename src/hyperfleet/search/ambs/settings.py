@@ -72,6 +72,11 @@ class AMBSSettings:
                                          (below the worst full training, ordered among themselves by the
                                          step reached, then the value), last (their last value, as if
                                          trained fully), drop (left out; still never proposed again)
+    ``mo_scalarization``      ``chebys`` several objectives: each proposal maximizes a random scalarization
+                              ``hev``    of the normalized objectives, chebyshev (augmented Chebyshev) or
+                                         linear (weighted sum)
+    ``mo_normalize``          ``minmax`` several objectives: normalize each by min-max of the values seen,
+                                         or by rank
     ``wait_for_starting_poi   ``False``  true: propose nothing until every starting point has been
     nts``                                evaluated (the DeepHyper tutorial's behaviour; workers idle
                                          meanwhile); false: starting points still go first, in order,
@@ -100,6 +105,8 @@ class AMBSSettings:
     final_exploit: float = 0.1
     final_kappa: float = 0.5
     stopped: str = "rank"
+    mo_scalarization: str = "chebyshev"
+    mo_normalize: str = "minmax"
     wait_for_starting_points: bool = False
 
     def __post_init__(self) -> None:
@@ -161,6 +168,10 @@ class AMBSSettings:
             raise bad("final_kappa", "must be >= 0")
         if self.stopped not in STOPPED:
             raise bad("stopped", f"must be one of {', '.join(STOPPED)}")
+        if self.mo_scalarization not in ("chebyshev", "linear"):
+            raise bad("mo_scalarization", "must be chebyshev or linear")
+        if self.mo_normalize not in ("minmax", "rank"):
+            raise bad("mo_normalize", "must be minmax or rank")
         if not isinstance(self.wait_for_starting_points, bool):
             raise bad("wait_for_starting_points", "must be true or false")
 

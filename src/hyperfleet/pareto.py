@@ -1,0 +1,167 @@
+"""Pareto fronts: non-dominated filtering, non-dominated sorting and hypervolume (numpy).
+
+Every function takes an ``(n, k)`` array of objective values and their directions
+(``"maximize"`` / ``"minimize"`` per column; default: all maximized, the project's convention).
+A point dominates another when it is at least as good in every objective and better in one;
+equal points do not dominate each other, so duplicates of a front point are all on the front.
+
+Speed: the front of 100,000 points takes a sort sweep in 2-D and a sort plus a cull by the
+front found so far in more dimensions (``benchmarks/pareto_speed.py``).
+"""
+
+from __future__ import annotations
+
+from typing import Optional, Sequence
+
+import numpy as np
+
+
+def _as_minimized(Y, directions: Optional[Sequence[str]]) -> np.ndarray:
+    Y = np.asarray(Y, dtype=float)
+    if Y.ndim == 1:
+        Y = Y[:, None]
+    if Y.ndim != 2:
+        raise ValueError(f"objective values must be an (n, k) array, got shape {Y.shape}")
+    if directions is None:
+        return -Y
+    if len(directions) != Y.shape[1]:
+        raise ValueError(f"{len(directions)} direction(s) for {Y.shape[1]} objective(s)")
+    signs = np.array([-1.0 if d == "maximize" else 1.0 for d in directions])
+    bad = [d for d in directions if d not in ("maximize", "minimize")]
+    if bad:
+        raise ValueError(f"directions must be 'maximize' or 'minimize', got {bad[0]!r}")
+    return Y * signs
+
+
+def pareto_mask(Y, directions: Optional[Sequence[str]] = None) -> np.ndarray:
+    """Boolean mask of the non-dominated rows of ``Y`` (NaN rows are never on the front)."""
+    C = _as_minimized(Y, directions)
+    n = len(C)
+    mask = np.zeros(n, dtype=bool)
+    ok = np.flatnonzero(~np.isnan(C).any(axis=1))
+    if len(ok) == 0:
+        return mask
+    mask[ok[_front_min(C[ok])]] = True
+    return mask
+
+
+def _front_min(C: np.ndarray) -> np.ndarray:
+    """Indices of the non-dominated rows of ``C`` (minimized, no NaN)."""
+    n, k = C.shape
+    if k == 1:
+        return np.flatnonzero(C[:, 0] == C[:, 0].min())
+    order = np.lexsort(C.T[::-1])  # by the first column, ties by the next ...
+    S = C[order]
+    if k == 2:
+        # sweep by increasing first objective: a point is on the front when its second value is
+        # below every earlier one, or equal to the best earlier one with an equal first value
+        second = S[:, 1]
+        best_before = np.minimum.accumulate(np.concatenate([[np.inf], second[:-1]]))
+        strict = second < best_before
+        keep = strict.copy()
+        # duplicates of a front point (same first and second value) stay on the front
+        same_prev = np.concatenate([[False], (S[1:] == S[:-1]).all(axis=1)])
+        for i in np.flatnonzero(same_prev):
+            keep[i] = keep[i - 1]
+        return np.sort(order[keep])
+    # k >= 3: in lexicographic order no point is dominated by a later one, so cull each
+    # candidate against the front found so far (vectorized in blocks)
+    front: list[np.ndarray] = []
+    F = np.empty((0, k))
+    block = 256
+    for start in range(0, n, block):
+        B = S[start:start + block]
+        if len(F):
+            dominated = _dominated_by(B, F)
+            idx = np.flatnonzero(~dominated)
+            B = B[idx]
+        else:
+            idx = np.arange(len(B))
+        # within the block (lexicographic order): i is dominated by an earlier j in the block
+        if len(B) > 1:
+            le = (B[None, :, :] <= B[:, None, :]).all(axis=2)   # [i, j]: B[j] <= B[i]
+            lt = (B[None, :, :] < B[:, None, :]).any(axis=2)
+            dom = np.tril(le & lt, k=-1).any(axis=1)
+            idx, B = idx[~dom], B[~dom]
+        front.append(start + idx)
+        F = np.vstack([F, B])
+    return np.sort(order[np.concatenate(front)])
+
+
+def _dominated_by(B: np.ndarray, F: np.ndarray, chunk: int = 4096) -> np.ndarray:
+    out = np.zeros(len(B), dtype=bool)
+    for s in range(0, len(F), chunk):
+        G = F[s:s + chunk]
+        le = (G[None, :, :] <= B[:, None, :]).all(axis=2)
+        lt = (G[None, :, :] < B[:, None, :]).any(axis=2)
+        out |= (le & lt).any(axis=1)
+    return out
+
+
+def non_dominated_sort(Y, directions: Optional[Sequence[str]] = None) -> np.ndarray:
+    """Front number of each row: 0 for the non-dominated ones, 1 for those non-dominated once
+    front 0 is removed, ...; NaN rows get the largest number plus one."""
+    C = _as_minimized(Y, directions)
+    rank = np.full(len(C), -1, dtype=np.int64)
+    remaining = np.flatnonzero(~np.isnan(C).any(axis=1))
+    level = 0
+    while len(remaining):
+        front = remaining[_front_min(C[remaining])]
+        rank[front] = level
+        remaining = np.setdiff1d(remaining, front, assume_unique=True)
+        level += 1
+    rank[rank < 0] = level
+    return rank
+
+
+def hypervolume(Y, reference: Sequence[float], directions: Optional[Sequence[str]] = None) -> float:
+    """Volume of objective space dominated by the rows of ``Y`` and bounded by ``reference``
+    (a point worse than every interesting one in each objective). Points not better than the
+    reference in every objective add nothing. Exact: sweeps in 2-D and 3-D, recursive slicing
+    beyond (fine for fronts of a few hundred points)."""
+    C = _as_minimized(Y, directions)
+    ref = _as_minimized(np.asarray(reference, dtype=float)[None, :], directions)[0]
+    if len(ref) != C.shape[1]:
+        raise ValueError(f"the reference point has {len(ref)} values for {C.shape[1]} objectives")
+    C = C[~np.isnan(C).any(axis=1)]
+    C = C[(C < ref).all(axis=1)]
+    if len(C) == 0:
+        return 0.0
+    C = C[_front_min(C)]
+    return float(_hv(C, ref))
+
+
+def _hv(C: np.ndarray, ref: np.ndarray) -> float:
+    k = C.shape[1]
+    if k == 1:
+        return float(ref[0] - C[:, 0].min())
+    if k == 2:
+        S = C[np.lexsort((C[:, 1], C[:, 0]))]
+        second = np.minimum.accumulate(S[:, 1])
+        widths = np.diff(np.concatenate([S[:, 0], [ref[0]]]))
+        return float(np.sum(widths * (ref[1] - second)))
+    # slice along the last objective: between consecutive values, the (k-1)-D volume of the
+    # points at or below the slice
+    order = np.argsort(C[:, -1], kind="stable")
+    S = C[order]
+    levels = np.concatenate([S[:, -1], [ref[-1]]])
+    total = 0.0
+    for i in range(len(S)):
+        height = levels[i + 1] - levels[i]
+        if height <= 0:
+            continue
+        part = S[: i + 1, :-1]
+        part = part[_front_min(part)]
+        total += height * _hv(part, ref[:-1])
+    return total
+
+
+def normalized(Y, lower: Sequence[float], upper: Sequence[float]) -> np.ndarray:
+    """``Y`` scaled column by column so that ``lower`` maps to 0 and ``upper`` to 1."""
+    Y = np.asarray(Y, dtype=float)
+    lo, hi = np.asarray(lower, dtype=float), np.asarray(upper, dtype=float)
+    span = np.where(hi > lo, hi - lo, 1.0)
+    return (Y - lo) / span
+
+
+__all__ = ["hypervolume", "non_dominated_sort", "normalized", "pareto_mask"]

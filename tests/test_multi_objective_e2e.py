@@ -170,3 +170,26 @@ def test_hypervolume_curve_never_decreases(mo_search):
                                              store.list_evaluations(search.id))
     assert counts[-1] == 30 and len(ref) == 2 and volumes[-1] > 0
     assert all(b >= a for a, b in zip(volumes, volumes[1:]))
+
+
+def test_single_minimized_objective_with_a_constraint_best_is_lowest_feasible(tmp_path):
+    (tmp_path / "problem.py").write_text(
+        "from hyperfleet import HpProblem\nProblem = HpProblem()\nProblem.add_dim('x', (0.0, 1.0))\n"
+        "Problem.add_objective('loss', 'minimize')\nProblem.add_constraint('c')\n")
+    # the lowest losses (x < 0.3) are infeasible: the best is the lowest loss with x >= 0.3
+    (tmp_path / "run.py").write_text(
+        "def run(c):\n    return {'objectives': [c['x']], 'constraints': [0.3 - c['x']]}\n")
+    hf("search", "-p", "problem.py", "-r", "run.py", "--search", "random", "--max-evals", "12",
+       "--evaluator", "serial", "--name", "loss", "--seed", "0", "--store", "s.db", cwd=tmp_path)
+    store = SqlStore(str(tmp_path / "s.db"))
+    try:
+        [search] = store.list_searches()
+        done = store.list_evaluations(search.id)
+        want = min(e.objective for e in done if e.config["x"] >= 0.3)
+        assert any(e.config["x"] < 0.3 for e in done)  # an infeasible, lower loss exists
+        assert store.summary(search.id).best == want
+    finally:
+        store.close()
+    out = hf("results", "loss", "--store", "s.db", cwd=tmp_path).stdout
+    first = out.splitlines()[3].split()
+    assert float(first[2]) == pytest.approx(want, rel=1e-5)

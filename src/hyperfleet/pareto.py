@@ -64,28 +64,24 @@ def _front_min(C: np.ndarray) -> np.ndarray:
         for i in np.flatnonzero(same_prev):
             keep[i] = keep[i - 1]
         return np.sort(order[keep])
-    # k >= 3: in lexicographic order no point is dominated by a later one, so cull each
-    # candidate against the front found so far (vectorized in blocks)
-    front: list[np.ndarray] = []
-    F = np.empty((0, k))
-    block = 256
-    for start in range(0, n, block):
-        B = S[start:start + block]
-        if len(F):
-            dominated = _dominated_by(B, F)
-            idx = np.flatnonzero(~dominated)
-            B = B[idx]
-        else:
-            idx = np.arange(len(B))
-        # within the block (lexicographic order): i is dominated by an earlier j in the block
-        if len(B) > 1:
-            le = (B[None, :, :] <= B[:, None, :]).all(axis=2)   # [i, j]: B[j] <= B[i]
-            lt = (B[None, :, :] < B[:, None, :]).any(axis=2)
-            dom = np.tril(le & lt, k=-1).any(axis=1)
-            idx, B = idx[~dom], B[~dom]
-        front.append(start + idx)
-        F = np.vstack([F, B])
-    return np.sort(order[np.concatenate(front)])
+    # k >= 3: visit points by increasing coordinate sum (a point can only be dominated by one
+    # of smaller sum, so each visited survivor is on the front) and drop, in one vectorized
+    # pass over the later ones, every point it dominates
+    order = np.argsort(C.sum(axis=1), kind="stable")
+    S = C[order]
+    alive = np.ones(n, dtype=bool)
+    for i in range(n):
+        if not alive[i]:
+            continue
+        rest = S[i + 1:]
+        live = alive[i + 1:]
+        cand = np.flatnonzero(live)
+        if not len(cand):
+            break
+        R = rest[cand]
+        dominated = (R >= S[i]).all(axis=1) & (R > S[i]).any(axis=1)
+        live[cand[dominated]] = False
+    return np.sort(order[alive])
 
 
 def _dominated_by(B: np.ndarray, F: np.ndarray, chunk: int = 4096) -> np.ndarray:

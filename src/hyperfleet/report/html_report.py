@@ -32,7 +32,8 @@ def write_report(store: Store, search: SearchRecord, top: int = 10) -> dict[str,
     records = store.list_evaluations(search.id)
     start = ActiveClock.of(search.settings, search.start_time or search.created_time or time.time())
     files = {
-        "best": plots.best_so_far(records, start, folder / "report_best.png"),
+        "best": plots.best_so_far(records, start, folder / "report_best.png",
+                                  minimize=problem.directions[0] == "minimize"),
         "utilization": plots.utilization(records, start, folder / "report_utilization.png"),
         "parameters": plots.objective_by_parameter(problem, records, folder / "report_parameters.png"),
     }

@@ -55,8 +55,10 @@ def _best_range(ys: Sequence[float], objectives: Sequence[float]) -> tuple[float
     return low - pad, high + pad
 
 
-def best_so_far(records: Sequence[EvaluationRecord], start: Union[float, Callable], path: Path) -> Path:
-    """Best objective so far against the number of finished evaluations and against time.
+def best_so_far(records: Sequence[EvaluationRecord], start: Union[float, Callable], path: Path,
+                minimize: bool = False) -> Path:
+    """Best objective so far against the number of finished evaluations and against time
+    (``minimize``: the lowest; infeasible results never count as best).
 
     Each panel has its own y range: every objective on the left, the best-so-far curve on the
     right (padded by a tenth of the objectives' spread); evaluation counts are integers.
@@ -68,10 +70,11 @@ def best_so_far(records: Sequence[EvaluationRecord], start: Union[float, Callabl
 
     done = _finished(records)
     fig, (ax_n, ax_t) = plt.subplots(1, 2, figsize=(11, 4))
-    best, xs, ts, ys = -np.inf, [], [], []
+    sign = -1.0 if minimize else 1.0
+    best, xs, ts, ys = -np.inf * sign, [], [], []
     for i, r in enumerate(done, 1):
-        if r.state == EvaluationState.DONE:
-            best = max(best, r.objective)
+        if r.state == EvaluationState.DONE and r.feasible is not False:
+            best = sign * max(sign * best, sign * r.objective)
         if np.isfinite(best):
             xs.append(i)
             ts.append(clock(r.end_time))
@@ -79,7 +82,7 @@ def best_so_far(records: Sequence[EvaluationRecord], start: Union[float, Callabl
     ok = [(i, r) for i, r in enumerate(done, 1) if r.state == EvaluationState.DONE]
     ax_n.set(xlabel="finished evaluations", ylabel="objective", title="Best objective against evaluations")
     ax_t.set(xlabel="seconds since the search started", ylabel="best objective", title="... against time")
-    if not ok:
+    if not ok or not ys:  # nothing succeeded, or nothing feasible yet
         for ax in (ax_n, ax_t):
             _no_success(ax, records)
         return _save(fig, path)
@@ -93,7 +96,7 @@ def best_so_far(records: Sequence[EvaluationRecord], start: Union[float, Callabl
     ax_n.set_xlim(0, len(done) + 1)
     end = max(clock(r.end_time) for r in done)
     ax_t.step([0.0, *ts, end], [np.nan, *ys, ys[-1]], where="post", color="C1")
-    improved = [(t, y) for k, (t, y) in enumerate(zip(ts, ys)) if k == 0 or y > ys[k - 1]]
+    improved = [(t, y) for k, (t, y) in enumerate(zip(ts, ys)) if k == 0 or sign * y > sign * ys[k - 1]]
     ax_t.scatter([t for t, _ in improved], [y for _, y in improved], s=14, color="C1", zorder=3,
                  label="improvement")
     ax_t.set_ylim(*_best_range(ys, [r.objective for _, r in ok]))

@@ -107,7 +107,7 @@ class Search(ABC):
     def _checked(self, result: tuple) -> tuple:
         config, y, step = result
         problem = self.problem
-        scalar = y is None or isinstance(y, (int, float, np.integer, np.floating))
+        scalar = not isinstance(y, (tuple, list, np.ndarray, dict, Outcome))
         if scalar and len(problem.objectives) <= 1 and not problem.constraints \
                 and (self.n_objectives or 1) == 1:
             return config, _clean_objective(y), step  # today's path: a number or None
@@ -188,8 +188,9 @@ def _clean_result(result) -> tuple[dict, Optional[float], Optional[int]]:
     elif len(result) == 3:
         config, y, step = result
     else:
-        raise ValueError(f"a told result is (config, value) or (config, value, step), "
-                         f"got {len(result)} items")
+        raise ValueError(f"a told result is (config, objective) or (config, objective, step), "
+                         f"got {len(result)} items (objective: a number, a tuple of numbers, or a "
+                         f"dict with 'objectives')")
     if step is not None:
         if isinstance(step, bool) or not float(step).is_integer() or step < 1:
             raise ValueError(f"the step of a stopped evaluation must be a positive integer, "

@@ -11,6 +11,7 @@ import numpy as np
 from hyperfleet.problem import HpProblem
 from hyperfleet.search import Search, make_search
 from hyperfleet.simulate.accounting import account
+from hyperfleet.simulate.drivers import run_drivers
 from hyperfleet.simulate.durations import Duration, parse_duration
 from hyperfleet.simulate.loop import run_one_driver
 from hyperfleet.simulate.records import SimulationProgress
@@ -25,7 +26,7 @@ def simulate(problem: HpProblem, objective: Callable[[dict], Any],
              seed: Optional[int] = None, search_settings: Optional[dict] = None,
              overhead_scale: float = 1.0, latency: float = 0.0, charge: str = "wall",
              progress: Optional[Callable[[SimulationProgress], None]] = None,
-             drain: bool = True) -> SimulationResult:
+             drain: bool = True, drivers: int = 1, store_latency: float = 0.01) -> SimulationResult:
     """Run a search against a virtual clock and ``workers`` virtual workers.
 
     Args:
@@ -54,6 +55,12 @@ def simulate(problem: HpProblem, objective: Callable[[dict], Any],
             most, so workers run out of work at the end while the last evaluations finish.
             False (``--no-drain``): keep every worker busy until ``max_evals`` evaluations have
             finished, then cancel the evaluations still running.
+        drivers: K > 1 simulates K drivers cooperating on one search through a shared store
+            (see :mod:`hyperfleet.simulate.drivers`): each with its own search instance (seeded
+            ``seed + 7919 k``), its own share of the workers and its own charged CPU, telling its
+            search every result recorded by the others.
+        store_latency: with several drivers, virtual seconds before a result one driver records
+            is visible to the others.
 
     Returns:
         A :class:`SimulationResult`: utilization, makespan, idle time waiting for the driver, the
@@ -76,7 +83,18 @@ def simulate(problem: HpProblem, objective: Callable[[dict], Any],
         raise ValueError(f"latency must be >= 0 seconds, got {latency}")
     if charge not in ("wall", "cpu"):
         raise ValueError(f"charge must be 'wall' or 'cpu', got {charge!r}")
+    if isinstance(drivers, bool) or not isinstance(drivers, (int, np.integer)) or drivers < 1:
+        raise ValueError(f"drivers must be an integer >= 1, got {drivers!r}")
+    drivers, store_latency = int(drivers), float(store_latency)
+    if drivers > workers:
+        raise ValueError(f"{drivers} drivers for {workers} workers: every driver needs at least one "
+                         f"worker; use --drivers {workers} or fewer")
+    if not (math.isfinite(store_latency) and store_latency >= 0):
+        raise ValueError(f"store_latency must be >= 0 seconds, got {store_latency}")
     draw = parse_duration(duration)
+    if isinstance(search, Search) and drivers > 1:
+        raise ValueError("several drivers need a search by name (each driver builds its own), not "
+                         "a Search instance")
     if isinstance(search, Search):
         if search_settings:
             raise ValueError("search_settings apply to a search given by name, not to a Search instance")
@@ -93,10 +111,21 @@ def simulate(problem: HpProblem, objective: Callable[[dict], Any],
     rng = np.random.default_rng(None if seed is None else [int(seed), 0x5EED])
 
     wall_start = time.perf_counter()
-    run = run_one_driver(search_obj, objective, draw, rng, workers=workers, max_evals=max_evals,
-                         overhead_scale=overhead_scale, latency=latency, charge=charge, drain=drain,
-                         progress=progress)
+    if drivers == 1:
+        run = run_one_driver(search_obj, objective, draw, rng, workers=workers, max_evals=max_evals,
+                             overhead_scale=overhead_scale, latency=latency, charge=charge,
+                             drain=drain, progress=progress)
+    else:
+        searches = [search_obj]
+        for k in range(1, drivers):
+            seed_k = None if seed is None else (int(seed) + 7919 * k) % 2**32
+            searches.append(make_search(search, problem, seed=seed_k, **dict(search_settings or {})))
+            searches[-1].set_budget(max_evals)
+        run = run_drivers(searches, objective, draw, rng, workers=workers, max_evals=max_evals,
+                          overhead_scale=overhead_scale, latency=latency,
+                          store_latency=store_latency, charge=charge, drain=drain, progress=progress)
     return account(run, workers=workers, search_name=search_name, max_evals=max_evals,
                    duration=draw.spec, seed=seed, overhead_scale=overhead_scale, latency=latency,
                    charge=charge, drain=bool(drain), wall_time=time.perf_counter() - wall_start,
-                   search=search_obj)
+                   search=search_obj, drivers=drivers,
+                   store_latency=store_latency if drivers > 1 else 0.0)

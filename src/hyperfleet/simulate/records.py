@@ -43,7 +43,7 @@ class DriverCycle:
     (``(tell_s + ask_s) * overhead_scale + latency``, or ``cpu_s`` instead of the wall times
     with ``charge="cpu"``). ``asked`` is the ``n`` of ``ask(n)`` (0: no ask call), ``launched`` how many
     configurations it returned, ``history`` the results told before this cycle's ask,
-    ``free`` the free workers at the cycle's start.
+    ``free`` the free workers at the cycle's start (of that driver's, with several drivers).
     """
 
     start: float
@@ -56,6 +56,7 @@ class DriverCycle:
     launched: int
     history: int
     free: int
+    driver: int = 0  #: which driver ran the cycle (``simulate(drivers=K)``)
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,9 @@ class SimulationResult:
         charge: ``"wall"`` or ``"cpu"``: which of the two the virtual clock was charged.
         trace: ``(virtual time, evaluations finished, best objective)`` at each improvement.
         cycles: every :class:`DriverCycle`; evaluations: every :class:`SimEvaluation`.
+        drivers: drivers sharing the workers and the store (``store_latency``: seconds before
+            one's results are visible to the others); ``driver_busy`` and the call statistics
+            are over all of them; ``search`` is the first driver's.
     """
 
     search_name: str
@@ -84,6 +87,8 @@ class SimulationResult:
     first_error: Optional[str] = None
     drain: bool = True
     n_cancelled: int = 0
+    drivers: int = 1
+    store_latency: float = 0.0
     search: Optional[Search] = field(default=None, repr=False)
 
     @property
@@ -129,8 +134,10 @@ class SimulationResult:
             lines.append(f"failed evaluations  {self.n_failed:,} (first: {self.first_error})")
         scale = "" if self.overhead_scale == 1 else f" x {self.overhead_scale:g}"
         latency = "" if not self.latency else f" + {self.latency:g} s latency"
+        who = "driver" if self.drivers == 1 else \
+            f"{self.drivers} drivers (store latency {self.store_latency:g} s)"
         lines += [
-            f"driver ({self.charge} time charged{scale}{latency}): {len(self.cycles):,} cycles "
+            f"{who} ({self.charge} time charged{scale}{latency}): {len(self.cycles):,} cycles "
             f"({self.cycle.calls:,} with an ask), busy {self.driver_busy / 3600:.3g} h virtual",
             f"  tell+ask per cycle  {_call_line(self.cycle)}",
             f"  (its CPU time)      {_call_line(self.cycle_cpu)}",
@@ -160,13 +167,14 @@ class SimulationResult:
             "best_objective": self.best_objective, "best_config": _jsonable(self.best_config),
             "best_time": self.best_time, "trace": [list(t) for t in self.trace],
             "stop_reason": self.stop_reason, "wall_time": self.wall_time,
-            "first_error": self.first_error,
+            "first_error": self.first_error, "drivers": self.drivers,
+            "store_latency": self.store_latency,
         }
         if cycles:
             out["cycles"] = [[c.start, c.tell_s, c.ask_s, c.charged, c.cpu_s, c.told, c.asked,
-                              c.launched, c.history, c.free] for c in self.cycles]
+                              c.launched, c.history, c.free, c.driver] for c in self.cycles]
             out["cycle_columns"] = ["start", "tell_s", "ask_s", "charged", "cpu_s", "told", "asked",
-                                    "launched", "history", "free"]
+                                    "launched", "history", "free", "driver"]
         if evaluations:
             out["evaluations"] = [[e.start, e.end, e.worker, e.objective] for e in self.evaluations]
             out["evaluation_columns"] = ["start", "end", "worker", "objective"]

@@ -63,11 +63,11 @@ def main(argv=None) -> int:
     settings = dict(item.split("=", 1) for item in args.setting)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     rows = []
-    for spec in args.src:
-        tree, _, path = spec.partition("=")
-        env = dict(os.environ, PYTHONPATH=str(Path(path).resolve()))
-        for problem in names:
-            for seed in seeds:
+    for problem in names:
+        for seed in seeds:
+            for spec in args.src:  # trees side by side, so that a partial run compares them
+                tree, _, path = spec.partition("=")
+                env = dict(os.environ, PYTHONPATH=str(Path(path).resolve()))
                 code = ONE.format(bench=str(BENCH), problem=problem, workers=args.workers,
                                   evals=args.evals, seed=seed, settings=settings)
                 done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,

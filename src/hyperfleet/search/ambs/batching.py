@@ -15,7 +15,7 @@ or ``auto`` past ``batch_above`` pending evaluations) by
   does), minus the same local penalty near pending and already-chosen points — kept as one
   running maximum per candidate, updated in O(pool) per pick instead of recomputed;
 * **a surrogate reused between completions**: the pool (and the model that scored it) serves the
-  next cycles until ``batch_refit`` x the history new results have arrived (at least one), the
+  next cycles until ``batch_refit`` x (history + pending) new results have arrived (at least one), the
   pool is a quarter used, or the final exploiting phase begins. Results told meanwhile are still
   penalised as the pending points they were, so nothing the model does not know yet is proposed
   again nearby.
@@ -92,13 +92,19 @@ class BatchProposer:
         ones included) is a batch proposal."""
         return self.above >= 0 and n_pending > self.above
 
+    def refit_after(self, n_told: int, n_pending: int) -> int:
+        """New results that make the next proposal refit: ``batch_refit`` x (results told +
+        evaluations pending), at least one — with 4,096 evaluations running, the first few
+        results back change little of what the next ones will be."""
+        return max(1, math.ceil(self.refit * (n_told + n_pending)))
+
     def refit_due(self, search) -> bool:
         """Whether the pool must be rebuilt (and the surrogate refitted) before the next picks."""
         pool = self.pool
         if pool is None:
             return True
         grown = search._n - pool.model_n
-        if grown >= max(1, math.ceil(self.refit * pool.model_n)):
+        if grown >= self.refit_after(pool.model_n, len(search.pending)):
             return True
         if pool.picks * 4 >= len(pool.U):
             return True
@@ -113,7 +119,7 @@ class BatchProposer:
         U_told, y_told = search._training_data()
         y_mean = float(y_told.mean())
         scale = float(y_told.std()) or 1.0
-        n_until_refit = max(1, math.ceil(self.refit * search._n))
+        n_until_refit = self.refit_after(search._n, len(search.pending))
         n_rows = int(min(MAX_POOL, max(s.n_candidates, 4 * (q + n_until_refit))))
         top = np.argsort(-y_told, kind="stable")[:5]
         anchors = U_told[top]

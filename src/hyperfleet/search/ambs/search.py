@@ -197,9 +197,15 @@ class AMBS(Search):
             out.append(config)
         if len(out) < n:
             if self._n_success < 2:
-                for _ in range(n - len(out)):
-                    config = self._random_unseen(seen)
-                    seen.add(self.problem.key(config))
+                # one draw for the whole batch: the same numbers as one draw per point
+                U = self.encoder.snap(self.rng.random((n - len(out), self.encoder.d)))
+                for u in U:
+                    config = self.encoder.decode(u)
+                    key = self.problem.key(config)
+                    if key in seen:
+                        config = self._random_unseen(seen)
+                        key = self.problem.key(config)
+                    seen.add(key)
                     out.append(config)
             else:
                 out.extend(self._propose(n - len(out), seen, out))

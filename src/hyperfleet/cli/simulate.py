@@ -70,12 +70,18 @@ def _duration(spec: str):
 @click.option("--charge", type=click.Choice(["wall", "cpu"]), default="wall", show_default=True,
               help="Charge the wall time of tell+ask, or its CPU time (not inflated by other programs "
                    "on a busy machine).")
+@click.option("--drivers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Simulate K drivers sharing the workers and one store, each with its own search, "
+                   "workers and CPU, telling every result the others record.")
+@click.option("--store-latency", type=click.FloatRange(min=0), default=0.01, show_default=True,
+              help="With several drivers: virtual seconds before a recorded result is visible to "
+                   "the other drivers.")
 @drain_option
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the full result (cycles and evaluations included) to this JSON file.")
 @click.option("--quiet", is_flag=True, help="No progress lines on stderr.")
 def command(problem, run, workers, max_evals, duration, search_name, seed, settings, overhead_scale,
-            latency, charge, drain, json_path, quiet):
+            latency, charge, drivers, store_latency, drain, json_path, quiet):
     """Simulate a search on WORKERS virtual workers: durations drawn from a distribution, the real
     search deciding what to run, its real ask/tell time charged to the virtual clock. Prints the
     utilization, makespan and driver overhead, to size an allocation before asking for it."""
@@ -88,7 +94,8 @@ def command(problem, run, workers, max_evals, duration, search_name, seed, setti
     result = simulate(problem_obj, run_func, search=search_name, workers=workers, max_evals=max_evals,
                       duration=draw, seed=seed, search_settings=parse_settings(settings),
                       overhead_scale=overhead_scale, latency=latency, charge=charge,
-                      progress=_Progress(enabled=not quiet), drain=drain)
+                      progress=_Progress(enabled=not quiet), drain=drain, drivers=drivers,
+                      store_latency=store_latency)
     click.echo(result.summary())
     if result.best_config is not None:
         click.echo("best configuration:")

@@ -6,6 +6,7 @@ import concurrent.futures as cf
 import os
 import queue
 import threading
+import time
 import uuid
 from typing import Any, Callable, Optional
 
@@ -14,6 +15,10 @@ from hyperfleet.execute.isolation import kill_live_children
 from hyperfleet.execute.process_tree import TOKEN_VAR, kill_tree
 from hyperfleet.execute.task import EvalOutcome, EvalTask
 from hyperfleet.execute.worker import run_task_in_thread
+
+#: seconds a sweep for the processes evaluations left behind waits after no evaluation is
+#: running, so that one sweep covers many short evaluations (a sweep reads all of /proc)
+SWEEP_DELAY = 0.25
 
 
 class _DaemonThreads:
@@ -73,7 +78,8 @@ class ThreadExecutor(FuturesExecutor):
     search ends (threads cannot be killed) and does not keep the process alive. Processes the
     evaluations start carry one token for this executor (threads share the environment, so it
     cannot be one per evaluation); they are killed whenever no evaluation is running in a
-    thread, and at shutdown.
+    thread (swept :data:`SWEEP_DELAY` seconds after the last one ended, by a daemon thread,
+    so that short evaluations do not each pay a scan of every process), and at shutdown.
     """
 
     def __init__(self, num_workers: Optional[int] = None) -> None:
@@ -88,6 +94,19 @@ class ThreadExecutor(FuturesExecutor):
         self._running = 0
         self._lock = threading.Lock()
         self._closed = False
+        self._idle = threading.Event()  # set when the running count drops to 0
+        threading.Thread(target=self._sweeper, name="hyperfleet-eval-sweeper", daemon=True).start()
+
+    def _sweeper(self) -> None:
+        while True:
+            self._idle.wait()
+            if self._closed:
+                return
+            time.sleep(SWEEP_DELAY)  # one sweep for every evaluation that ended meanwhile
+            with self._lock:  # held while killing, so that no evaluation starts meanwhile
+                self._idle.clear()
+                if self._running == 0 and not self._closed:
+                    kill_tree(self._token)
 
     def _run(self, task: EvalTask) -> EvalOutcome:
         with self._lock:
@@ -95,10 +114,10 @@ class ThreadExecutor(FuturesExecutor):
         try:
             return run_task_in_thread(task, self._ask)
         finally:
-            with self._lock:  # held while killing, so that no evaluation starts meanwhile
+            with self._lock:
                 self._running -= 1
                 if self._running == 0:
-                    kill_tree(self._token)
+                    self._idle.set()
 
     def _submit(self, task: EvalTask) -> Any:
         return self._pool.submit(self._run, task)
@@ -116,6 +135,7 @@ class ThreadExecutor(FuturesExecutor):
 
     def _close(self) -> None:
         self._closed = True
+        self._idle.set()  # the sweeper ends
         kill_live_children()
         self._pool.shutdown()
         kill_tree(self._token)

@@ -17,11 +17,12 @@ from hyperfleet.search.ambs.acquisition import (
     make_acquisition,
     scheduled_kappa,
 )
+from hyperfleet.search.ambs.batching import BatchProposer
 from hyperfleet.search.ambs.encoding import Encoder
 from hyperfleet.search.ambs.initial_design import make_initial_design
 from hyperfleet.search.ambs.multi import Feasibility, VectorResults
 from hyperfleet.search.ambs.optimizer import AcquisitionOptimizer
-from hyperfleet.search.ambs.pending import make_pending
+from hyperfleet.search.ambs.pending import QUCB, make_pending
 from hyperfleet.search.ambs.settings import AMBSSettings
 from hyperfleet.search.ambs.stopped import stopped_as
 from hyperfleet.search.ambs.surrogates import (
@@ -121,6 +122,7 @@ class AMBS(VectorResults, Search):
         # With many evaluations running (hundreds of workers), conditioning the GP on every one of
         # them costs more than the workers can wait: ``auto`` then switches to qUCB, which needs no refit.
         self._many_pending = make_pending("qucb") if s.pending == "auto" else None
+        self._batch = BatchProposer(s.batch_above, s.batch_refit)
         self.optimizer = AcquisitionOptimizer(self.encoder, s.n_candidates, s.n_local, self.rng)
         self._U = np.empty((64, self.encoder.d))
         self._y = np.empty(64)
@@ -217,9 +219,15 @@ class AMBS(VectorResults, Search):
             out.append(config)
         if len(out) < n:
             if self._n_success < 2:
-                for _ in range(n - len(out)):
-                    config = self._random_unseen(seen)
-                    seen.add(self.problem.key(config))
+                # one draw for the whole batch: the same numbers as one draw per point
+                U = self.encoder.snap(self.rng.random((n - len(out), self.encoder.d)))
+                for u in U:
+                    config = self.encoder.decode(u)
+                    key = self.problem.key(config)
+                    if key in seen:
+                        config = self._random_unseen(seen)
+                        key = self.problem.key(config)
+                    seen.add(key)
                     out.append(config)
             else:
                 out.extend(self._propose(n - len(out), seen, out))
@@ -325,6 +333,13 @@ class AMBS(VectorResults, Search):
 
     def _propose_batch(self, q: int, seen: set, chosen: list) -> list[dict]:
         s = self.settings
+        n_pending = len(self.pending) + len(chosen)
+        strategy = self._pending_strategy
+        # the points of this batch will be pending too: a large batch is a many-pending proposal
+        if self._many_pending is not None and n_pending + q > AUTO_QUCB_ABOVE:
+            strategy = self._many_pending
+        if isinstance(strategy, QUCB) and self._batch.applies(n_pending + q):
+            return self._batch.propose(self, q, seen, chosen)
         model = self._surrogate()
         U_told, y_told = self._training_data()
         y_mean = float(y_told.mean())
@@ -346,9 +361,6 @@ class AMBS(VectorResults, Search):
             mu = model.predict(F_top, return_std=False) if isinstance(model, GaussianProcess) \
                 else model.predict(F_top)[0]
             best_s = (float(np.max(mu)) - y_mean) / scale
-        strategy = self._pending_strategy
-        if self._many_pending is not None and len(self.pending) + len(chosen) > AUTO_QUCB_ABOVE:
-            strategy = self._many_pending
         pending_U = self.encoder.encode(list(self.pending.values()) + list(chosen))
         if not strategy.penalize and len(pending_U):
             model = strategy.fantasize(model, self.encoder.features(pending_U, snapped=True), y_told)

@@ -53,6 +53,11 @@ class AMBSSettings:
     ``n_candidates``          ``1024``   random candidates scored per proposal (fewer per point in large
                                          batches)
     ``n_local``               ``5``      best candidates refined by local search
+    ``batch_above``           ``64``     qucb with more pending points (the new ones included): batch
+                                         proposals from one warm candidate pool scored once (see
+                                         ``ambs.batching``) instead of an optimisation per point; -1: never
+    ``batch_refit``           ``0.01``   batch proposals reuse the fitted surrogate and its pool until the
+                                         results told grew by this fraction (at least one result)
     ``gp_max_points``         ``200``    auto surrogate: largest exact GP; above, the GP is fitted on a
                                          subset of this size
     ``gp_restarts``           ``1``      extra starts of the GP hyperparameter fit (run on every 5th fit;
@@ -95,6 +100,8 @@ class AMBSSettings:
     pending: Any = "auto"
     n_candidates: int = 1024
     n_local: int = 5
+    batch_above: int = 64
+    batch_refit: float = 0.01
     gp_max_points: int = 200
     gp_restarts: int = 1
     gp_lengthscale_prior: float = 0.5
@@ -158,6 +165,10 @@ class AMBSSettings:
             raise bad("gp_lengthscale_prior", "must be > 0")
         if self.incumbent not in ("model", "observed"):
             raise bad("incumbent", "must be model or observed")
+        if self.batch_above < -1:
+            raise bad("batch_above", "must be >= 0, or -1 for never")
+        if not 0 <= self.batch_refit <= 1:
+            raise bad("batch_refit", "must be in [0, 1]")
         if not self.exclusion_radius >= 0:
             raise bad("exclusion_radius", "must be >= 0")
         if self.budget is not None and self.budget < 1:
@@ -200,8 +211,8 @@ class AMBSSettings:
         return dataclasses.replace(self, **{k: _convert(k, v) for k, v in kwargs.items()})
 
 
-_INT_SETTINGS = {"budget", "n_initial", "n_candidates", "n_local", "gp_max_points", "gp_restarts", "n_trees"}
-_FLOAT_SETTINGS = {"final_exploit", "final_kappa", "gp_lengthscale_prior", "kappa", "kappa_decay", "kappa_min", "xi", "exclusion_radius"}
+_INT_SETTINGS = {"batch_above", "budget", "n_initial", "n_candidates", "n_local", "gp_max_points", "gp_restarts", "n_trees"}
+_FLOAT_SETTINGS = {"batch_refit", "final_exploit", "final_kappa", "gp_lengthscale_prior", "kappa", "kappa_decay", "kappa_min", "xi", "exclusion_radius"}
 
 
 def _convert(name: str, value: Any) -> Any:

@@ -2,7 +2,9 @@
 
 Public names:
 
-- :class:`HpProblem` -- the search space (``add_dim``, ``add_starting_point``).
+- :class:`HpProblem` -- the search space (``add_dim``, ``add_starting_point``);
+  :class:`Categorical`, :class:`Ordinal`, :class:`Int`, :class:`Float` say a dimension's kind
+  explicitly (unordered numbers, ordered labels, stepped ranges).
 - :func:`run_search` -- run a whole search (the ``hyperfleet search`` command as a function);
   :func:`hyperfleet.api.continue_search` continues one (``hyperfleet resume``).
 - :class:`AMBS` -- asynchronous model-based search (Bayesian optimisation), the default.
@@ -20,12 +22,12 @@ import the script again). Subpackages: ``problem``, ``search``, ``execute`` (eva
 """
 
 from hyperfleet import report  # the reports package, callable: hyperfleet.report(value, step)
-from hyperfleet.problem import HpProblem
+from hyperfleet.problem import Categorical, Float, HpProblem, Int, Ordinal
 from hyperfleet.search import RandomSearch, Search
 
 __version__ = "0.1.0"
 
-__all__ = ["HpProblem", "Search", "RandomSearch", "AMBS", "Stopper", "report", "run_search", "__version__"]
+__all__ = ["HpProblem", "Categorical", "Ordinal", "Int", "Float", "Search", "RandomSearch", "AMBS", "Stopper", "report", "run_search", "__version__"]
 
 
 def __getattr__(name):

@@ -7,5 +7,8 @@ from hyperfleet.problem.dimensions import (
     IntDimension,
 )
 from hyperfleet.problem.hp_problem import HpProblem
+from hyperfleet.problem.ordinal import OrdinalDimension
+from hyperfleet.problem.specs import Categorical, Float, Int, Ordinal
 
-__all__ = ["HpProblem", "Dimension", "IntDimension", "FloatDimension", "CategoricalDimension"]
+__all__ = ["HpProblem", "Dimension", "IntDimension", "FloatDimension", "CategoricalDimension",
+           "OrdinalDimension", "Categorical", "Ordinal", "Int", "Float"]

@@ -160,9 +160,12 @@ def objective_by_parameter(problem: HpProblem, records: Sequence[EvaluationRecor
     fig, axes = plt.subplots(rows, cols, figsize=(4 * cols, 3 * rows), squeeze=False)
     low = min((r.objective for r in done), default=0.0)
     for k, (ax, dim) in enumerate(zip(axes.flat, problem.dims)):
-        def position(r, dim=dim):
+        # categoricals and short ordinals (levels such as 16/32/64/128) at equally spaced ticks
+        by_index = dim.kind == "cat" or (dim.kind == "ord" and (dim.cardinality <= 16 or not dim.numeric))
+
+        def position(r, dim=dim, by_index=by_index):
             value = r.config[dim.name]
-            return dim.index(value) if dim.kind == "cat" else value
+            return dim.index(value) if by_index else value
 
         if not done:
             _no_success(ax, records)
@@ -175,7 +178,7 @@ def objective_by_parameter(problem: HpProblem, records: Sequence[EvaluationRecor
                        label="failed")
         ax.scatter([position(best)], [best.objective], marker="*", s=160, color="C1", edgecolor="black",
                    linewidth=0.6, zorder=3, label=f"best ({best.objective:.4g})")
-        if dim.kind == "cat":
+        if by_index:
             ax.set_xticks(range(len(dim.choices)), [str(c) for c in dim.choices], rotation=30, fontsize=8)
         elif getattr(dim, "log", False):
             ax.set_xscale("log")

@@ -16,7 +16,7 @@ MAXIMISED, then extra metrics). Deterministic: the same seed per configuration e
   cells. Objective: validation accuracy (digits) / minus the validation MSE of the standardised
   target (diabetes).
 
-``mlp_cancer`` and ``cell_diabetes`` are the held-aside tables (not used while tuning AMBS).
+``mlp_digits`` and ``cell_diabetes`` are the held-aside tables (not used while tuning AMBS).
 """
 from __future__ import annotations
 

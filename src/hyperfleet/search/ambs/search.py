@@ -109,7 +109,12 @@ class AMBS(Search):
         self.n_initial = s.n_initial if s.n_initial is not None else default_n_initial(len(problem))
         self._design = make_initial_design(s.initial_design)
         self._design_queue: list | None = None
-        self._base_acquisition = make_acquisition(s.acquisition, s.kappa, s.xi)
+        acquisition = s.acquisition
+        if acquisition == "auto":
+            # a grid / all-categorical space: UCB explores its levels better than EI (measured
+            # on tables of real trainings, benchmarks/RESULTS.md "grid"); EI on the others
+            acquisition = "ucb" if math.isfinite(self.encoder.cardinality) else "ei"
+        self._base_acquisition = make_acquisition(acquisition, s.kappa, s.xi)
         self._surrogate_spec = s.surrogate
         cheap = isinstance(s.surrogate, str) and s.surrogate in ("auto", "gp")
         self._pending_strategy = make_pending(s.pending, cheap)

@@ -79,15 +79,18 @@ def train_mlp(Xtr, ytr, Xva, yva, n_classes, units_1, units_2, dropout, lr, batc
         for start in range(0, len(order), batch_size):
             idx = order[start:start + batch_size]
             x, yb = Xtr[idx], Y[idx]
-            z1 = x @ W[0] + b[0]; a1 = _act(z1, activation)
+            z1 = x @ W[0] + b[0]
+            a1 = _act(z1, activation)
             m1 = (rng.random(a1.shape, dtype=np.float32) >= dropout) / np.float32(1 - dropout) if dropout else 1.0
             h1 = a1 * m1
-            z2 = h1 @ W[1] + b[1]; a2 = _act(z2, activation)
+            z2 = h1 @ W[1] + b[1]
+            a2 = _act(z2, activation)
             m2 = (rng.random(a2.shape, dtype=np.float32) >= dropout) / np.float32(1 - dropout) if dropout else 1.0
             h2 = a2 * m2
             logits = h2 @ W[2] + b[2]
             logits -= logits.max(1, keepdims=True)
-            p = np.exp(logits); p /= p.sum(1, keepdims=True)
+            p = np.exp(logits)
+            p /= p.sum(1, keepdims=True)
             g3 = (p - yb) / len(idx)
             gW2, gb2 = h2.T @ g3, g3.sum(0)
             g2 = (g3 @ W[2].T) * m2 * _dact(a2, z2, activation)

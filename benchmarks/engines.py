@@ -10,6 +10,11 @@ An engine is named by a spec string ``NAME`` or ``NAME:key=value:key=value``; th
 settings are passed to the library's search constructor, e.g. ``hf-ambs:surrogate=gp``.
 Without settings each engine runs with its library's defaults.
 
+Ordered levels (space kind ``ord``) go to each library in its natural form: hyperfleet's
+ordinal (a list of numbers), ConfigSpace's ``OrdinalHyperparameter`` for DeepHyper and SMAC3,
+Optuna's stepped Int/Float distribution when the levels are evenly spaced, else its
+categorical; scikit-optimize gets a categorical. Categoricals are categoricals everywhere.
+
 Libraries are imported only when an engine is built, so that this module loads in any
 interpreter: hyperfleet engines run in the project's interpreter, anchors in the anchor
 venv (see README.md).
@@ -104,19 +109,21 @@ class HyperfleetEngine(Engine):
             cls = getattr(hyperfleet, search_class)
         except (ImportError, AttributeError) as exc:
             raise EngineUnavailable(f"hyperfleet.{search_class} is not importable: {exc}") from exc
-        self.search = cls(self._problem(hyperfleet.HpProblem()), seed=seed, **settings)
+        self.search = cls(self._problem(hyperfleet, hyperfleet.HpProblem()), seed=seed, **settings)
         # what hyperfleet's driver does with --max-evals (DeepHyper's search gets max_evals too)
         self.search.set_budget(budget)
 
-    def _problem(self, problem):
+    def _problem(self, hyperfleet, problem):
         for dim in self.space:
             name, kind = dim[0], dim[1]
             if kind == "int":
                 problem.add_dim(name, (int(dim[2]), int(dim[3])))
             elif kind == "float":
                 problem.add_dim(name, (float(dim[2]), float(dim[3])))
-            else:
+            elif kind == "ord":  # ordered levels: a list of numbers is an ordinal
                 problem.add_dim(name, list(dim[2]))
+            else:
+                problem.add_dim(name, hyperfleet.Categorical(list(dim[2])))
         return problem
 
     def ask(self, n=1):
@@ -151,6 +158,10 @@ class DeepHyperEngine(Engine):
                 problem.add_hyperparameter((int(dim[2]), int(dim[3])), name)
             elif kind == "float":
                 problem.add_hyperparameter((float(dim[2]), float(dim[3])), name)
+            elif kind == "ord":  # DeepHyper takes ConfigSpace hyperparameters as they are
+                from ConfigSpace import OrdinalHyperparameter
+
+                problem.add_hyperparameter(OrdinalHyperparameter(name, list(dim[2])))
             else:
                 problem.add_hyperparameter(list(dim[2]), name)
         return problem
@@ -197,6 +208,8 @@ class OptunaEngine(Engine):
                 out[name] = d.IntDistribution(int(dim[2]), int(dim[3]))
             elif kind == "float":
                 out[name] = d.FloatDistribution(float(dim[2]), float(dim[3]))
+            elif kind == "ord":
+                out[name] = _optuna_ordinal(d, list(dim[2]))
             else:
                 out[name] = d.CategoricalDistribution(list(dim[2]))
         return out
@@ -231,6 +244,19 @@ class OptunaEngine(Engine):
             self.study.tell(trial, state=self.optuna.trial.TrialState.FAIL)
         else:
             self.study.tell(trial, value)
+
+
+def _optuna_ordinal(d, levels):
+    """Optuna has no ordinal: evenly spaced levels are a stepped Int/Float distribution
+    (``suggest_int(low, high, step=...)``), powers of two an int range on a log scale is NOT
+    the same set, so any other levels are ``suggest_categorical`` (what Optuna users write)."""
+    steps = {round(b - a, 12) for a, b in zip(levels, levels[1:])}
+    if len(steps) == 1:
+        step = steps.pop()
+        if all(isinstance(v, int) for v in levels):
+            return d.IntDistribution(levels[0], levels[-1], step=int(step))
+        return d.FloatDistribution(float(levels[0]), float(levels[-1]), step=float(step))
+    return d.CategoricalDistribution(levels)
 
 
 # ---------------------------------------------------------------- scikit-optimize
@@ -302,7 +328,7 @@ class SmacEngine(Engine):
         self.pending = []  # (config, TrialInfo)
 
     def _configspace(self, seed):
-        from ConfigSpace import Categorical, ConfigurationSpace, Float, Integer
+        from ConfigSpace import Categorical, ConfigurationSpace, Float, Integer, OrdinalHyperparameter
 
         cs = ConfigurationSpace(seed=seed)
         for dim in self.space:
@@ -311,6 +337,8 @@ class SmacEngine(Engine):
                 cs.add(Integer(name, (int(dim[2]), int(dim[3]))))
             elif kind == "float":
                 cs.add(Float(name, (float(dim[2]), float(dim[3]))))
+            elif kind == "ord":
+                cs.add(OrdinalHyperparameter(name, list(dim[2])))
             else:
                 cs.add(Categorical(name, list(dim[2])))
         return cs

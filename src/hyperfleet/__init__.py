@@ -7,6 +7,8 @@ Public names:
 - The condition and forbidden-clause classes, with ConfigSpace's names (``EqualsCondition``,
   ``InCondition``, ``RangeCondition``, ``AndConjunction``, ``ForbiddenEqualsClause`` …), so that
   ``import hyperfleet as cs`` stands in for ``import ConfigSpace as cs`` in DeepHyper problems.
+- :class:`Categorical`, :class:`Ordinal`, :class:`Int`, :class:`Float` say a dimension's kind
+  explicitly (unordered numbers, ordered labels, stepped ranges).
 - :func:`run_search` -- run a whole search (the ``hyperfleet search`` command as a function);
   :func:`hyperfleet.api.continue_search` continues one (``hyperfleet resume``);
   :func:`join_search` drives a running one together with its drivers (``hyperfleet search --join``).
@@ -28,8 +30,10 @@ import the script again). Subpackages: ``problem``, ``search``, ``execute`` (eva
 from hyperfleet import report  # the reports package, callable: hyperfleet.report(value, step)
 from hyperfleet.problem import (
     AndConjunction,
+    Categorical,
     Condition,
     EqualsCondition,
+    Float,
     ForbiddenAndConjunction,
     ForbiddenClause,
     ForbiddenEqualsClause,
@@ -38,9 +42,11 @@ from hyperfleet.problem import (
     GreaterThanCondition,
     HpProblem,
     InCondition,
+    Int,
     LessThanCondition,
     NotEqualsCondition,
     OrConjunction,
+    Ordinal,
     RangeCondition,
 )
 from hyperfleet.search import RandomSearch, Search
@@ -48,7 +54,7 @@ from hyperfleet.search import RandomSearch, Search
 __version__ = "0.1.0"
 
 __all__ = [
-    "HpProblem", "Search", "RandomSearch", "AMBS", "Stopper", "report", "run_search", "load_results", "join_search",
+    "HpProblem", "Categorical", "Ordinal", "Int", "Float", "Search", "RandomSearch", "AMBS", "Stopper", "report", "run_search", "load_results", "join_search",
     "__version__",
     "Condition", "EqualsCondition", "NotEqualsCondition", "InCondition", "GreaterThanCondition",
     "LessThanCondition", "RangeCondition", "AndConjunction", "OrConjunction",

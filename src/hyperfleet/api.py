@@ -441,11 +441,13 @@ def recorded_problem(record: SearchRecord) -> HpProblem:
     if record.problem_path:
         ref = CodeRef.parse(record.problem_path, "Problem")
         if Path(ref.path).is_file():
+            from hyperfleet.problem.hp_problem import same_space
             from hyperfleet.user_code import load_problem
 
             current, _ = load_problem(str(ref))
-            space = ("dims", "conditions", "forbidden")  # the starting points may differ
-            if [current.to_dict().get(k) for k in space] != [problem.to_dict().get(k) for k in space]:
+            rules = ("conditions", "forbidden")  # the starting points may differ
+            if (not same_space(problem.to_dict()["dims"], current.to_dict()["dims"])
+                    or [current.to_dict().get(k) for k in rules] != [problem.to_dict().get(k) for k in rules]):
                 raise ValueError(f"the problem in {ref.path} has changed since search {record.label} started "
                                  f"(now: {', '.join(map(str, current.dims))}); restore it, or start a new search")
     return problem

@@ -289,3 +289,16 @@ def test_decoded_random_vectors_satisfy_conditions(problem, seed):
         if not f:
             assert problem.validate(config) == config
     assert not math.isnan(enc.features(U, snapped=True).sum())
+
+
+def test_conditions_on_an_ordinal_parent_compare_its_levels_by_value():
+    problem = HpProblem()
+    n = problem.add_dim("n_layers", [1, 2, 4, 8])
+    wide = problem.add_dim("width_deep", (16, 512), step=16)
+    problem.add_condition(cs.RangeCondition(wide, n, 4, None))
+    configs = problem.sample(200, seed=0)
+    assert {c["n_layers"] for c in configs} == {1, 2, 4, 8}
+    assert all(("width_deep" in c) == (c["n_layers"] >= 4) for c in configs)
+    search = cs.AMBS(problem, seed=1)
+    for c in search.ask(12):
+        assert ("width_deep" in c) == (c["n_layers"] >= 4)

@@ -113,3 +113,19 @@ def test_deephyper_add_takes_hyperparameters_conditions_and_clauses():
     p.add(CS.ForbiddenEqualsClause(CS.CategoricalHyperparameter("opt", ["sgd", "adam"]), "adam"))
     assert len(p.conditions) == 1 and len(p.forbidden_clauses) == 1
     assert all(c["opt"] == "sgd" and "m" in c for c in p.sample(20, seed=0))
+
+
+def test_ordinal_and_stepped_dimensions_round_trip_as_configspace_ordinals():
+    problem = HpProblem()
+    problem.add_dim("batch", [16, 32, 64, 128])
+    problem.add_dim("units", (16, 512), step=16)
+    problem.add_dim("cat", hcs.Categorical([1, 2, 3]))
+    cs = problem.to_configspace()
+    assert isinstance(cs["batch"], CS.OrdinalHyperparameter)
+    assert list(cs["batch"].sequence) == [16, 32, 64, 128]
+    assert list(cs["units"].sequence) == list(range(16, 513, 16))
+    assert isinstance(cs["cat"], CS.CategoricalHyperparameter)
+    back = HpProblem.from_configspace(cs)
+    assert back.space["batch"].kind == "ord" and back.space["cat"].kind == "cat"
+    assert list(back.space["batch"].values) == [16, 32, 64, 128]
+    assert back.to_configspace() == cs

@@ -25,6 +25,8 @@ from hyperfleet.problem.forbidden import (
     ForbiddenOrConjunction,
 )
 from hyperfleet.problem.hp_problem import HpProblem
+from hyperfleet.problem.ordinal import OrdinalDimension
+from hyperfleet.problem.specs import Categorical, Float, Int, Ordinal
 
 #: the condition and forbidden-clause classes (ConfigSpace's names), also exported by ``hyperfleet``
 SPACE_RULES = [
@@ -36,6 +38,7 @@ SPACE_RULES = [
 
 __all__ = [
     "HpProblem", "Dimension", "IntDimension", "FloatDimension", "CategoricalDimension",
+    "OrdinalDimension", "Categorical", "Ordinal", "Int", "Float",
     "Condition", "EqualsCondition", "NotEqualsCondition", "InCondition", "GreaterThanCondition",
     "LessThanCondition", "RangeCondition", "AndConjunction", "OrConjunction",
     "ForbiddenClause", "ForbiddenEqualsClause", "ForbiddenInClause", "ForbiddenAndConjunction",

@@ -42,9 +42,9 @@ def code_of(dim: Dimension, value: Any) -> float:
     Raises:
         ValueError: when ``value`` is not a value of ``dim``.
     """
-    if dim.kind == "cat":
+    if dim.kind == "cat" or (dim.kind == "ord" and not dim.numeric):  # type: ignore[attr-defined]
         return float(dim.index(value))  # type: ignore[attr-defined]
-    return float(dim.validate(value))
+    return float(dim.validate(value))  # numbers, numeric ordinal levels included
 
 
 def codes_of(dims: list[Dimension], configs: list[dict]) -> dict[str, np.ndarray]:
@@ -130,8 +130,8 @@ class _SimpleCondition(Condition):
 
 
 def _numeric_only(cond: _SimpleCondition, dim: Dimension, value: Any) -> float:
-    if dim.kind == "cat":
-        raise ValueError(f"parent '{dim.name}' is categorical (unordered); compare it with "
+    if dim.kind == "cat" or (dim.kind == "ord" and not dim.numeric):  # type: ignore[attr-defined]
+        raise ValueError(f"parent '{dim.name}' is categorical or has no numeric levels; compare it with "
                          f"EqualsCondition or InCondition instead")
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise ValueError(f"{value!r} is not a number")

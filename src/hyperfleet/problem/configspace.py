@@ -8,7 +8,7 @@ ConfigSpace                                    hyperfleet
 ``UniformIntegerHyperparameter`` (``log``)     int dimension ``(low, high)``
 ``UniformFloatHyperparameter`` (``log``)       float dimension ``(low, high)``
 ``CategoricalHyperparameter``                  categorical (weights are not kept)
-``OrdinalHyperparameter``                      categorical (ordinal dimensions: see TODO)
+``OrdinalHyperparameter``                      ordinal dimension (its levels in order)
 ``Constant``                                   categorical with one choice
 ``EqualsCondition`` … ``OrConjunction``        the classes of the same name
 ``ForbiddenEqualsClause``, ``ForbiddenInClause``,
@@ -85,11 +85,16 @@ def add_configspace_hyperparameter(problem, hp: Any):
         cast = int if isinstance(hp, CS.UniformIntegerHyperparameter) else float
         return problem.add_dim(name, (cast(hp.lower), cast(hp.upper)), log=bool(hp.log),
                                default=cast(hp.default_value))
-    if isinstance(hp, CS.CategoricalHyperparameter):
-        return problem.add_dim(name, [_plain(c) for c in hp.choices], default=_plain(hp.default_value))
+    if isinstance(hp, CS.CategoricalHyperparameter):  # unordered, even when its choices are numbers
+        from hyperfleet.problem.specs import Categorical
+
+        choices = [_plain(c) for c in hp.choices]
+        spec = Categorical(choices) if len(choices) > 1 else choices
+        return problem.add_dim(name, spec, default=_plain(hp.default_value))
     if isinstance(hp, CS.OrdinalHyperparameter):
-        # TODO(grid, #13 item 3): map to the ordinal dimension once it is in main
-        return problem.add_dim(name, [_plain(c) for c in hp.sequence], default=_plain(hp.default_value))
+        from hyperfleet.problem.specs import Ordinal
+
+        return problem.add_dim(name, Ordinal([_plain(c) for c in hp.sequence]), default=_plain(hp.default_value))
     if isinstance(hp, CS.Constant):
         return problem.add_dim(name, [_plain(hp.value)], default=_plain(hp.value))
     raise ValueError(f"ConfigSpace hyperparameter '{name}' ({type(hp).__name__}) is not supported; "
@@ -143,6 +148,9 @@ def _hyperparameter(CS, dim):
     if dim.kind == "float":
         kw = {} if dim.default is None else {"default_value": float(dim.default)}
         return CS.UniformFloatHyperparameter(dim.name, float(dim.low), float(dim.high), log=dim.log, **kw)
+    if dim.kind == "ord":
+        kw = {} if dim.default is None else {"default_value": _plain(dim.default)}
+        return CS.OrdinalHyperparameter(dim.name, [_plain(v) for v in dim.values], **kw)
     choices = list(dim.choices)
     if not all(isinstance(c, (str, int, float, bool)) or c is None for c in choices):
         raise ValueError(f"dimension '{dim.name}': ConfigSpace choices must be hashable scalars, "

@@ -1,4 +1,4 @@
-"""Typed dimensions of a search space: integer, continuous and categorical.
+"""Typed dimensions of a search space: integer, continuous and categorical (ordinal: ordinal.py).
 
 Every dimension maps its values to the unit interval and back, so that search
 algorithms can work on a numeric vector without knowing the dimension types.
@@ -208,4 +208,8 @@ def dimension_from_dict(data: dict) -> Dimension:
                               bool(data.get("log", False)), data.get("default"))
     if kind == "cat":
         return CategoricalDimension(data["name"], tuple(data["choices"]), data.get("default"))
-    raise ValueError(f"unknown dimension kind {kind!r} in {data!r}; expected int, float or cat")
+    if kind == "ord":
+        from hyperfleet.problem.ordinal import ordinal_from_dict
+
+        return ordinal_from_dict(data)
+    raise ValueError(f"unknown dimension kind {kind!r} in {data!r}; expected int, float, cat or ord")

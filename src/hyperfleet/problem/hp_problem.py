@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from typing import Any, Iterable, Sequence
@@ -25,8 +26,10 @@ from hyperfleet.problem.objectives import (
     default_objective_names,
     parse_outcome,
 )
+from hyperfleet.problem.ordinal import OrdinalDimension, stepped_levels
 from hyperfleet.problem.rules import SpaceRules
 from hyperfleet.problem.space_api import SpaceApiMixin
+from hyperfleet.problem.specs import unpack
 
 #: names taken by the columns ``results.csv`` adds after the hyperparameters
 RESERVED_NAMES = ("objective", "elapsed_sec")
@@ -46,8 +49,9 @@ class HpProblem(SpaceApiMixin):
         >>> problem.add_dim('dropout_1', (0.0, 1.0))          # continuous
         >>> problem.add_dim('lr', (1e-5, 1e-1), log=True)     # log-scaled
         >>> problem.add_dim('optimizer_type', ['RMSprop', 'Adam'])  # categorical
+        >>> problem.add_dim('units', (16, 512), step=16)      # stepped range (ordered)
         >>> problem.add_starting_point(log2_batch_size=7, dropout_1=0.2, lr=1e-3,
-        ...                            optimizer_type='RMSprop')
+        ...                            optimizer_type='RMSprop', units=64)
         >>> len(problem.sample(3, seed=0))
         3
     """
@@ -60,15 +64,21 @@ class HpProblem(SpaceApiMixin):
         self.constraints: list[str] = []
 
     # ----- declaring -----------------------------------------------------------------
-    def add_dim(self, name: str, range: Any, log: bool = False, default: Any = None) -> Dimension:  # noqa: A002
+    def add_dim(self, name: str, range: Any, log: bool = False, default: Any = None,  # noqa: A002
+                step: Any = None) -> Dimension:
         """Add a dimension; its type follows from ``range``.
 
         Args:
             name: unique name, the key of this hyperparameter in ``param_dict``.
             range: a pair of ints ``(low, high)`` (inclusive integer range), a pair of floats
-                (continuous range) or a list of JSON-serializable values (categorical).
-            log: sample and model the range on a log scale (ranges only; ``low > 0``).
+                (continuous range), a list of numbers (ORDERED levels, e.g. ``[16, 32, 64]``:
+                an ordinal, sorted by value), a list of other JSON-serializable values
+                (categorical), or an explicit ``Categorical([...])``, ``Ordinal([...])``,
+                ``Int(low, high, step=...)`` or ``Float(low, high, step=...)``.
+            log: sample and model the range on a log scale (ranges and numeric ordinals;
+                values > 0).
             default: an optional default value, validated against the range.
+            step: for a range, only ``low, low + step, ..., high`` (an ordinal of those levels).
 
         Returns:
             The new dimension.
@@ -88,10 +98,10 @@ class HpProblem(SpaceApiMixin):
         if name in self.objective_names or name in self.constraints:
             raise ValueError(f"'{name}' is already an objective or constraint; give the dimension "
                              f"another name")
-        dim = _make_dimension(name, range, log)
+        dim = _make_dimension(name, range, log, step)
         if default is not None:
             default = dim.validate(default)
-            dim = type(dim)(**{**_fields(dim), "default": default})
+            dim = dataclasses.replace(dim, default=default)
         self.dims.append(dim)
         return dim
 
@@ -274,7 +284,7 @@ class HpProblem(SpaceApiMixin):
             v = config[d.name]
             if d.kind == "float":
                 v = float(f"{float(v):.12g}")
-            elif d.kind == "cat":
+            elif d.kind in ("cat", "ord"):
                 v = d.index(v)
             out.append(v)
         return tuple(out)
@@ -316,18 +326,38 @@ class HpProblem(SpaceApiMixin):
         return isinstance(other, HpProblem) and self.to_dict() == other.to_dict()
 
 
-def _fields(dim: Dimension) -> dict:
-    data = dim.to_dict()
-    data.pop("kind")
-    if "choices" in data:
-        data["choices"] = tuple(data["choices"])
-    return data
+def same_space(recorded: list[dict], current: list[dict]) -> bool:
+    """Whether dimensions declared now (``to_dict`` form) are those recorded by a search.
+
+    A list of numbers was an unordered categorical before ordinals existed; a search recorded
+    then (kind ``cat``) still matches the same list declared today (now kind ``ord``), and
+    continues with the recorded categorical.
+    """
+    if len(recorded) != len(current):
+        return False
+    for old, new in zip(recorded, current):
+        if old == new:
+            continue
+        legacy = (old.get("kind") == "cat" and new.get("kind") == "ord" and "values" in new
+                  and old.get("name") == new.get("name") and old.get("default") == new.get("default")
+                  and not new.get("log")
+                  and sorted(old.get("choices", []), key=repr) == sorted(new["values"], key=repr))
+        if not legacy:
+            return False
+    return True
 
 
-def _make_dimension(name: str, spec: Any, log: bool) -> Dimension:
+def _make_dimension(name: str, spec: Any, log: bool, step: Any = None) -> Dimension:
+    spec, log, step, kind = unpack(spec, log, step)
     if isinstance(spec, list):
+        if step is not None:
+            raise ValueError(f"dimension '{name}': step applies to a range (low, high), not to a list")
+        numbers = len(spec) > 1 and all(_is_int(v) or _is_float(v) for v in spec)
+        if kind == "ord" or (kind is None and numbers):
+            return _ordinal(name, spec, log, sort=kind is None)
         if log:
-            raise ValueError(f"dimension '{name}': log=True applies to ranges, not to a categorical list")
+            raise ValueError(f"dimension '{name}': log=True applies to ranges and numeric levels, "
+                             f"not to a categorical list")
         return _categorical(name, spec)
     if not isinstance(spec, tuple) or len(spec) != 2:
         raise ValueError(
@@ -356,7 +386,26 @@ def _make_dimension(name: str, spec: Any, log: bool) -> Dimension:
                          f"widen it, or use a one-element list for a constant")
     if log and dim.low <= 0:
         raise ValueError(f"dimension '{name}': a log-scaled range needs low > 0, got {spec!r}")
+    if step is not None and not (dim.kind == "int" and step == 1 and not isinstance(step, bool)):
+        return OrdinalDimension(name, stepped_levels(name, low, high, step), bool(log), None, step)
     return dim
+
+
+def _ordinal(name: str, values: list, log: bool, sort: bool) -> OrdinalDimension:
+    if not values:
+        raise ValueError(f"dimension '{name}': the list of levels is empty; give at least one value")
+    _categorical(name, values)  # the same checks: serializable, no NaN, no duplicate
+    numbers = all((_is_int(v) or _is_float(v)) and not isinstance(v, bool) for v in values)
+    if numbers:
+        if any(not math.isfinite(float(v)) for v in values):
+            raise ValueError(f"dimension '{name}': levels must be finite numbers, got {values!r}")
+        if len({float(v) for v in values}) < len(values):
+            raise ValueError(f"dimension '{name}': levels {values!r} repeat a value (e.g. 1 and 1.0)")
+        if sort:
+            values = sorted(values)
+    if log and not (numbers and all(float(v) > 0 for v in values)):
+        raise ValueError(f"dimension '{name}': log=True needs levels that are numbers > 0, got {values!r}")
+    return OrdinalDimension(name, tuple(values), bool(log))
 
 
 def _categorical(name: str, choices: list) -> CategoricalDimension:

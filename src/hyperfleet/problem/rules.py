@@ -142,8 +142,7 @@ class SpaceRules:
             raise ValueError(
                 f"no valid configuration found in {SATISFIABLE_DRAWS} random draws: the forbidden "
                 f"clauses {self.forbidden!r} (nearly) cover the space; remove or narrow the last one")
-        grids = [np.arange(s) if d.kind == "cat" else np.arange(int(d.low), int(d.high) + 1)
-                 for d, s in zip(dims, sizes)]
+        grids = [_codes_of_levels(d, s) for d, s in zip(dims, sizes)]
         mesh = np.meshgrid(*grids, indexing="ij") if grids else []
         codes = {d.name: g.ravel().astype(float) for d, g in zip(dims, mesh)}
         n = len(next(iter(codes.values()))) if codes else 1
@@ -187,3 +186,12 @@ class SpaceRules:
         """The conditions and clauses of a :meth:`to_dict` output (to add to a problem)."""
         return ([condition_from_dict(c) for c in data.get("conditions", [])],
                 [forbidden_from_dict(c) for c in data.get("forbidden", [])])
+
+
+def _codes_of_levels(dim, size) -> np.ndarray:
+    """Every code of a finite dimension (as :func:`~hyperfleet.problem.conditions.code_of` gives)."""
+    if dim.kind == "ord":
+        return np.asarray(dim.values, dtype=float) if dim.numeric else np.arange(size, dtype=float)
+    if dim.kind == "cat":
+        return np.arange(size, dtype=float)
+    return np.arange(int(dim.low), int(dim.high) + 1, dtype=float)

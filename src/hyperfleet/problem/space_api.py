@@ -70,7 +70,7 @@ class SpaceApiMixin:
         elif isinstance(value, dict):
             raise ValueError(f"dimension '{name}': normal priors ({value!r}) are not supported; "
                              f"use a range (low, high) or (low, high, 'log-uniform')")
-        # TODO(grid, #13 item 3): a list of numbers becomes an ordinal dimension once it lands
+        # a list of two or more numbers becomes an ordinal dimension, as in DeepHyper
         return self.add_dim(name, list(value) if isinstance(value, np.ndarray) else value,  # type: ignore[attr-defined]
                             log=log, default=default_value)
 

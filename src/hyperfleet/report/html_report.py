@@ -156,6 +156,12 @@ def _describe(dim) -> str:
     if data["kind"] == "cat":
         return "one of " + ", ".join(json.dumps(c) if not isinstance(c, str) else c for c in data["choices"])
     scale = " log" if data.get("log") else ""
+    if data["kind"] == "ord" and "values" in data:
+        return "ordered " + ", ".join(json.dumps(c) if not isinstance(c, str) else c
+                                      for c in data["values"]) + scale
+    if data["kind"] == "ord":
+        kind = "int" if isinstance(data["step"], int) else "float"
+        return f"{kind} [{data['low']}, {data['high']}] step {data['step']}{scale}"
     return f"{data['kind']} [{data['low']}, {data['high']}]{scale}"
 
 

@@ -168,9 +168,12 @@ def objective_by_parameter(problem: HpProblem, records: Sequence[EvaluationRecor
         done = [r for r in all_done if dim.name in r.config]
         failed = [r for r in all_failed if dim.name in r.config]
 
-        def position(r, dim=dim):
+        # categoricals and short ordinals (levels such as 16/32/64/128) at equally spaced ticks
+        by_index = dim.kind == "cat" or (dim.kind == "ord" and (dim.cardinality <= 16 or not dim.numeric))
+
+        def position(r, dim=dim, by_index=by_index):
             value = r.config[dim.name]
-            return dim.index(value) if dim.kind == "cat" else value
+            return dim.index(value) if by_index else value
 
         if not done:
             _no_success(ax, records)
@@ -184,7 +187,7 @@ def objective_by_parameter(problem: HpProblem, records: Sequence[EvaluationRecor
         if best is not None and dim.name in best.config:
             ax.scatter([position(best)], [best.objective], marker="*", s=160, color="C1",
                        edgecolor="black", linewidth=0.6, zorder=3, label=f"best ({best.objective:.4g})")
-        if dim.kind == "cat":
+        if by_index:
             ax.set_xticks(range(len(dim.choices)), [str(c) for c in dim.choices], rotation=30, fontsize=8)
         elif getattr(dim, "log", False):
             ax.set_xscale("log")

@@ -72,6 +72,8 @@ class Encoder:
         self.float_idx = np.array([i for i, k in enumerate(self.kinds) if k == "float"], dtype=int)
         self.int_idx = np.array([i for i, k in enumerate(self.kinds) if k == "int"], dtype=int)
         self.cat_idx = np.array([i for i, k in enumerate(self.kinds) if k == "cat"], dtype=int)
+        #: ordinal dimensions (ordered levels; one numeric feature: the level's unit position)
+        self.ord_idx = np.array([i for i, k in enumerate(self.kinds) if k == "ord"], dtype=int)
         widths = [_width(dim) for dim in self.dims]
         self.groups = np.repeat(np.arange(self.d, dtype=int), widths).astype(int)
         self.n_features = int(sum(widths))
@@ -87,9 +89,12 @@ class Encoder:
 
     # ----- discrete values ----------------------------------------------------------------
     def index(self, U: np.ndarray, j: int) -> np.ndarray:
-        """Integer value (int dimension) or choice index (categorical) of column ``j``."""
+        """Integer value (int dimension) or choice / level index (categorical / ordinal) of
+        column ``j``."""
         dim = self.dims[j]
         u = np.clip(U[:, j], 0.0, 1.0)
+        if dim.kind == "ord":
+            return dim.indices(u)
         if dim.kind == "cat" or (dim.kind == "int" and not dim.log):
             idx = np.minimum(np.floor(u * dim.cardinality), dim.cardinality - 1).astype(np.int64)
             return idx + (int(dim.low) if dim.kind == "int" else 0)
@@ -100,6 +105,8 @@ class Encoder:
     def unit(self, values: np.ndarray, j: int) -> np.ndarray:
         """Inverse of :meth:`index`: the canonical unit value of integer values / choice indices."""
         dim = self.dims[j]
+        if dim.kind == "ord":
+            return dim.positions[np.asarray(values, dtype=np.int64)]
         values = np.asarray(values, dtype=float)
         if dim.kind == "cat":
             return (values + 0.5) / dim.cardinality
@@ -111,7 +118,7 @@ class Encoder:
     def snap(self, U: np.ndarray) -> np.ndarray:
         """Canonical vectors: clip to the cube and move discrete entries to their value's centre."""
         U = np.clip(np.array(U, dtype=float, copy=True), 0.0, 1.0)
-        for j in itertools.chain(self.int_idx, self.cat_idx):
+        for j in itertools.chain(self.int_idx, self.cat_idx, self.ord_idx):
             U[:, j] = self.unit(self.index(U, j), j)
         if self.conditional:
             A = self.active(U)
@@ -128,6 +135,8 @@ class Encoder:
                 lo, hi = (math.log(dim.low), math.log(dim.high)) if dim.log else (dim.low, dim.high)
                 x = lo * (1.0 - u) + hi * u
                 out[dim.name] = np.clip(np.exp(x) if dim.log else x, dim.low, dim.high)
+            elif dim.kind == "ord" and dim.numeric:  # numeric levels are compared by value
+                out[dim.name] = np.asarray(dim.values, dtype=float)[self.index(U, j)]
             else:
                 out[dim.name] = self.index(U, j).astype(float)
         return out
@@ -195,7 +204,7 @@ class Encoder:
             return None
         axes = []
         for j, dim in enumerate(self.dims):
-            if dim.kind == "cat":
+            if dim.kind in ("cat", "ord"):
                 axes.append(self.unit(np.arange(dim.cardinality), j))
             else:
                 values = np.arange(int(dim.low), int(dim.high) + 1)

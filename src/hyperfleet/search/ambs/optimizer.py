@@ -5,7 +5,8 @@ evaluated points, then refines the best few by local search that alternates
 
 * L-BFGS-B on the continuous dimensions (when the surrogate gives gradients; otherwise Gaussian
   steps at shrinking scales), and
-* discrete moves: integer steps (±1, ±2 and a few larger jumps) and every other choice of each
+* discrete moves: integer and ordinal-level steps (±1, ±2 and a few larger jumps) and every
+  other choice of each
   categorical (at most :data:`MAX_CHOICE_MOVES` random other choices of a larger one, so that
   the moves of a start stay bounded whatever the space),
 
@@ -57,14 +58,14 @@ class AcquisitionOptimizer:
         enc, rng = self.encoder, self.rng
         U = np.repeat(anchors, n_each, axis=0)
         scales = rng.choice([0.005, 0.02, 0.06, 0.15], size=(len(U), 1))
-        numeric = np.concatenate([enc.float_idx, enc.int_idx]).astype(int)
+        numeric = np.concatenate([enc.float_idx, enc.int_idx, enc.ord_idx]).astype(int)
         if len(numeric):
             # move a random subset of numeric dimensions (at least one)
             mask = rng.random((len(U), len(numeric))) < max(0.5, 2.0 / max(1, len(numeric)))
             step = rng.normal(size=(len(U), len(numeric))) * scales * mask
             U[:, numeric] += step
             for k, j in enumerate(numeric):  # make sure an integer moves when it was picked
-                if enc.kinds[j] == "int":
+                if enc.kinds[j] in ("int", "ord"):
                     card = enc.cards[j]
                     moved = mask[:, k] & (np.abs(step[:, k]) * card < 1.0)
                     U[moved, j] += np.sign(step[moved, k] + 1e-12) / card
@@ -77,7 +78,7 @@ class AcquisitionOptimizer:
         """All one-move neighbours of ``u`` in its integer and categorical dimensions."""
         enc = self.encoder
         out = []
-        for j in enc.int_idx:
+        for j in np.concatenate([enc.int_idx, enc.ord_idx]).astype(int):
             dim = enc.dims[j]
             v = int(enc.index(u[None, :], j)[0])
             card = enc.cards[j]
@@ -85,9 +86,13 @@ class AcquisitionOptimizer:
             for frac in (0.05, 0.15, 0.35):
                 jump = max(3, round(frac * card))
                 values.update((v - jump, v + jump))
-            if dim.log:
-                values.update((round(v * 1.5), round(v / 1.5), v * 2, v // 2))
-            values = [w for w in values if int(dim.low) <= w <= int(dim.high) and w != v]
+            if dim.kind == "ord":  # level indices
+                low, high = 0, card - 1
+            else:
+                low, high = int(dim.low), int(dim.high)
+                if dim.log:
+                    values.update((round(v * 1.5), round(v / 1.5), v * 2, v // 2))
+            values = [w for w in values if low <= w <= high and w != v]
             if values:
                 block = np.repeat(u[None, :], len(values), axis=0)
                 block[:, j] = enc.unit(np.array(values), j)
@@ -150,7 +155,7 @@ class AcquisitionOptimizer:
 
     def _discrete_moves(self, starts, values, score: Scorer):
         enc = self.encoder
-        if len(enc.int_idx) + len(enc.cat_idx) == 0:
+        if len(enc.int_idx) + len(enc.cat_idx) + len(enc.ord_idx) == 0:
             return starts, values, False
         blocks = [self.discrete_neighbours(u) for u in starts]
         sizes = [len(b) for b in blocks]
@@ -196,7 +201,7 @@ class AcquisitionOptimizer:
             order = np.argsort(-values)
             starts_idx = _distinct_top(U, order, n_local, self.spread)
             starts, svals = U[starts_idx].copy(), values[starts_idx].copy()
-            has_discrete = len(enc.int_idx) + len(enc.cat_idx) > 0
+            has_discrete = len(enc.int_idx) + len(enc.cat_idx) + len(enc.ord_idx) > 0
             for round_ in range(2 if quick else self.max_rounds):
                 before = svals.copy()
                 # a full polish first; later rounds only re-adjust after discrete moves

@@ -13,7 +13,7 @@ from typing import Any
 from hyperfleet.search.base import parse_bool
 
 SURROGATES = ("auto", "gp", "et", "rf")
-ACQUISITIONS = ("ei", "ucb", "pi")
+ACQUISITIONS = ("auto", "ei", "ucb", "pi")
 PENDING_STRATEGIES = ("auto", "cl_min", "cl_mean", "cl_max", "qucb")
 INITIAL_DESIGNS = ("sobol", "lhs", "random")
 STOPPED = ("rank", "last", "drop")
@@ -34,8 +34,9 @@ class AMBSSettings:
     ``surrogate``             ``auto``   auto (exact GP up to gp_max_points results, then a GP on the
                                          best/recent/random subset), gp (always exact), et (extra trees),
                                          rf (random forest), or a scikit-learn regressor instance
-    ``acquisition``           ``ei``     ei (log expected improvement), ucb, pi (log probability of
-                                         improvement), or an Acquisition instance
+    ``acquisition``           ``auto``   auto (ucb on a finite space: only ints, ordinals and
+                                         categoricals; else ei), ei (log expected improvement), ucb,
+                                         pi (log probability of improvement), or an Acquisition instance
     ``kappa``                 ``1.96``   UCB exploration weight (>= 0); mean kappa of qucb
     ``kappa_decay``           ``1.0``    after the initial design, kappa is multiplied by this factor per
                                          told result (in (0, 1])
@@ -92,7 +93,7 @@ class AMBSSettings:
     n_initial: int | None = None
     initial_design: Any = "sobol"
     surrogate: Any = "auto"
-    acquisition: Any = "ei"
+    acquisition: Any = "auto"
     kappa: float = 1.96
     kappa_decay: float = 1.0
     kappa_min: float = 0.0

@@ -104,6 +104,7 @@ class DriverClaim:
         self._thread.start()
 
     def _beat(self) -> None:
+        renewed = time.monotonic()
         while not self._stop.wait(HEARTBEAT_S):
             try:
                 if not self.store.renew_lease(self.record.id, self.token, LEASE_S):
@@ -111,8 +112,12 @@ class DriverClaim:
                     logger.error("search %s: another driver has taken it over (this driver's lease "
                                  "had expired)", self.record.id)
                     return
+                renewed = time.monotonic()
             except (StoreError, OSError) as err:
-                logger.warning("cannot renew the lease of search %s: %s", self.record.id, err)
+                # a store busy for a moment is retried at the next beat; only a lease about to
+                # run out is worth a line (the driver's own store errors are reported by it)
+                if time.monotonic() - renewed > LEASE_S / 2:
+                    logger.warning("cannot renew the lease of search %s: %s", self.record.id, err)
 
     def guard(self, store: Store) -> "ClaimedStore":
         """``store`` for the driver: its writes fail with :class:`ClaimLost` once the claim is lost."""

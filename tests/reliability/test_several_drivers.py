@@ -17,7 +17,6 @@ from hyperfleet.report.exports import IDS_NAME
 from hyperfleet.store import EvaluationState, MemberState, SearchState, SqlStore
 from tests.reliability.conftest import hf, hf_start
 
-POSTGRES = os.environ.get("HYPERFLEET_TEST_POSTGRES_URL")
 # a small discrete space (80 points): random proposals collide often, the store's check must catch them
 SMALL = """
 from hyperfleet import HpProblem
@@ -36,10 +35,8 @@ def run(c):
 @pytest.fixture(params=["sqlite", "postgresql"])
 def where(request, tmp_path):
     """The --store of the test: a SQLite file beside the project, or the test PostgreSQL server."""
-    if request.param == "postgresql":
-        if not POSTGRES:
-            pytest.skip("HYPERFLEET_TEST_POSTGRES_URL is not set")
-        return POSTGRES
+    if request.param == "postgresql":  # a new, empty schema of the test server per test
+        return request.getfixturevalue("postgres_schema_url")
     return str(tmp_path / "hyperfleet.db")
 
 

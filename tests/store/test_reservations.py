@@ -1,7 +1,6 @@
 """The store's side of several drivers: slots reserved atomically (never past the budget, never a
 configuration twice), ends numbered in commit order, members and their leases; on SQLite and PostgreSQL."""
 
-import os
 import threading
 import uuid
 
@@ -9,15 +8,11 @@ import pytest
 
 from hyperfleet.store import EvaluationState, MemberState, SqlStore
 
-POSTGRES = os.environ.get("HYPERFLEET_TEST_POSTGRES_URL")
-
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def location(request, tmp_path):
-    if request.param == "postgresql":
-        if not POSTGRES:
-            pytest.skip("HYPERFLEET_TEST_POSTGRES_URL is not set")
-        return POSTGRES
+    if request.param == "postgresql":  # a new, empty schema of the test server per test
+        return request.getfixturevalue("postgres_schema_url")
     return str(tmp_path / "store.db")
 
 

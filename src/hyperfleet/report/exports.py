@@ -99,8 +99,9 @@ class ResultsCsv:
         if self.lock_path is None:
             yield
             return
-        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, file_mode())
         try:
+            os.fchmod(fd, file_mode())  # whatever the umask, as every file of the search
             fcntl.flock(fd, fcntl.LOCK_EX)
             yield
         finally:

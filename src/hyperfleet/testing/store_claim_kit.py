@@ -105,6 +105,7 @@ def check_migrates_from_version_2(make_store: MakeStore) -> None:
     sa.Table("searches", v2, *[sa.Column(c.name, c.type, primary_key=c.primary_key, nullable=c.nullable)
                                for c in searches_table.columns if c.name not in added])
     later = {"last_step", "finish_seq",  # added by version 4 (intermediate values)
+             "objectives", "constraints", "feasible",  # version 5 (several objectives)
              "driver_id", "config_key", "done_seq"}  # version 6 (several drivers)
     sa.Table("evaluations", v2, *[sa.Column(c.name, c.type, primary_key=c.primary_key, nullable=c.nullable)
                                   for c in evaluations_table.columns if c.name not in later])

@@ -333,7 +333,8 @@ def check_migrates_from_version_1(make_store: MakeStore) -> None:
              sa.Column("created_time", sa.Float), sa.Column("start_time", sa.Float),
              sa.Column("end_time", sa.Float), sa.Column("message", sa.Text))
     evaluations_table.to_metadata(v1)
-    for name in ("last_step", "finish_seq", "driver_id", "config_key", "done_seq"):  # versions 4 and 6
+    for name in ("last_step", "finish_seq", "objectives", "constraints", "feasible",  # versions 4, 5
+                 "driver_id", "config_key", "done_seq"):  # and 6
         v1.tables["evaluations"]._columns.remove(v1.tables["evaluations"].c[name])
     _drop_version_6_indexes(v1.tables["evaluations"])
     v1.create_all(engine)

@@ -77,7 +77,8 @@ def check_reports_migrate_from_version_2(make_store) -> None:
         if table is not reports_table and table.name != "drivers":
             table.to_metadata(v2)
     evals = v2.tables["evaluations"]
-    for name in ("last_step", "finish_seq", "driver_id", "config_key", "done_seq"):
+    for name in ("last_step", "finish_seq", "objectives", "constraints", "feasible", "driver_id", "config_key",
+                 "done_seq"):
         evals._columns.remove(evals.c[name])
     from hyperfleet.testing.store_kit import _drop_version_6_indexes
 

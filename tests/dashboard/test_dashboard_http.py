@@ -303,3 +303,49 @@ def test_cli_on_loopback_needs_no_token(tmp_path, store_path):
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def _two_objectives(config):
+    """Accuracy-like (maximized) against size-like (minimized), with a constraint on x + y."""
+    x, y = config["x"], config["y"]
+    return {"objectives": {"acc": 1.0 - (x - 0.3) ** 2, "size": y + 0.5 * x},
+            "constraints": {"budget": x + y - 1.5}}
+
+
+def test_a_search_with_two_objectives_sends_its_pareto_front(serve, tmp_path, monkeypatch):
+    from hyperfleet import run_search
+    from hyperfleet.pareto import pareto_mask
+
+    monkeypatch.chdir(tmp_path)
+    problem = HpProblem()
+    problem.add_dim("x", (0.0, 1.0))
+    problem.add_dim("y", (0.0, 1.0))
+    problem.add_objective("acc")
+    problem.add_objective("size", direction="minimize")
+    problem.add_constraint("budget")
+    path = str(tmp_path / "hyperfleet.db")
+    run_search(problem, _two_objectives, search="random", max_evals=60, evaluator="serial", seed=3,
+               store=path, label="two-obj")
+    db = SqlStore(path, create=False)
+    [search] = db.list_searches()
+    done = [e for e in db.list_evaluations(search.id) if e.objectives is not None]
+    db.close()
+    feasible = [e for e in done if e.feasible]
+    expected = {e.number for e, on in zip(feasible, pareto_mask([e.objectives for e in feasible],
+                                                                ["maximize", "minimize"])) if on}
+    assert 0 < len(expected) < len(feasible) < len(done)  # some dominated, some infeasible
+
+    served = serve(path)
+    pareto = get(f"{served.url}/api/search/{search.id}/plots").json()["pareto"]
+    assert pareto["names"] == ["acc", "size"] and pareto["directions"] == ["maximize", "minimize"]
+    assert set(pareto["front"]["numbers"]) == expected and pareto["size"] == len(expected)
+    assert len(pareto["infeasible"]["numbers"]) == len(done) - len(feasible)
+    assert len(pareto["others"]["numbers"]) == len(feasible) - len(expected)
+    acc = pareto["front"]["values"][0]
+    assert acc == sorted(acc)  # the front is drawn in order of its first objective
+
+
+def test_a_search_with_one_objective_has_no_pareto_front(serve, store_path):
+    path, sid = store_path
+    served = serve(path)
+    assert get(f"{served.url}/api/search/{sid}/plots").json()["pareto"] is None

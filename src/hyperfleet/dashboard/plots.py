@@ -51,8 +51,46 @@ def plot_data(store: SqlStore, search: SearchRecord) -> dict[str, Any]:
                    "values": [[configs.get(int(number[i]), {}).get(d["name"]) for i in sample] for d in dims]},
         "utilization": utilization(start, end, len({w for w in cols["worker"] if w})),
         "curves": _curves(store, search),
-        "pareto": None,  # multi-objective searches (their own change) put their fronts here
+        "pareto": pareto(store, search),  # None with one objective
     }
+
+
+def pareto(store: SqlStore, search: SearchRecord, points: int = MAX_POINTS) -> Optional[dict[str, Any]]:
+    """The feasible non-dominated evaluations of a search with several objectives (each
+    objective in its own direction), and a sample of the other successful and the infeasible ones."""
+    declared = search.problem.get("objectives") or []
+    if len(declared) < 2:
+        return None
+    from hyperfleet.pareto import pareto_mask
+
+    names = [o["name"] for o in declared]
+    directions = [o.get("direction", "maximize") for o in declared]
+    numbers, values, feasible = queries.objective_vectors(store, search.id)
+    k = len(names)
+    ok = [i for i, v in enumerate(values) if isinstance(v, list) and len(v) == k]
+    Y = np.array([values[i] for i in ok], dtype=float).reshape(-1, k)
+    number = np.array([numbers[i] for i in ok], dtype=np.int64)
+    fits = np.array([feasible[i] is not False for i in ok], dtype=bool)
+    on_front = np.zeros(len(Y), dtype=bool)
+    if fits.any():
+        on_front[np.flatnonzero(fits)] = pareto_mask(Y[fits], directions)
+    front = np.flatnonzero(on_front)
+    front = front[np.argsort(Y[front, 0], kind="stable")]
+    if len(front) > points:
+        front = front[np.linspace(0, len(front) - 1, points).astype(np.int64)]
+    rng = np.random.default_rng(0)
+
+    def sample(idx: np.ndarray) -> np.ndarray:
+        return np.sort(rng.choice(idx, points, replace=False)) if len(idx) > points else idx
+
+    others = sample(np.flatnonzero(fits & ~on_front))
+    infeasible = sample(np.flatnonzero(~fits))
+
+    def cols(idx: np.ndarray) -> dict:
+        return {"numbers": number[idx].tolist(), "values": [_list(Y[idx, j]) for j in range(k)]}
+
+    return {"names": names, "directions": directions, "size": int(on_front.sum()),
+            "front": cols(front), "others": cols(others), "infeasible": cols(infeasible)}
 
 
 def importance_data(store: SqlStore, search: SearchRecord, size: int = IMPORTANCE_SAMPLE) -> dict[str, Any]:
@@ -155,7 +193,10 @@ def _list(a: np.ndarray) -> list:
 
 def warm_up() -> None:
     """Import scikit-learn's forests ahead of the first importance request (seconds on a busy machine)."""
-    import sklearn.ensemble  # noqa: F401
+    try:
+        import sklearn.ensemble  # noqa: F401
+    except Exception:  # noqa: BLE001 - e.g. the interpreter shutting down meanwhile: the request imports it
+        pass
 
 
 class PlotCache:

@@ -133,6 +133,19 @@ def finished_columns(store: SqlStore, search_id: str) -> dict[str, list]:
     return {name: list(col) for name, col in zip(names, columns)}
 
 
+def objective_vectors(store: SqlStore, search_id: str) -> tuple[list[int], list, list]:
+    """Number, objective values and feasibility of every successful evaluation of a search with
+    several objectives (parsed with one JSON call)."""
+    query = (sa.select(E.c.number, sa.cast(E.c.objectives, sa.Text), E.c.feasible)
+             .where(E.c.search_id == search_id, E.c.state == "DONE", E.c.objectives.isnot(None))
+             .order_by(E.c.number))
+    with store.engine.connect() as conn:
+        rows = conn.execute(query).all()
+    rows = [r for r in rows if r[1] not in (None, "null")]
+    values = json.loads("[" + ",".join(text for _, text, _ in rows) + "]")
+    return [n for n, _, _ in rows], values, [f for _, _, f in rows]
+
+
 def configs_of(store: SqlStore, search_id: str, numbers: list[int]) -> dict[int, dict]:
     """The configurations of some evaluations, by number (parsed with one JSON call)."""
     if not numbers:

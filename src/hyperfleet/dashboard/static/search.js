@@ -96,7 +96,29 @@
         name: "#" + c.number })), { ...layoutBase, showlegend: true, xaxis: { title: { text: "step" } },
         yaxis: { title: { text: "reported value" } } }, config);
     }
-    if (data.pareto) document.getElementById("pareto").hidden = false;  // drawn by the multi-objective change
+    if (data.pareto) drawPareto(data.pareto);
+  }
+
+  function drawPareto(p) {
+    document.getElementById("pareto").hidden = false;
+    text("pareto-size", p.size);
+    const label = (i) => esc(p.names[i]) + " (" + (p.directions[i] === "minimize" ? "min" : "max") + ")";
+    const groups = [
+      { part: p.others, name: "dominated", marker: { size: 4, color: "#999", opacity: 0.5 } },
+      { part: p.infeasible, name: "infeasible", marker: { size: 5, color: "#c33", symbol: "x", opacity: 0.6 } },
+      { part: p.front, name: "Pareto front", marker: { size: 7, color: "#1f77b4" } },
+    ];
+    const hover = (part) => part.numbers.map(n => "#" + n);
+    if (p.names.length === 2) {
+      Plotly.react("plot-pareto", groups.map(g => ({ x: g.part.values[0], y: g.part.values[1], text: hover(g.part),
+        type: "scatter", mode: g.name === "Pareto front" ? "lines+markers" : "markers",
+        line: { shape: "hv" }, name: g.name, marker: g.marker })),
+        { ...layoutBase, showlegend: true, xaxis: { title: { text: label(0) } }, yaxis: { title: { text: label(1) } } }, config);
+      return;
+    }
+    Plotly.react("plot-pareto", groups.map(g => ({ type: "splom", name: g.name, text: hover(g.part), marker: g.marker,
+      dimensions: p.names.map((_, i) => ({ label: label(i), values: g.part.values[i] })) })),
+      { margin: { l: 60, r: 20, t: 20, b: 60 }, showlegend: true, height: 160 * p.names.length + 80 }, config);
   }
 
   async function loadImportance() {

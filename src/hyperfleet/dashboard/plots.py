@@ -112,7 +112,7 @@ def downsample(best: np.ndarray, points: int = MAX_POINTS) -> np.ndarray:
     if n == 0:
         return np.empty(0, dtype=np.int64)
     even = np.linspace(0, n - 1, min(n, points)).astype(np.int64)
-    changes = np.flatnonzero(np.diff(best, prepend=-np.inf) != 0)
+    changes = np.flatnonzero(np.concatenate([[True], best[1:] != best[:-1]]))  # exact with -inf
     if len(changes) > points:
         changes = changes[np.linspace(0, len(changes) - 1, points).astype(np.int64)]
     return np.unique(np.concatenate([even, changes, [n - 1]]))

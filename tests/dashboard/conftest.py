@@ -111,3 +111,26 @@ def artifacts(tmp_path):
         return path
 
     return save
+
+
+def _two_objectives(config):
+    """Accuracy-like (maximized) against size-like (minimized), with a constraint on x + y."""
+    x, y = config["x"], config["y"]
+    return {"objectives": {"acc": 1.0 - (x - 0.3) ** 2, "size": y + 0.5 * x},
+            "constraints": {"budget": x + y - 1.5}}
+
+
+def two_objective_store(folder: Path, label: str, max_evals: int, seed: int) -> str:
+    """A real random search with two objectives and a constraint, run in ``folder``; its store."""
+    from hyperfleet import HpProblem, run_search
+
+    problem = HpProblem()
+    problem.add_dim("x", (0.0, 1.0))
+    problem.add_dim("y", (0.0, 1.0))
+    problem.add_objective("acc")
+    problem.add_objective("size", direction="minimize")
+    problem.add_constraint("budget")
+    path = str(folder / "hyperfleet.db")
+    run_search(problem, _two_objectives, search="random", max_evals=max_evals, evaluator="serial",
+               seed=seed, store=path, label=label)
+    return path

@@ -148,19 +148,10 @@ def test_a_running_search_counts_up_without_reload(page, serve, tmp_path, monkey
 
 
 def test_a_search_with_two_objectives_shows_its_pareto_front(page, serve, tmp_path, monkeypatch, artifacts):
-    from hyperfleet import run_search
-    from tests.dashboard.test_dashboard_http import _two_objectives
+    from tests.dashboard.conftest import two_objective_store
 
     monkeypatch.chdir(tmp_path)
-    problem = HpProblem()
-    problem.add_dim("x", (0.0, 1.0))
-    problem.add_dim("y", (0.0, 1.0))
-    problem.add_objective("acc")
-    problem.add_objective("size", direction="minimize")
-    problem.add_constraint("budget")
-    path = str(tmp_path / "hyperfleet.db")
-    run_search(problem, _two_objectives, search="random", max_evals=40, evaluator="serial", seed=1,
-               store=path, label="front")
+    path = two_objective_store(tmp_path, "front", max_evals=40, seed=1)
     served = serve(path)
     page.get(served.url + "/search/front")
     wait_for(lambda: not by_id(page, "pareto").get_attribute("hidden"), what="the Pareto section")

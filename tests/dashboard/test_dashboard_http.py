@@ -305,27 +305,12 @@ def test_cli_on_loopback_needs_no_token(tmp_path, store_path):
         proc.wait(timeout=20)
 
 
-def _two_objectives(config):
-    """Accuracy-like (maximized) against size-like (minimized), with a constraint on x + y."""
-    x, y = config["x"], config["y"]
-    return {"objectives": {"acc": 1.0 - (x - 0.3) ** 2, "size": y + 0.5 * x},
-            "constraints": {"budget": x + y - 1.5}}
-
-
 def test_a_search_with_two_objectives_sends_its_pareto_front(serve, tmp_path, monkeypatch):
-    from hyperfleet import run_search
     from hyperfleet.pareto import pareto_mask
+    from tests.dashboard.conftest import two_objective_store
 
     monkeypatch.chdir(tmp_path)
-    problem = HpProblem()
-    problem.add_dim("x", (0.0, 1.0))
-    problem.add_dim("y", (0.0, 1.0))
-    problem.add_objective("acc")
-    problem.add_objective("size", direction="minimize")
-    problem.add_constraint("budget")
-    path = str(tmp_path / "hyperfleet.db")
-    run_search(problem, _two_objectives, search="random", max_evals=60, evaluator="serial", seed=3,
-               store=path, label="two-obj")
+    path = two_objective_store(tmp_path, "two-obj", max_evals=60, seed=3)
     db = SqlStore(path, create=False)
     [search] = db.list_searches()
     done = [e for e in db.list_evaluations(search.id) if e.objectives is not None]

@@ -21,6 +21,7 @@ configuration: the value of an int or float dimension, the choice index of a cat
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Mapping
 
 import numpy as np
@@ -305,16 +306,23 @@ class _Conjunction(Condition):
         return f"{type(self).__name__}({', '.join(map(repr, self.components))})"
 
 
+def all_hold(components, codes, active) -> np.ndarray:
+    """Where every one of ``components`` (conditions or clauses) holds."""
+    return functools.reduce(np.logical_and, (c.holds(codes, active) for c in components))
+
+
+def any_holds(components, codes, active) -> np.ndarray:
+    """Where at least one of ``components`` holds."""
+    return functools.reduce(np.logical_or, (c.holds(codes, active) for c in components))
+
+
 class AndConjunction(_Conjunction):
     """Active when every combined condition holds."""
 
     kind = "and"
 
     def holds(self, codes, active):
-        out = self.components[0].holds(codes, active)
-        for c in self.components[1:]:
-            out = out & c.holds(codes, active)
-        return out
+        return all_hold(self.components, codes, active)
 
 
 class OrConjunction(_Conjunction):
@@ -323,10 +331,7 @@ class OrConjunction(_Conjunction):
     kind = "or"
 
     def holds(self, codes, active):
-        out = self.components[0].holds(codes, active)
-        for c in self.components[1:]:
-            out = out | c.holds(codes, active)
-        return out
+        return any_holds(self.components, codes, active)
 
 
 _SIMPLE = {"eq": EqualsCondition, "ne": NotEqualsCondition, "gt": GreaterThanCondition,

@@ -18,7 +18,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from hyperfleet.problem.conditions import _name, code_of
+from hyperfleet.problem.conditions import _name, all_hold, any_holds, code_of
 from hyperfleet.problem.dimensions import Dimension
 
 
@@ -150,10 +150,7 @@ class ForbiddenAndConjunction(_ForbiddenConjunction):
     kind = "and"
 
     def holds(self, codes, active):
-        out = self.components[0].holds(codes, active)
-        for c in self.components[1:]:
-            out = out & c.holds(codes, active)
-        return out
+        return all_hold(self.components, codes, active)
 
 
 class ForbiddenOrConjunction(_ForbiddenConjunction):
@@ -163,10 +160,7 @@ class ForbiddenOrConjunction(_ForbiddenConjunction):
     kind = "or"
 
     def holds(self, codes, active):
-        out = self.components[0].holds(codes, active)
-        for c in self.components[1:]:
-            out = out | c.holds(codes, active)
-        return out
+        return any_holds(self.components, codes, active)
 
 
 def forbidden_from_dict(data: dict) -> ForbiddenClause:

@@ -42,7 +42,8 @@ def test_a_live_driver_refuses_a_second_one_in_process(project):
     try:
         for _ in range(300):
             found = store.find_searches("live")
-            if found and found[0].driver_token:
+            # the claim comes a moment before the state turns RUNNING; wait for both
+            if found and found[0].driver_token and found[0].state == SearchState.RUNNING:
                 break
             time.sleep(0.05)
         before = len(store.list_evaluations(found[0].id))

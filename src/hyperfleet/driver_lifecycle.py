@@ -20,6 +20,7 @@ from typing import Optional
 
 from hyperfleet.process_identity import Liveness, liveness, this_process
 from hyperfleet.store import SearchRecord, SearchState, Store, StoreError
+from hyperfleet.store import critical as store_critical
 
 LEASE_S = 30.0
 HEARTBEAT_S = 5.0
@@ -136,6 +137,10 @@ class DriverClaim:
             logger.info("cannot release search %s: %s", self.record.id, err)
 
 
+def _keyboard_interrupt() -> None:
+    raise KeyboardInterrupt
+
+
 class TerminationSignals:
     """SIGTERM and SIGHUP raise :class:`Terminated` in the main thread, once.
 
@@ -148,20 +153,38 @@ class TerminationSignals:
     def __init__(self) -> None:
         self._previous: dict[int, object] = {}
         self._cleaning = False
+        self._deferred = False
         self.ignored = 0
 
     def __enter__(self) -> "TerminationSignals":
         if threading.current_thread() is threading.main_thread():
             for signum in self.SIGNALS:
                 self._previous[signum] = signal.signal(signum, self._handle)
+            if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+                self._previous[signal.SIGINT] = signal.signal(signal.SIGINT, self._interrupt)
         return self
 
     def _handle(self, signum, frame) -> None:
-        if self._cleaning:  # no logging here: the signal may have interrupted a write to the log
+        if self._cleaning or self._deferred:  # no logging here: the signal may have interrupted a write to the log
             self.ignored += 1
             return
+        if store_critical.active():  # inside a store transaction: raised the moment it ends
+            self._deferred = True
+            store_critical.defer(lambda: self._terminate(signum))
+            return
+        self._terminate(signum)
+
+    def _terminate(self, signum: int) -> None:
         self._cleaning = True
         raise Terminated(signum)
+
+    @staticmethod
+    def _interrupt(signum, frame) -> None:
+        """Ctrl-C: Python's own KeyboardInterrupt, but never in the middle of a store transaction."""
+        if store_critical.active():
+            store_critical.defer(_keyboard_interrupt)
+            return
+        raise KeyboardInterrupt
 
     def cleaning_up(self) -> None:
         """From now on, signals no longer interrupt (the driver is writing its final state)."""

@@ -18,6 +18,7 @@ from typing import Callable, TypeVar
 import sqlalchemy as sa
 
 from hyperfleet.store.base import StoreError, StoreUnavailable
+from hyperfleet.store.critical import critical
 
 PATIENCE_ENV = "HYPERFLEET_STORE_PATIENCE"
 DEFAULT_PATIENCE_S = 120.0
@@ -93,7 +94,8 @@ def guarded(method: Callable[..., T]) -> Callable[..., T]:
         delay = _FIRST_DELAY_S
         while True:
             try:
-                return method(self, *args, **kwargs)
+                with critical():  # a signal waits for the transaction's end, never cuts it in half
+                    return method(self, *args, **kwargs)
             except sa.exc.DBAPIError as err:
                 _reraise_interrupt(err)
                 if is_transient(err) and time.monotonic() + delay < deadline:

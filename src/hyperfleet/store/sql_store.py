@@ -270,6 +270,7 @@ class SqlStore(MemberStore, Store):
         return [_evaluation_record(r) for r in rows]
 
     # ----- intermediate values -------------------------------------------------------------
+    @guarded
     def add_reports(self, search_id: str, reports: Sequence[ReportRecord]) -> None:
         if not reports:
             return
@@ -278,6 +279,7 @@ class SqlStore(MemberStore, Store):
         with self.engine.begin() as conn:
             conn.execute(reports_table.insert(), rows)
 
+    @guarded
     def list_reports(self, search_id: str, eval_ids: Optional[Iterable[str]] = None) -> list[ReportRecord]:
         r = reports_table
         query = sa.select(r.c.evaluation_id, r.c.seq, r.c.step, r.c.value, r.c.time) \

@@ -32,6 +32,7 @@ from hyperfleet.report.exports import ResultsCsv, curves_of, write_results_json
 from hyperfleet.report.front import write_pareto_csv
 from hyperfleet.search import Search
 from hyperfleet.store import EvaluationRecord, EvaluationState, SearchRecord, SearchState, Store
+from hyperfleet.store.critical import critical
 from hyperfleet.user_code import CodeRef
 
 LOG_NAME = "hyperfleet.log"
@@ -386,27 +387,28 @@ class Driver:
             held.append((pool, ids))
             env.update(pool.env(ids))
             metadata[pool.key] = ",".join(ids)
-        if self.shared is not None:
-            record, outcome = self.shared.reserve(config, unique, metadata)
+        with critical():  # a signal waits until the new row is known as running (and so cancelled)
+            if self.shared is not None:
+                record, outcome = self.shared.reserve(config, unique, metadata)
+                if record is None:
+                    for pool, ids in held:
+                        pool.release(ids)
+                    return outcome
+                number = record.number
+                folder = Path(record.folder)
+            else:
+                number = self._next_number
+                self._next_number += 1
+                folder = self.folder / "evals" / f"{number:05d}"
+                record = None
+            make_folder(folder, exist_ok=record is not None)
             if record is None:
-                for pool, ids in held:
-                    pool.release(ids)
-                return outcome
-            number = record.number
-            folder = Path(record.folder)
-        else:
-            number = self._next_number
-            self._next_number += 1
-            folder = self.folder / "evals" / f"{number:05d}"
-            record = None
-        make_folder(folder, exist_ok=record is not None)
-        if record is None:
-            record = self.store.create_evaluation(self.record.id, number, config, folder=str(folder),
-                                                  state=EvaluationState.RUNNING, metadata=metadata)
-        if held:
-            self._held[record.id] = held
-        # known as running from now on: a signal while the executor starts still has it cancelled
-        self._running[record.id] = record
+                record = self.store.create_evaluation(self.record.id, number, config, folder=str(folder),
+                                                      state=EvaluationState.RUNNING, metadata=metadata)
+            if held:
+                self._held[record.id] = held
+            # known as running from now on: a signal while the executor starts still has it cancelled
+            self._running[record.id] = record
         self.stats.submitted += 1
         self.stats.running += 1
         self.reports.launched(record.id, protect=self._is_starting_point(config))
@@ -420,6 +422,14 @@ class Driver:
 
     def _record(self, outcomes: list[EvalOutcome]) -> list[EvaluationRecord]:
         """Write finished evaluations to the store and results.csv; return them in finish order."""
+        with critical():  # a signal waits until the ends taken from the executor are in the store
+            finished = self._record_ends(outcomes)
+        if finished:
+            self.csv.append(finished)
+            self._write_json()
+        return finished
+
+    def _record_ends(self, outcomes: list[EvalOutcome]) -> list[EvaluationRecord]:
         finished, updates = [], []
         now = time.time()
         # in finish order, so that the stopper hears of the ends in an order resume can replay
@@ -459,8 +469,6 @@ class Driver:
         self.reports.flush(force=True)  # an evaluation's values are in the store before its end
         self._end(updates)
         finished.sort(key=lambda r: r.end_time)
-        self.csv.append(finished)
-        self._write_json()
         return finished
 
     def _end(self, updates: list[tuple[str, dict]]) -> None:

@@ -5,8 +5,9 @@ Every function takes an ``(n, k)`` array of objective values and their direction
 A point dominates another when it is at least as good in every objective and better in one;
 equal points do not dominate each other, so duplicates of a front point are all on the front.
 
-Speed: the front of 100,000 points takes a sort sweep in 2-D and a sort plus a cull by the
-front found so far in more dimensions (``benchmarks/pareto_speed.py``).
+Speed: the front of 100,000 points takes a sort sweep in 2-D, a sweep over a staircase in 3-D
+(O(n log n), whatever the front's size) and a vectorized cull by the front found so far, a block
+at a time, in more dimensions (``benchmarks/pareto_speed.py``).
 """
 
 from __future__ import annotations
@@ -64,33 +65,78 @@ def _front_min(C: np.ndarray) -> np.ndarray:
         for i in np.flatnonzero(same_prev):
             keep[i] = keep[i - 1]
         return np.sort(order[keep])
-    # k >= 3: visit points by increasing coordinate sum (a point can only be dominated by one
-    # of smaller sum, so each visited survivor is on the front) and drop, in one vectorized
-    # pass over the later ones, every point it dominates
-    order = np.argsort(C.sum(axis=1), kind="stable")
-    S = C[order]
-    alive = np.ones(n, dtype=bool)
-    for i in range(n):
-        if not alive[i]:
+    if k == 3:
+        return np.sort(order[_front_sweep3(S)])
+    return np.sort(order[_front_blocks(S)])
+
+
+def _front_sweep3(S: np.ndarray) -> np.ndarray:
+    """Front of ``S`` (3 minimized objectives, sorted lexicographically), O(n log n) but for list moves.
+
+    Every earlier point is at least as good in the first objective, so a point is dominated when
+    one earlier point is at least as good in the other two (and not equal in all three): kept is
+    the staircase of the earlier points' (second, third) values, second ascending, third strictly
+    descending, with the first value of each step."""
+    import bisect
+
+    keep = []
+    ys: list[float] = []
+    zs: list[float] = []  # strictly descending
+    xs: list[float] = []
+    for i, (x, y, z) in enumerate(S.tolist()):
+        j = bisect.bisect_right(ys, y) - 1  # the step with the largest second value <= y: lowest third
+        if j >= 0 and zs[j] <= z:
+            if zs[j] < z or ys[j] < y or xs[j] < x:
+                continue  # dominated
+            keep.append(i)  # a duplicate of a front point
             continue
-        rest = S[i + 1:]
-        live = alive[i + 1:]
-        cand = np.flatnonzero(live)
-        if not len(cand):
+        keep.append(i)
+        pos = bisect.bisect_left(ys, y)
+        end = pos
+        while end < len(zs) and zs[end] >= z:  # steps this point is at least as good as
+            end += 1
+        ys[pos:end], zs[pos:end], xs[pos:end] = [y], [z], [x]
+    return np.asarray(keep, dtype=np.int64)
+
+
+def _front_blocks(S: np.ndarray) -> np.ndarray:
+    """Front of ``S`` (4+ minimized objectives). By increasing coordinate sum (a point can only be
+    dominated by one of smaller sum), a block of the next live points is settled among itself --
+    its survivors are on the front -- and they cull every later point they dominate, vectorized.
+    Small fronts go fast (the first survivors cull most points); a front of f points costs
+    O(n x f) comparisons. Blocks grow while they survive whole."""
+    n = len(S)
+    order = np.argsort(S.sum(axis=1), kind="stable")
+    T = S[order]
+    alive = np.ones(n, dtype=bool)
+    kept: list[np.ndarray] = []
+    pos, block = 0, 32
+    while pos < n:
+        idx = np.flatnonzero(alive[pos:])[:block] + pos
+        if not len(idx):
             break
-        R = rest[cand]
-        dominated = (R >= S[i]).all(axis=1) & (R > S[i]).any(axis=1)
-        live[cand[dominated]] = False
-    return np.sort(order[alive])
+        B = T[idx]
+        le = (B[None, :, :] <= B[:, None, :]).all(axis=2)  # [i, j]: B[j] at least as good as B[i]
+        lt = (B[None, :, :] < B[:, None, :]).any(axis=2)
+        surv = idx[~(le & lt).any(axis=1)]
+        kept.append(surv)
+        pos = idx[-1] + 1
+        rest = np.flatnonzero(alive[pos:]) + pos
+        if len(rest):
+            alive[rest[_dominated_by(T[rest], T[surv])]] = False
+        block = min(2048, block * 2) if len(surv) == len(idx) else max(32, block // 2)
+    return order[np.concatenate(kept)] if kept else np.zeros(0, dtype=np.int64)
 
 
-def _dominated_by(B: np.ndarray, F: np.ndarray, chunk: int = 4096) -> np.ndarray:
+def _dominated_by(B: np.ndarray, F: np.ndarray, cells: int = 1 << 22) -> np.ndarray:
+    """Whether each row of ``B`` is dominated by a row of ``F`` (chunked: ~``cells`` comparisons at once)."""
     out = np.zeros(len(B), dtype=bool)
-    for s in range(0, len(F), chunk):
-        G = F[s:s + chunk]
-        le = (G[None, :, :] <= B[:, None, :]).all(axis=2)
-        lt = (G[None, :, :] < B[:, None, :]).any(axis=2)
-        out |= (le & lt).any(axis=1)
+    rows = max(1, cells // max(1, len(F) * F.shape[1]))
+    for s in range(0, len(B), rows):
+        b = B[s:s + rows]
+        le = (F[None, :, :] <= b[:, None, :]).all(axis=2)
+        lt = (F[None, :, :] < b[:, None, :]).any(axis=2)
+        out[s:s + rows] = (le & lt).any(axis=1)
     return out
 
 

@@ -1,6 +1,5 @@
 """Non-dominated filtering, sorting and hypervolume on hand-made points."""
 
-import time
 
 import numpy as np
 import pytest
@@ -50,11 +49,27 @@ def test_nan_rows_are_never_on_the_front():
     assert non_dominated_sort(Y).tolist() == [2, 0, 1]
 
 
-@pytest.mark.parametrize("k", [2, 3, 4])
-def test_mask_matches_brute_force_on_random_points_with_ties(k):
-    rng = np.random.default_rng(k)
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("k", [2, 3, 4, 5])
+def test_mask_matches_brute_force_on_random_points_with_ties(k, seed):
+    rng = np.random.default_rng(10 * k + seed)
     Y = rng.integers(0, 6, size=(300, k)).astype(float)  # many ties and duplicates
     assert (pareto_mask(Y) == brute_mask(Y)).all()
+    assert (pareto_mask(Y, ["minimize"] * k) == brute_mask(-Y)).all()
+
+
+@pytest.mark.parametrize("k", [3, 4])
+def test_mask_matches_brute_force_on_a_large_front(k):
+    # points near a sphere: most of them non-dominated (the hard case for a cull), some repeated
+    rng = np.random.default_rng(k)
+    X = np.abs(rng.normal(size=(1500, k)))
+    X = X / np.linalg.norm(X, axis=1, keepdims=True) * (1 - 0.02 * rng.random((1500, 1)))
+    Y = np.concatenate([X, X[:50]])
+    ge = (Y[None, :, :] >= Y[:, None, :]).all(axis=2)
+    gt = (Y[None, :, :] > Y[:, None, :]).any(axis=2)
+    expected = ~(ge & gt).any(axis=1)
+    assert expected.sum() > 300
+    assert (pareto_mask(Y) == expected).all()
 
 
 def test_non_dominated_sort_levels():
@@ -83,12 +98,16 @@ def test_hypervolume_matches_monte_carlo_in_3d():
     assert exact == pytest.approx(dominated.mean(), abs=0.01)
 
 
-def test_front_of_100000_points_is_fast():
+def test_front_of_100000_points():
+    # the sizes of benchmarks/pareto_speed.py (which times them); here only the answer is checked
     rng = np.random.default_rng(1)
     for k in (2, 3):
         Y = rng.random((100_000, k))
-        t0 = time.perf_counter()
         mask = pareto_mask(Y)
-        # generous on a loaded 2-core machine; benchmarks/pareto_speed.py has the figures
-        assert time.perf_counter() - t0 < 10.0
         assert 0 < mask.sum() < 2000
+        on, off = Y[mask], Y[~mask][:2000]
+        # no front point dominates another, and each sampled other point is dominated by one of them
+        ge = (on[None, :, :] >= on[:, None, :]).all(axis=2) & (on[None, :, :] > on[:, None, :]).any(axis=2)
+        assert not ge.any()
+        dom = (on[None, :, :] >= off[:, None, :]).all(axis=2) & (on[None, :, :] > off[:, None, :]).any(axis=2)
+        assert dom.any(axis=1).all()

@@ -32,6 +32,13 @@ def choice_key(value: Any) -> str:
     return json.dumps(value, sort_keys=True)
 
 
+def _frozen(value: Any) -> Any:
+    """Lists as tuples, to any depth (a categorical choice as declared, and as read back from JSON)."""
+    if isinstance(value, (list, tuple)):
+        return tuple(_frozen(v) for v in value)
+    return value
+
+
 @dataclass(frozen=True)
 class Dimension:
     """Base class of a named dimension."""
@@ -150,6 +157,13 @@ class CategoricalDimension(Dimension):
     default: Any = None
 
     kind = "cat"
+
+    def __post_init__(self) -> None:
+        # JSON has no tuples: a choice that is a list or a tuple is kept (and reaches ``run``) as a
+        # tuple, so the problem read back from the store is the one declared, and choices stay hashable
+        object.__setattr__(self, "choices", tuple(_frozen(c) for c in self.choices))
+        if isinstance(self.default, (list, tuple)):
+            object.__setattr__(self, "default", _frozen(self.default))
 
     @property
     def cardinality(self) -> int:

@@ -117,6 +117,7 @@ def test_four_drivers_share_one_search(small, where):
         # ls and results treat it as one search
         listed = hf(["ls", label, "--store", where], small)
         assert listed.returncode == 0 and "FINISHED" in listed.stdout, listed.stderr
+        assert "drivers: 4 left: " in listed.stdout and listed.stdout.count(" (member") == 3, listed.stdout
     finally:
         store.close()
 

@@ -104,6 +104,7 @@ def show_search(db, search, states: tuple[str, ...]) -> None:
         dropped = f", {warm['dropped']} dropped" if warm.get("dropped") else ""
         title += (f"\n  warm start: {warm.get('told', 0)} results from {warm.get('label')} "
                   f"({str(warm.get('search'))[:8]}){dropped}")
+    title += _drivers_line(db, search.id)
     errors = any(e.error for e in evaluations)
     objectives = [o["name"] for o in search.problem.get("objectives", [])]
     heading = ", ".join(objectives) if len(objectives) > 1 else "objective"
@@ -133,6 +134,21 @@ def show_search(db, search, states: tuple[str, ...]) -> None:
     if errors:
         click.echo(f"one evaluation in full: hyperfleet ls ID (e.g. hyperfleet ls "
                    f"{next(e.id[:8] for e in evaluations if e.error)})")
+
+
+def _drivers_line(db, search_id: str) -> str:
+    """``  drivers: 2 running, 1 left: node1 pid 41 (primary, 8 workers), ...`` for a search that
+    several drivers share (``--join``, ``submit --drivers``, ``--mpi-drivers``); empty otherwise."""
+    members = db.list_members(search_id) if hasattr(db, "list_members") else []
+    if len(members) < 2:
+        return ""
+    counts: dict[str, int] = {}
+    for m in members:
+        counts[m.state.value.lower()] = counts.get(m.state.value.lower(), 0) + 1
+    shown = [f"{m.host or '?'} pid {m.pid or '?'} ({m.role}{f', {m.workers} workers' if m.workers else ''}"
+             f"{'' if m.state.value == 'RUNNING' else ', ' + m.state.value.lower()})" for m in members[:6]]
+    more = f", and {len(members) - 6} more" if len(members) > 6 else ""
+    return f"\n  drivers: {', '.join(f'{n} {state}' for state, n in counts.items())}: {', '.join(shown)}{more}"
 
 
 def _objectives_cell(e) -> str:

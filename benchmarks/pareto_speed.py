@@ -45,13 +45,13 @@ def main() -> None:
     for k in (2, 3, 4):
         for kind in ("uniform", "sphere"):
             Y = points(kind, args.n, k, rng)
-            t_mask, mask = timed(lambda: pareto_mask(Y), args.repeat)
+            t_mask, mask = timed(lambda Y=Y: pareto_mask(Y), args.repeat)
             size = int(mask.sum())
             sub = Y[: min(len(Y), 20_000)]
-            t_sort, _ = timed(lambda: non_dominated_sort(sub[:2000]), 1)
+            t_sort, _ = timed(lambda sub=sub: non_dominated_sort(sub[:2000]), 1)
             front = Y[mask]
             if k <= 3 and size <= 5000 or size <= 300:
-                t_hv, _ = timed(lambda: hypervolume(front, np.zeros(k)), 1)
+                t_hv, _ = timed(lambda front=front, k=k: hypervolume(front, np.zeros(k)), 1)
                 hv = f"{t_hv:.3f}"
             else:
                 hv = "-"

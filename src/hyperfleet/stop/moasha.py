@@ -1,0 +1,201 @@
+"""Multi-objective asynchronous successive halving (MO-ASHA, Schmucker et al. 2021; Syne Tune's
+``MOASHA``), in its stopping form.
+
+The rungs are ASHA's (``min_step * reduction_factor ** k`` below ``max_step``). An evaluation
+reaching a rung records its objective vector there and goes on only if it ranks among the top
+``max(1, n // reduction_factor)`` of the ``n`` vectors recorded at that rung so far (itself
+included) -- it never waits for a rung to fill. The ranking:
+
+1. feasible vectors (no constraint violated) before infeasible ones, the infeasible ordered
+   by their total violation (the smaller the better);
+2. among the feasible, by non-dominated sorting (front 0 first);
+3. within a front, by crowding distance (NSGA-II; the front's extremes first), which keeps
+   the spread of the front rather than one corner.
+
+A vector goes on when fewer than ``top`` vectors rank strictly ahead of it (ties pass, as in
+ASHA). With one objective this is ASHA exactly. Values are maximized (the driver negates
+minimized objectives before they arrive). A report's value is a number (one objective), a
+sequence of numbers (several objectives, all feasible) or a :class:`MOValue`
+(objectives and constraint violation).
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from dataclasses import dataclass
+from typing import Any, Optional
+
+import numpy as np
+
+from hyperfleet.pareto import non_dominated_sort
+from hyperfleet.stop.asha import rung_steps
+from hyperfleet.stop.base import Curve, Stopper, bad_setting
+
+
+@dataclass(frozen=True)
+class MOValue:
+    """One multi-objective report as a stopper sees it.
+
+    Attributes:
+        objectives: the objective values, all to maximize.
+        violation: the sum of the positive constraint values (0: feasible).
+    """
+
+    objectives: tuple[float, ...]
+    violation: float = 0.0
+
+    @property
+    def feasible(self) -> bool:
+        return self.violation <= 0.0
+
+
+@dataclass(frozen=True)
+class MOASHASettings:
+    """Settings of :class:`MOASHAStopper` (ASHA's).
+
+    Attributes:
+        min_step: the first rung (no evaluation is stopped before it).
+        max_step: the full training's step count (no rung at or beyond it); None: unbounded.
+        reduction_factor: eta; the top 1/eta of each rung goes on.
+    """
+
+    min_step: int = 1
+    max_step: Optional[int] = None
+    reduction_factor: float = 3.0
+
+    def __post_init__(self) -> None:
+        if self.min_step < 1:
+            raise bad_setting("moasha", "min_step", "must be >= 1", self.min_step)
+        if self.max_step is not None and self.max_step < self.min_step:
+            raise bad_setting("moasha", "max_step", f"must be >= min_step ({self.min_step})",
+                              self.max_step)
+        if not self.reduction_factor > 1:
+            raise bad_setting("moasha", "reduction_factor", "must be > 1", self.reduction_factor)
+
+
+def crowding_distance(Y: np.ndarray) -> np.ndarray:
+    """NSGA-II's crowding distance of each row of one front ``Y`` (``(n, k)``): the extremes of
+    every objective get infinity, the others the sum over objectives of the normalized gap
+    between their neighbours. Duplicated rows share their value."""
+    n, k = Y.shape
+    out = np.zeros(n)
+    if n <= 2:
+        out[:] = math.inf
+        return out
+    for j in range(k):
+        order = np.argsort(Y[:, j], kind="stable")
+        col = Y[order, j]
+        span = col[-1] - col[0]
+        out[order[0]] = out[order[-1]] = math.inf
+        if span > 0:
+            out[order[1:-1]] += (col[2:] - col[:-2]) / span
+    # equal rows get the same distance (the largest of them), so a duplicate is no worse
+    _, inverse = np.unique(Y, axis=0, return_inverse=True)
+    inverse = np.asarray(inverse).ravel()
+    best = np.full(inverse.max() + 1, -math.inf)
+    np.maximum.at(best, inverse, out)
+    return best[inverse]
+
+
+def ranked_ahead(Y: np.ndarray, violation: np.ndarray, i: int) -> int:
+    """How many rows rank strictly ahead of row ``i`` (see the module docstring): ``Y`` the
+    objective vectors (maximized), ``violation`` each row's constraint violation."""
+    v = violation[i]
+    if v > 0:  # infeasible: behind every feasible row and every less infeasible one
+        return int(np.count_nonzero(violation <= 0) + np.count_nonzero((violation > 0) & (violation < v)))
+    feasible = np.flatnonzero(violation <= 0)
+    F = Y[feasible]
+    me = int(np.searchsorted(feasible, i))
+    if F.shape[1] == 1:
+        return int(np.count_nonzero(F[:, 0] > F[me, 0]))
+    fronts = non_dominated_sort(F)
+    mine = fronts[me]
+    ahead = int(np.count_nonzero(fronts < mine))
+    same = np.flatnonzero(fronts == mine)
+    dist = crowding_distance(F[same])
+    my_dist = dist[int(np.searchsorted(same, me))]
+    return ahead + int(np.count_nonzero(dist > my_dist))
+
+
+class MORungs:
+    """The vectors recorded at each rung (and their violations)."""
+
+    def __init__(self, steps: list[int], reduction_factor: float) -> None:
+        self.steps = steps
+        self.eta = reduction_factor
+        self.values: list[list[tuple[float, ...]]] = [[] for _ in steps]
+        self.violations: list[list[float]] = [[] for _ in steps]
+
+    def advance(self, k: int, step: int, value: MOValue) -> tuple[int, bool]:
+        """Record ``value`` at every rung from index ``k`` up to ``step``; returns the next rung
+        index and whether the evaluation goes on (False at the first rung it does not pass)."""
+        while k < len(self.steps) and step >= self.steps[k]:
+            self.values[k].append(value.objectives)
+            self.violations[k].append(value.violation)
+            n = len(self.values[k])
+            top = max(1, int(n // self.eta))
+            ahead = ranked_ahead(np.asarray(self.values[k], dtype=float),
+                                 np.asarray(self.violations[k], dtype=float), n - 1)
+            k += 1
+            if ahead >= top:
+                return k, False
+        return k, True
+
+
+class MOASHAStopper(Stopper):
+    """Successive halving by non-dominated sorting; see the module docstring.
+
+    Examples:
+        >>> s = MOASHAStopper(min_step=1, max_step=9, reduction_factor=2)
+        >>> s.report("a", 1, (0.5, 0.5)), s.report("b", 1, (0.4, 0.4)), s.report("c", 1, (0.9, 0.1))
+        (True, False, True)
+    """
+
+    name = "moasha"
+    Settings = MOASHASettings
+    multi_objective = True
+
+    def __init__(self, *, seed: Optional[int] = None, **settings) -> None:
+        super().__init__(seed=seed, **settings)
+        s = self.settings
+        self.rungs = MORungs(rung_steps(s.min_step, s.reduction_factor, s.max_step),
+                             s.reduction_factor)
+        self.n_objectives: Optional[int] = None
+
+    def check_value(self, eval_id: str, value: Any) -> MOValue:
+        """A number, a sequence of numbers or an :class:`MOValue`, as an MOValue of finite
+        numbers with as many objectives as earlier reports (ValueError in one line otherwise)."""
+        if isinstance(value, MOValue):
+            objectives, violation = value.objectives, value.violation
+        elif isinstance(value, (list, tuple, np.ndarray)):
+            objectives, violation = tuple(value), 0.0
+        else:
+            objectives, violation = (value,), 0.0
+        if not objectives:
+            raise ValueError(f"evaluation {eval_id}: the reported value has no objective value")
+        checked = tuple(_finite(eval_id, v) for v in objectives)
+        violation = _finite(eval_id, violation)
+        if self.n_objectives is not None and len(checked) != self.n_objectives:
+            raise ValueError(f"evaluation {eval_id}: the report has {len(checked)} objective "
+                             f"value(s), earlier ones had {self.n_objectives}; report one value "
+                             f"per objective every time")
+        self.n_objectives = len(checked)
+        return MOValue(checked, max(0.0, violation))
+
+    def _on_new(self, curve: Curve) -> None:
+        curve.data = 0  # the next rung to reach
+
+    def _decide(self, curve: Curve, step: int, value: MOValue) -> bool:
+        curve.data, go = self.rungs.advance(curve.data, step, value)
+        return go
+
+
+def _finite(eval_id: str, value: Any) -> float:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Real, np.floating)):
+        raise ValueError(f"evaluation {eval_id}: the reported value must be a number or a "
+                         f"sequence of numbers, got {value!r:.60}")
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(f"evaluation {eval_id}: the reported value must be finite, got {number}")
+    return number

@@ -116,3 +116,14 @@ def test_decision_cheap_with_many_vectors():
         s.report(f"n{i}", 1, tuple(rng.random(2)))
     per_ms = 1000 * (time.perf_counter() - start) / 50
     assert per_ms < 50, f"a decision with 500 vectors at a rung takes {per_ms:.1f} ms"
+
+
+def test_fast_2d_fronts_match_non_dominated_sort():
+    from hyperfleet.pareto import non_dominated_sort
+    from hyperfleet.stop.moasha import _fronts_2d
+
+    rng = np.random.default_rng(0)
+    for t in range(200):  # with many ties and duplicates (small integers) and without
+        n = int(rng.integers(1, 60))
+        F = rng.integers(0, 5, (n, 2)).astype(float) if t % 2 else rng.random((n, 2))
+        assert (_fronts_2d(F) == non_dominated_sort(F)).all()

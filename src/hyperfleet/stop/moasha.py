@@ -21,6 +21,7 @@ sequence of numbers (several objectives, all feasible) or a :class:`MOValue`
 
 from __future__ import annotations
 
+import bisect
 import math
 import numbers
 from dataclasses import dataclass
@@ -109,13 +110,37 @@ def ranked_ahead(Y: np.ndarray, violation: np.ndarray, i: int) -> int:
     me = int(np.searchsorted(feasible, i))
     if F.shape[1] == 1:
         return int(np.count_nonzero(F[:, 0] > F[me, 0]))
-    fronts = non_dominated_sort(F)
+    fronts = _fronts_2d(F) if F.shape[1] == 2 else non_dominated_sort(F)
     mine = fronts[me]
     ahead = int(np.count_nonzero(fronts < mine))
     same = np.flatnonzero(fronts == mine)
     dist = crowding_distance(F[same])
     my_dist = dist[int(np.searchsorted(same, me))]
     return ahead + int(np.count_nonzero(dist > my_dist))
+
+
+def _fronts_2d(F: np.ndarray) -> np.ndarray:
+    """Front numbers of 2-objective rows (maximized) in ``O(n log n)``: visited by decreasing
+    first objective (ties: decreasing second), a row joins the first front whose best second
+    value so far is below its own (or which holds an equal row); the fronts' best second values
+    decrease with the front number, so a binary search finds it."""
+    order = np.lexsort((-F[:, 1], -F[:, 0]))
+    out = np.empty(len(F), dtype=np.int64)
+    tops: list[float] = []  # negated best second value of each front (increasing)
+    last: list[tuple[float, float]] = []  # each front's latest row, for duplicates
+    for i in order:
+        a, b = float(F[i, 0]), float(F[i, 1])
+        level = bisect.bisect_right(tops, -b)  # first front whose best second value < b
+        if level > 0 and last[level - 1] == (a, b):
+            level -= 1  # a duplicate of a row of that front: not dominated by it
+        if level == len(tops):
+            tops.append(-b)
+            last.append((a, b))
+        else:
+            tops[level] = min(tops[level], -b)
+            last[level] = (a, b)
+        out[i] = level
+    return out
 
 
 class MORungs:

@@ -177,3 +177,25 @@ def test_cli_search_with_moasha(tmp_path):
                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert bad.returncode == 2 and bad.stderr.strip().splitlines() == [
         "error: stopper 'moasha' setting 'reduction_factor': must be > 1 (got 1.0)"]
+
+
+@pytest.mark.parametrize("evaluator", ["isolated", "dask", "thread"])
+def test_vector_reports_through_every_channel(tmp_path, evaluator):
+    """The child's pipes (isolation), Dask events and a direct call carry vectors intact."""
+    if evaluator == "dask":
+        pytest.importorskip("distributed")
+    kwargs = {"evaluator": "serial", "isolate": True} if evaluator == "isolated" else \
+        {"evaluator": evaluator, "workers": 2}
+    result = run_search(problem(constraint=True), f"{RUNS}:reports_two_objectives_constrained",
+                        search="random", max_evals=6, seed=2, store=tmp_path / "hf.db",
+                        stopper="moasha", stopper_settings={"max_step": 6, "reduction_factor": 2},
+                        **kwargs)
+    db = SqlStore(tmp_path / "hf.db")
+    records = db.list_evaluations(result.search.id)
+    assert STOPPED in {e.state for e in records} and FAILED not in {e.state for e in records}
+    for e in records:
+        [last] = db.list_reports(result.search.id, [e.id])[-1:]
+        size = 1 - e.config["x"] + e.config["y"]
+        assert last.objectives == pytest.approx([e.config["x"] * (1 - 0.5 ** e.last_step), size])
+        assert last.constraints == pytest.approx([size - 0.8])
+        assert e.feasible is (size <= 0.8)

@@ -37,7 +37,10 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "stopping"))
 sys.path.insert(0, os.path.dirname(HERE))  # benchmarks/: pin_threads
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(HERE)), "src"))
 
-import pin_threads  # noqa: E402,F401  (one BLAS thread, before numpy)
+import pin_threads  # noqa: E402,F401,I001  (one BLAS thread, before numpy)
+
+# isort: split
+
 import numpy as np  # noqa: E402
 from tasks import MLPTask, SimTask  # noqa: E402
 

@@ -127,3 +127,16 @@ def test_fast_2d_fronts_match_non_dominated_sort():
         n = int(rng.integers(1, 60))
         F = rng.integers(0, 5, (n, 2)).astype(float) if t % 2 else rng.random((n, 2))
         assert (_fronts_2d(F) == non_dominated_sort(F)).all()
+
+
+def test_shortcuts_decide_as_the_full_ranking():
+    from hyperfleet.stop.moasha import goes_on
+
+    rng = np.random.default_rng(1)
+    for t in range(80):
+        n, k = int(rng.integers(1, 25)), int(rng.integers(2, 4))
+        Y = rng.integers(0, 4, (n, k)).astype(float) if t % 2 else rng.random((n, k))
+        v = np.where(rng.random(n) < 0.2, rng.random(n), 0.0)
+        for top in (1, max(1, n // 3), n):
+            for i in range(n):
+                assert goes_on(Y, v, i, top) == (ranked_ahead(Y, v, i) < top)

@@ -29,7 +29,7 @@ from typing import Any, Optional
 
 import numpy as np
 
-from hyperfleet.pareto import non_dominated_sort
+from hyperfleet.pareto import non_dominated_sort, pareto_mask
 from hyperfleet.stop.asha import rung_steps
 from hyperfleet.stop.base import Curve, Stopper, bad_setting
 
@@ -128,8 +128,7 @@ def _fronts_2d(F: np.ndarray) -> np.ndarray:
     out = np.empty(len(F), dtype=np.int64)
     tops: list[float] = []  # negated best second value of each front (increasing)
     last: list[tuple[float, float]] = []  # each front's latest row, for duplicates
-    for i in order:
-        a, b = float(F[i, 0]), float(F[i, 1])
+    for i, a, b in zip(order.tolist(), F[order, 0].tolist(), F[order, 1].tolist()):
         level = bisect.bisect_right(tops, -b)  # first front whose best second value < b
         if level > 0 and last[level - 1] == (a, b):
             level -= 1  # a duplicate of a row of that front: not dominated by it
@@ -143,6 +142,27 @@ def _fronts_2d(F: np.ndarray) -> np.ndarray:
     return out
 
 
+def goes_on(Y: np.ndarray, violation: np.ndarray, i: int, top: int) -> bool:
+    """Whether row ``i`` ranks among the ``top`` best (fewer than ``top`` rows strictly ahead),
+    with :func:`ranked_ahead`'s ranking. Cheap shortcuts first: a feasible row dominated by
+    ``top`` rows or more is out (they are all on earlier fronts), and a non-dominated one only
+    needs the first front's crowding distances."""
+    if violation[i] > 0 or Y.shape[1] == 1:
+        return ranked_ahead(Y, violation, i) < top
+    feasible = violation <= 0
+    me = Y[i]
+    dominators = feasible & (Y >= me).all(axis=1) & (Y > me).any(axis=1)
+    n_dom = int(np.count_nonzero(dominators))
+    if n_dom >= top:
+        return False
+    if n_dom == 0:
+        idx = np.flatnonzero(feasible)
+        first = idx[pareto_mask(Y[idx])]
+        dist = crowding_distance(Y[first])
+        return int(np.count_nonzero(dist > dist[int(np.searchsorted(first, i))])) < top
+    return ranked_ahead(Y, violation, i) < top
+
+
 class MORungs:
     """The vectors recorded at each rung (and their violations)."""
 
@@ -151,19 +171,33 @@ class MORungs:
         self.eta = reduction_factor
         self.values: list[list[tuple[float, ...]]] = [[] for _ in steps]
         self.violations: list[list[float]] = [[] for _ in steps]
+        # the same as arrays, grown by doubling (a decision must not rebuild them)
+        self._Y: list[Optional[np.ndarray]] = [None for _ in steps]
+        self._v: list[np.ndarray] = [np.zeros(16) for _ in steps]
+
+    def _record(self, k: int, value: MOValue) -> int:
+        self.values[k].append(value.objectives)
+        self.violations[k].append(value.violation)
+        n = len(self.values[k])
+        Y = self._Y[k]
+        if Y is None:
+            Y = self._Y[k] = np.zeros((16, len(value.objectives)))
+        if n > len(Y):
+            self._Y[k] = Y = np.vstack([Y, np.zeros_like(Y)])
+            self._v[k] = np.concatenate([self._v[k], np.zeros_like(self._v[k])])
+        Y[n - 1] = value.objectives
+        self._v[k][n - 1] = value.violation
+        return n
 
     def advance(self, k: int, step: int, value: MOValue) -> tuple[int, bool]:
         """Record ``value`` at every rung from index ``k`` up to ``step``; returns the next rung
         index and whether the evaluation goes on (False at the first rung it does not pass)."""
         while k < len(self.steps) and step >= self.steps[k]:
-            self.values[k].append(value.objectives)
-            self.violations[k].append(value.violation)
-            n = len(self.values[k])
+            n = self._record(k, value)
             top = max(1, int(n // self.eta))
-            ahead = ranked_ahead(np.asarray(self.values[k], dtype=float),
-                                 np.asarray(self.violations[k], dtype=float), n - 1)
+            go = goes_on(self._Y[k][:n], self._v[k][:n], n - 1, top)
             k += 1
-            if ahead >= top:
+            if not go:
                 return k, False
         return k, True
 

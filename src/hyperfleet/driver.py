@@ -91,9 +91,9 @@ class SearchResult:
         return Path(self.search.folder)
 
 
-def _told(record: EvaluationRecord) -> tuple:
+def _told(record: EvaluationRecord, problem: Optional[HpProblem] = None) -> tuple:
     """What the search is told of a finished evaluation (see :func:`driver_objectives.told`)."""
-    return told(record)
+    return told(record, problem)
 
 
 class Driver:
@@ -155,7 +155,7 @@ class Driver:
         self._json_cost = 0.0
         if stopper is None:
             stopper = settings.stop.make(seed=record.settings.get("seed"))
-        self.reports = ReportRouter(store, record.id, stopper)
+        self.reports = ReportRouter(store, record.id, stopper, problem)
         if self.reports.live:
             executor.set_report_handler(self.reports.on_report)
         self._starting_keys = {problem.key(p) for p in problem.starting_points}
@@ -214,7 +214,7 @@ class Driver:
                     break
                 self._fill_workers(from_buffer_only=True)  # free workers restart at once
                 if finished:
-                    self.search.tell([_told(r) for r in finished])
+                    self.search.tell([_told(r, self.problem) for r in finished])
                     for record in finished:
                         self._call("on_done", record)
                 if self._finished_without_drain:
@@ -307,7 +307,7 @@ class Driver:
             for e in interrupted:
                 e.state, e.end_time, e.error = EvaluationState.FAILED, now, updates[0][1]["error"]
         appended = self.csv.catch_up(finished + ([] if self._rerun_running else interrupted))
-        told = [_told(e) for e in finished]
+        told = [_told(e, self.problem) for e in finished]
         if not self._rerun_running:
             told += [(e.config, None) for e in interrupted]
             self.stats.submitted += len(interrupted)

@@ -47,13 +47,18 @@ def check_outcome(problem: HpProblem, outcome: EvalOutcome, n_objectives: Option
     return dataclasses.replace(outcome, objective=checked.objectives[0]), fields
 
 
-def told(record: EvaluationRecord) -> tuple:
+def told(record: EvaluationRecord, problem: Optional[HpProblem] = None) -> tuple:
     """What the search is told of a finished evaluation: ``(config, value)`` — a number, the
     objectives and constraints, or None for a failure — or ``(config, last value, step)`` for one
-    stopped early (stopped is not failed; with several objectives it is told as a failure, its
-    last value being one number)."""
+    stopped early (stopped is not failed): with several objectives its last reported vector
+    (``moasha``), or None when it reported one number only (a one-number stopper on a
+    multi-objective ``problem``: nothing to place it with)."""
     if record.state == EvaluationState.STOPPED:
-        if record.objectives is not None or record.constraints is not None:
+        if record.objectives is not None:
+            return record.config, {"objectives": list(record.objectives),
+                                   "constraints": list(record.constraints or [])}, record.last_step
+        if record.constraints is not None or (problem is not None and (
+                problem.is_multi_objective or problem.constraints)):
             return record.config, None
         return record.config, record.objective, record.last_step
     if record.state != EvaluationState.DONE:

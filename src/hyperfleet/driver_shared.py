@@ -300,7 +300,7 @@ class SharedCycle:
         for e in cancelled:  # whoever cancelled it runs it again
             d.search.pending.pop(d.problem.key(e.config), None)
         if ended:
-            d.search.tell([_told(e) for e in ended])
+            d.search.tell([_told(e, d.problem) for e in ended])
             for e in ended:
                 d._count(e)
                 d._call("on_done", e)

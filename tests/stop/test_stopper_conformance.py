@@ -13,6 +13,7 @@ KIT_SETTINGS = {
     "patience": {"patience": 3, "min_delta": 0.005},
     "fixed": {"step": 10},
     "lcmodel": {"max_step": stopper_kit.MAX_STEP},
+    "moasha": {"max_step": stopper_kit.MAX_STEP},
 }
 
 

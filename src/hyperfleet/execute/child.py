@@ -7,6 +7,7 @@ import pickle
 import sys
 
 from hyperfleet.execute.isolation import REPORT_FDS_ENV, die_with_parent
+from hyperfleet.execute.reporting import encode_value
 
 
 def main() -> None:
@@ -35,7 +36,7 @@ def _pipe_ask():
     to_parent, from_parent = os.fdopen(up, "w", buffering=1), os.fdopen(down, "r")
 
     def ask(eval_id: str, step: int, value: float, when: float) -> bool:
-        to_parent.write(f"{step} {value!r} {when!r}\n")
+        to_parent.write(f"{step} {when!r} {encode_value(value)}\n")
         return from_parent.readline().strip() == "1"
 
     return ask

@@ -13,6 +13,7 @@ from typing import Any, Callable, Optional
 
 from hyperfleet.execute.futures import FuturesExecutor
 from hyperfleet.execute.process import pin_threads
+from hyperfleet.execute.reporting import as_value
 from hyperfleet.execute.task import EvalOutcome, EvalTask
 from hyperfleet.execute.tls import TlsFiles
 
@@ -163,7 +164,7 @@ class DaskExecutor(FuturesExecutor):
         """In the client's event loop: pass the report to the driver's thread."""
         msg = event[1] if isinstance(event, tuple) else event
         eval_id = msg["eval_id"]
-        self._post_report(eval_id, int(msg["step"]), float(msg["value"]), float(msg["time"]),
+        self._post_report(eval_id, int(msg["step"]), as_value(msg["value"]), float(msg["time"]),
                           functools.partial(self._reply, eval_id))
 
     def _reply(self, eval_id: str, go: bool) -> None:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Optional
 
 from hyperfleet.execute.process_tree import TOKEN_VAR, descendants, kill_tree, memory_bytes
-from hyperfleet.execute.reporting import Ask
+from hyperfleet.execute.reporting import Ask, decode_value
 from hyperfleet.execute.task import EvalOutcome, EvalTask
 from hyperfleet.files import create_file, open_output
 from hyperfleet.main_guard import GUARD_HELP, REIMPORT_EXIT_CODE
@@ -122,8 +122,8 @@ class _Relay:
         self._pending += data
         *lines, self._pending = self._pending.split(b"\n")
         for line in lines:
-            step, value, when = line.split()
-            go = self.ask(self.eval_id, int(step), float(value), float(when))
+            step, when, value = line.split(None, 2)
+            go = self.ask(self.eval_id, int(step), decode_value(value.decode()), float(when))
             try:
                 os.write(self.down_write, b"1\n" if go else b"0\n")
             except OSError:  # the child is gone

@@ -320,7 +320,9 @@ def evaluate(task: EvalTask, capture: Callable = python_level_capture, worker: O
             value = run(dict(task.config))
             objective, values, metadata, error = judge_values(value)
             if reporter.stopped:  # told to stop: its objective is the last value it reported
-                objective, error = reporter.last_value, None
+                # (a vector of several objectives: the driver takes it from its last report)
+                last = reporter.last_value
+                objective, error = (last if isinstance(last, float) else None), None
         except BaseException as exc:  # noqa: BLE001 - a user's error of any kind fails the evaluation only
             if isinstance(exc, KeyboardInterrupt) and _interrupt_is_real(sigints):
                 raise

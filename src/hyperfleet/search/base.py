@@ -136,9 +136,11 @@ class Search(ABC):
 
     def pareto_front(self) -> list[tuple[dict, Any]]:
         """The told results that are feasible and non-dominated, as ``(config, value)`` pairs
-        (one objective: the best ones, ties included)."""
+        (one objective: the best ones, ties included); with several objectives, trainings
+        stopped early are not on it (their vectors are not a full training's)."""
         ok = [(c, y) for c, y in self.history if y is not None
-              and (not isinstance(y, Outcome) or y.feasible)]
+              and (not isinstance(y, Outcome) or y.feasible)
+              and not (isinstance(y, Outcome) and self.problem.key(c) in self.stopped_at)]
         if not ok:
             return []
         Y = np.array([self.maximized(y) if isinstance(y, Outcome) else [self._sign * y]

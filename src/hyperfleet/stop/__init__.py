@@ -10,6 +10,9 @@ name             rule (settings)
 ``median``       median stopping rule (``min_step``, ``min_curves``)
 ``patience``     no improvement for a while (``patience``, ``min_delta``, ``min_step``)
 ``fixed``        everyone stops at one step (``step``)
+``moasha``       successive halving with several objectives: non-dominated sorting, then
+                 crowding distance, at each rung (``min_step``, ``max_step``,
+                 ``reduction_factor``)
 ``lcmodel``      learning-curve extrapolation with uncertainty (``max_step``, ``min_step``,
                  ``top_k``, ``min_prob``)
 ===============  ==========================================================================
@@ -25,11 +28,12 @@ from hyperfleet.stop.fixed import FixedStopper
 from hyperfleet.stop.hyperband import HyperbandStopper
 from hyperfleet.stop.lcmodel import LCModelStopper
 from hyperfleet.stop.median import MedianStopper
+from hyperfleet.stop.moasha import MOASHAStopper, MOValue
 from hyperfleet.stop.patience import PatienceStopper
 
 STOPPERS: dict[str, type[Stopper]] = {
     cls.name: cls for cls in (ASHAStopper, HyperbandStopper, MedianStopper, PatienceStopper,
-                              FixedStopper, LCModelStopper)
+                              FixedStopper, LCModelStopper, MOASHAStopper)
 }
 
 
@@ -50,4 +54,5 @@ def make_stopper(name: str, seed: Optional[int] = None, **settings: Any) -> Stop
 
 
 __all__ = ["STOPPERS", "make_stopper", "Stopper", "Curve", "ASHAStopper", "HyperbandStopper",
-           "MedianStopper", "PatienceStopper", "FixedStopper", "LCModelStopper"]
+           "MedianStopper", "PatienceStopper", "FixedStopper", "LCModelStopper",
+           "MOASHAStopper", "MOValue"]

@@ -25,7 +25,7 @@ class Curve:
 
     Attributes:
         steps, values: the reports, in order (steps strictly increasing).
-        best: the best value reported so far.
+        best: the best value reported so far (one objective; -inf for vectors).
         stopped: the stopper told it to stop (``report`` returned False).
         finished: ``finish`` was called; ``completed``: it finished without being stopped and
             with at least one report (its last value counts as a full training's final value).
@@ -77,6 +77,8 @@ class Stopper:
     Settings: ClassVar[type] = NoSettings
     #: whether decisions compare an evaluation with the others (False: a rule on its own curve)
     compares_curves: ClassVar[bool] = True
+    #: whether reports may carry several objectives (``moasha``); False: one number per report
+    multi_objective: ClassVar[bool] = False
 
     def __init__(self, *, seed: Optional[int] = None, **settings: Any) -> None:
         self.seed = seed
@@ -102,7 +104,7 @@ class Stopper:
                 integer or does not increase (nothing is recorded then).
         """
         step = _check_step(eval_id, step)
-        value = _check_value(eval_id, value)
+        value = self.check_value(eval_id, value)
         curve = self.curves.get(eval_id)
         if curve is None:
             curve = self.curves[eval_id] = Curve(eval_id, len(self.curves))
@@ -115,7 +117,7 @@ class Stopper:
                              f"report was at step {curve.steps[-1]}); report steps 1, 2, 3, ...")
         curve.steps.append(step)
         curve.values.append(value)
-        if value > curve.best:
+        if isinstance(value, float) and value > curve.best:
             curve.best = value
         if curve.stopped:
             return False
@@ -140,6 +142,11 @@ class Stopper:
         self._protected.add(eval_id)
         if eval_id in self.curves:
             self.curves[eval_id].protected = True
+
+    def check_value(self, eval_id: str, value: Any) -> Any:
+        """A reported value as the stopper keeps it (here: a finite float), or ValueError in one
+        line; a multi-objective stopper overrides it to accept vectors."""
+        return _check_value(eval_id, value)
 
     # ----- what a subclass implements ----------------------------------------------------
     def _decide(self, curve: Curve, step: int, value: float) -> bool:

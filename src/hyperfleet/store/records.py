@@ -142,6 +142,8 @@ class ReportRecord:
     """One intermediate value of one evaluation (``hyperfleet.report(value, step)``).
 
     ``seq``: its place among all the reports of its search, in the order the driver received them.
+    With several objectives (or constraints), ``objectives`` and ``constraints`` hold the values
+    in declared order and ``value`` is the first objective; None for a one-number report.
     """
 
     evaluation_id: str
@@ -149,6 +151,8 @@ class ReportRecord:
     step: int
     value: float
     time: float
+    objectives: Optional[list] = None
+    constraints: Optional[list] = None
 
 
 @dataclass

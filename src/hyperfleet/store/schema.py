@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from hyperfleet.store.base import StoreError
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 
 def _add_intermediate_values(conn: sa.Connection) -> None:
@@ -45,6 +45,15 @@ def _add_objective_vectors(conn: sa.Connection) -> None:
     conn.execute(sa.text("ALTER TABLE evaluations ADD COLUMN feasible BOOLEAN"))
 
 
+def _add_report_vectors(conn: sa.Connection) -> None:
+    """Version 7 (early stopping with several objectives): each intermediate value's objective
+    values and constraint values (JSON lists; None for a one-number report)."""
+    if not sa.inspect(conn).has_table("reports"):
+        return  # created whole, with these columns, after the migrations
+    conn.execute(sa.text("ALTER TABLE reports ADD COLUMN objectives JSON"))
+    conn.execute(sa.text("ALTER TABLE reports ADD COLUMN constraints JSON"))
+
+
 # What each schema version added, applied in order to an older store when it is opened: SQL
 # statements, or a function of the connection. (Version 3 is another change's.)
 MIGRATIONS = {
@@ -60,6 +69,7 @@ MIGRATIONS = {
     4: _add_intermediate_values,
     5: _add_objective_vectors,
     6: _add_driver_members,
+    7: _add_report_vectors,
 }
 
 # Any 64-bit number no other program on the server is likely to lock; "hyprflet" in ASCII.
@@ -178,6 +188,9 @@ reports_table = sa.Table(
     sa.Column("step", sa.Integer, nullable=False),
     sa.Column("value", sa.Float, nullable=False),
     sa.Column("time", sa.Float, nullable=False),
+    # several objectives (version 7): the values in declared order, ``value`` the first; None otherwise
+    sa.Column("objectives", sa.JSON),
+    sa.Column("constraints", sa.JSON),
     sa.UniqueConstraint("evaluation_id", "step", name="uq_report_step"),
     sa.Index("ix_reports_search_seq", "search_id", "seq"),
 )

@@ -275,14 +275,16 @@ class SqlStore(MemberStore, Store):
         if not reports:
             return
         rows = [{"search_id": search_id, "evaluation_id": r.evaluation_id, "seq": r.seq, "step": r.step,
-                 "value": r.value, "time": r.time} for r in reports]
+                 "value": r.value, "time": r.time, "objectives": r.objectives,
+                 "constraints": r.constraints} for r in reports]
         with self.engine.begin() as conn:
             conn.execute(reports_table.insert(), rows)
 
     @guarded
     def list_reports(self, search_id: str, eval_ids: Optional[Iterable[str]] = None) -> list[ReportRecord]:
         r = reports_table
-        query = sa.select(r.c.evaluation_id, r.c.seq, r.c.step, r.c.value, r.c.time) \
+        query = sa.select(r.c.evaluation_id, r.c.seq, r.c.step, r.c.value, r.c.time,
+                          r.c.objectives, r.c.constraints) \
             .where(r.c.search_id == search_id).order_by(r.c.seq, r.c.id)
         if eval_ids is not None:
             query = query.where(r.c.evaluation_id.in_(list(eval_ids)))

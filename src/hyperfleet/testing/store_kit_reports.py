@@ -41,6 +41,24 @@ def check_reports_round_trip_in_order(make_store) -> None:
         again.close()
 
 
+def check_report_vectors_round_trip(make_store) -> None:
+    """Several objectives (schema 7): a report's objective and constraint values come back as
+    stored, beside one-number reports (None there)."""
+    from hyperfleet.testing.store_kit import new_search
+
+    store = make_store()
+    try:
+        search = new_search(store)
+        a = store.create_evaluation(search.id, 0, {"x": 0.1}, state=RUNNING)
+        store.add_reports(search.id, [ReportRecord(a.id, 1, 1, 0.5, 10.0, [0.5, -2.25], [0.125]),
+                                      ReportRecord(a.id, 2, 2, 0.75, 11.0)])
+        first, second = store.list_reports(search.id)
+        assert first.objectives == [0.5, -2.25] and first.constraints == [0.125]
+        assert second.objectives is None and second.constraints is None
+    finally:
+        store.close()
+
+
 def check_stopped_state_and_last_step(make_store) -> None:
     from hyperfleet.testing.store_kit import new_search
 
@@ -118,5 +136,6 @@ def conn_engine(store):
     return store.engine
 
 
-REPORT_CHECKS = [check_reports_round_trip_in_order, check_stopped_state_and_last_step]
+REPORT_CHECKS = [check_reports_round_trip_in_order, check_stopped_state_and_last_step,
+                 check_report_vectors_round_trip]
 REPORT_SQL_CHECKS = [check_reports_migrate_from_version_2]

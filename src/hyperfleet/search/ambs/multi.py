@@ -151,7 +151,18 @@ class VectorResults:
         if self._weights is None:
             self._new_weights()
         s = self.settings
-        return scalarize(normalize(Y, s.mo_normalize), self._weights, s.mo_scalarization)
+        stopped = self._step[:self._n] > 0
+        full = ~stopped & ~np.isnan(Y).any(axis=1)
+        if not stopped.any() or not full.any():
+            return scalarize(normalize(Y, s.mo_normalize), self._weights, s.mo_scalarization)
+        # trainings stopped early: their vectors are partial, so the scale is the full trainings'
+        # (a stopped one's low first-epoch values must not stretch it); theirs is measured on it
+        Z = normalize(np.where(full[:, None], Y, np.nan), s.mo_normalize)
+        lo, hi = Y[full].min(axis=0), Y[full].max(axis=0)
+        part = stopped & ~np.isnan(Y).any(axis=1)
+        Z[part] = np.clip(np.where(hi > lo, (Y[part] - lo) / np.where(hi > lo, hi - lo, 1.0), 1.0),
+                          0.0, 1.0)
+        return scalarize(Z, self._weights, s.mo_scalarization)
 
     def _new_weights(self) -> None:
         k = self._Y.shape[1] if self._Y is not None else 1

@@ -22,9 +22,24 @@ from scipy import linalg, optimize
 
 _SQRT5 = math.sqrt(5.0)
 #: bounds of the log extra noise variance of warm rows (standardised units)
-WARM_NOISE_BOUNDS = (math.log(1e-6), math.log(2.0))
-#: tree surrogates: the sample weight of a warm-start row relative to a new result
-WARM_TREE_WEIGHT = 0.25
+WARM_NOISE_BOUNDS = (math.log(1e-6), math.log(20.0))
+#: tree surrogates: the sample weight of a warm-start row near a new result (else 1)
+WARM_TREE_WEIGHT = 0.05
+#: ... near: within this distance times sqrt(number of features) of one
+WARM_TREE_NEAR = 0.1
+
+
+def warm_weights(X: np.ndarray, warm: np.ndarray) -> np.ndarray:
+    """Sample weights for a tree surrogate: 1, except warm-start rows within
+    ``WARM_TREE_NEAR * sqrt(n_features)`` of a new result, which weigh :data:`WARM_TREE_WEIGHT`
+    (there the new results say what the problem is now; elsewhere the warm rows are all there is)."""
+    weight = np.ones(len(X))
+    new = ~warm
+    if not new.any() or not warm.any():
+        return weight
+    near = _distances(X[warm], X[new]).min(axis=1) < WARM_TREE_NEAR * math.sqrt(X.shape[1])
+    weight[np.flatnonzero(warm)[near]] = WARM_TREE_WEIGHT
+    return weight
 
 
 class Surrogate:
@@ -162,9 +177,9 @@ class GaussianProcess(Surrogate):
         lp, glp = self._log_prior(theta)
         if warm is None:
             return -(lml + lp), -(grad + glp)
-        # warm noise ~ a weak prior (log p = 0.1 log sw2 - 2 sw2): free to grow when contradicted
-        g_w = 0.5 * sw2 * float(np.diag(W) @ warm) + 0.1 - 2.0 * sw2
-        lp += 0.1 * lw - 2.0 * sw2
+        # warm noise ~ a weak prior (log p = 0.1 log sw2 - 0.5 sw2): free to grow when contradicted
+        g_w = 0.5 * sw2 * float(np.diag(W) @ warm) + 0.1 - 0.5 * sw2
+        lp += 0.1 * lw - 0.5 * sw2
         return -(lml + lp), -np.concatenate([grad + glp, [g_w]])
 
     def _optimize(self, X: np.ndarray, y: np.ndarray, warm_rows: np.ndarray | None = None
@@ -186,7 +201,10 @@ class GaussianProcess(Surrogate):
         if warm_rows is None:
             return self._run_starts(starts, bounds, X, y)
         lw = self.log_warm_noise_ if self.log_warm_noise_ is not None else math.log(1e-2)
-        starts = [np.append(start, lw) for start in starts]
+        # from the last fit's warm noise, and from a large one (a changed problem): the
+        # likelihood has one optimum where the global noise explains the contradiction, and one
+        # where the warm rows' noise does
+        starts = [np.append(start, lw) for start in starts] + [np.append(starts[0], 0.0)]
         best = self._run_starts(starts, bounds + [WARM_NOISE_BOUNDS], X, y, warm_rows)
         self.log_warm_noise_ = float(best[-1])
         return best[:-1]
@@ -340,8 +358,8 @@ class SklearnSurrogate(Surrogate):
         self.estimator = estimator
 
     def fit(self, X: np.ndarray, y: np.ndarray, warm: np.ndarray | None = None) -> SklearnSurrogate:
-        """Fit to ``(X, y)``; rows marked ``warm`` (an earlier search's results) weigh
-        :data:`WARM_TREE_WEIGHT` of a new result where the estimator takes ``sample_weight``."""
+        """Fit to ``(X, y)``; rows marked ``warm`` (an earlier search's results) near a new
+        result weigh less (:func:`warm_weights`) where the estimator takes ``sample_weight``."""
         from sklearn.base import clone
 
         self.X_, self.y_ = np.asarray(X, dtype=float), np.asarray(y, dtype=float)
@@ -356,7 +374,7 @@ class SklearnSurrogate(Surrogate):
             except (TypeError, ValueError):
                 takes = False
             if takes:
-                weight = np.where(np.asarray(warm, dtype=bool), WARM_TREE_WEIGHT, 1.0)
+                weight = warm_weights(self.X_, np.asarray(warm, dtype=bool))
         if weight is None:
             self.model_.fit(self.X_, target)
         else:

@@ -25,12 +25,8 @@ from hyperfleet.search.ambs.optimizer import AcquisitionOptimizer
 from hyperfleet.search.ambs.pending import QUCB, make_pending
 from hyperfleet.search.ambs.settings import AMBSSettings
 from hyperfleet.search.ambs.stopped import stopped_as
-from hyperfleet.search.ambs.surrogates import (
-    GaussianProcess,
-    SklearnSurrogate,
-    Surrogate,
-    TreeEnsemble,
-)
+from hyperfleet.search.ambs.surrogates import GaussianProcess, Surrogate
+from hyperfleet.search.ambs.trees import SklearnSurrogate, TreeEnsemble
 from hyperfleet.search.base import Search
 
 #: ``pending="auto"`` uses the constant liar up to this many pending evaluations, qUCB beyond

@@ -12,6 +12,13 @@ exact):
 * ``layers``: 1 to 4 layers, one log-scaled width per layer (``units_i`` active when
   ``n_layers >= i``), and a dropout.
 
+And one real training (``mlp``): scikit-learn's ``MLPClassifier`` on the shipped digits data set
+(1,797 8x8 images, 10 classes; 1,200 to train, the rest to validate), maximising validation
+accuracy; the solver is the condition (sgd: momentum and nesterov; adam: beta_1), with 1 to 3
+layers of log-scaled widths (``units_i`` active when ``n_layers >= i``), a log learning rate and
+a log L2 penalty; 30 epochs, fixed initialisation (deterministic: a configuration always scores
+the same). Its optimum is unknown: its "regret" is the validation error, 1 - accuracy.
+
 Every (engine, problem, seed) runs in a subprocess of its own interpreter (hyperfleet with this
 one, the anchors with ``--anchor-python``), sequentially (the machine is shared). Printed: mean
 regret at the budget, mean rank (1 = best, ties share), and each engine's own seconds per
@@ -23,6 +30,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import statistics
 import subprocess
 import sys
@@ -49,6 +57,19 @@ def configspace(name: str, seed: int):
         cs.add(opt, lr, momentum, nesterov, beta1, rho)
         cs.add(CS.EqualsCondition(momentum, opt, "sgd"), CS.EqualsCondition(nesterov, opt, "sgd"),
                CS.EqualsCondition(beta1, opt, "adam"), CS.EqualsCondition(rho, opt, "rmsprop"))
+    elif name == "mlp":
+        solver = CS.CategoricalHyperparameter("solver", ["sgd", "adam"])
+        lr = CS.UniformFloatHyperparameter("lr", 1e-4, 0.5, log=True, default_value=1e-3)
+        alpha = CS.UniformFloatHyperparameter("alpha", 1e-6, 1e-1, log=True, default_value=1e-4)
+        momentum = CS.UniformFloatHyperparameter("momentum", 0.0, 0.99, default_value=0.9)
+        nesterov = CS.CategoricalHyperparameter("nesterov", [True, False])
+        beta1 = CS.UniformFloatHyperparameter("beta1", 0.5, 0.999, default_value=0.9)
+        n = CS.UniformIntegerHyperparameter("n_layers", 1, 3)
+        units = [CS.UniformIntegerHyperparameter(f"units_{i}", 8, 256, log=True) for i in range(1, 4)]
+        cs.add(solver, lr, alpha, momentum, nesterov, beta1, n, *units)
+        cs.add(CS.EqualsCondition(momentum, solver, "sgd"), CS.EqualsCondition(nesterov, solver, "sgd"),
+               CS.EqualsCondition(beta1, solver, "adam"),
+               *[CS.InCondition(units[i], n, list(range(i + 1, 4))) for i in (1, 2)])
     else:
         n = CS.UniformIntegerHyperparameter("n_layers", 1, 4)
         hps = [n, CS.UniformFloatHyperparameter("dropout", 0.0, 0.7)]
@@ -58,10 +79,46 @@ def configspace(name: str, seed: int):
     return cs
 
 
-OPTIMUM = {"optimizer": 0.95, "layers": 0.925}
+OPTIMUM = {"optimizer": 0.95, "layers": 0.925, "mlp": 1.0}
+_DIGITS: list = []
+
+
+def train_mlp(c: dict) -> float:
+    """Validation accuracy of an MLPClassifier on the digits data set (a real training)."""
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.neural_network import MLPClassifier
+
+    if not _DIGITS:
+        from sklearn.datasets import load_digits
+        from sklearn.preprocessing import StandardScaler
+
+        X, y = load_digits(return_X_y=True)
+        order = __import__("numpy").random.default_rng(0).permutation(len(y))
+        X, y = X[order], y[order]
+        scaler = StandardScaler().fit(X[:1200])
+        _DIGITS.extend([scaler.transform(X[:1200]), y[:1200], scaler.transform(X[1200:]), y[1200:]])
+    Xt, yt, Xv, yv = _DIGITS
+    extra = ({"momentum": c["momentum"], "nesterovs_momentum": bool(c["nesterov"])}
+             if c["solver"] == "sgd" else {"beta_1": c["beta1"]})
+    model = MLPClassifier(hidden_layer_sizes=tuple(int(c[f"units_{i}"]) for i in range(1, c["n_layers"] + 1)),
+                          solver=c["solver"], learning_rate_init=c["lr"], alpha=c["alpha"],
+                          max_iter=30, batch_size=128, random_state=0, **extra)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.simplefilter("ignore", RuntimeWarning)  # a diverging learning rate overflows
+        try:
+            model.fit(Xt, yt)
+        except (ValueError, FloatingPointError):
+            return 0.0
+    acc = float(model.score(Xv, yv))
+    return acc if math.isfinite(acc) else 0.0
 
 
 def objective(name: str, c: dict) -> float:
+    if name == "mlp":
+        return train_mlp(c)
     if name == "optimizer":
         base = {"sgd": 0.93, "adam": 0.95, "rmsprop": 0.94}[c["optimizer"]]
         best_lr = {"sgd": -1.5, "adam": -3.0, "rmsprop": -3.5}[c["optimizer"]]
@@ -201,6 +258,9 @@ def main() -> None:
     parser.add_argument("--engines", default=",".join(ENGINES))
     parser.add_argument("--problems", default="optimizer,layers")
     parser.add_argument("--anchor-python", default="/work/venvs/anchors/bin/python")
+    parser.add_argument("--timeout", type=float, default=None,
+                        help="seconds one (engine, problem, seed) run may take; past it, it "
+                             "counts as missing (DeepHyper CBO is slow on a loaded machine)")
     parser.add_argument("--worker", nargs=3, metavar=("ENGINE", "PROBLEM", "SEED"))
     args = parser.parse_args()
     if args.worker:
@@ -210,12 +270,21 @@ def main() -> None:
     lo, _, hi = args.seeds.partition("-")
     seeds = list(range(int(lo), int(hi or lo) + 1))
     rows = []
+    # one BLAS thread per run: the machine is shared, and threads fighting over two cores made
+    # one small MLP training take a minute
+    env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
     for problem in args.problems.split(","):
         for seed in seeds:
             for engine in args.engines.split(","):
                 python = sys.executable if engine.startswith("hf-") else args.anchor_python
-                out = subprocess.run([python, __file__, "--budget", str(args.budget), "--worker", engine,
-                                      problem, str(seed)], capture_output=True, text=True)
+                try:
+                    out = subprocess.run([python, __file__, "--budget", str(args.budget), "--worker",
+                                          engine, problem, str(seed)], capture_output=True, text=True,
+                                         timeout=args.timeout, env=env)
+                except subprocess.TimeoutExpired:
+                    print(f"{engine} {problem} {seed}: past --timeout {args.timeout:g} s, left out",
+                          file=sys.stderr, flush=True)
+                    continue
                 if out.returncode:
                     print(f"{engine} {problem} {seed} failed: {out.stderr[-800:]}", file=sys.stderr)
                     continue

@@ -27,6 +27,11 @@ from hyperfleet import HpProblem, run_search  # noqa: E402
 from hyperfleet.store import EvaluationState, SqlStore  # noqa: E402
 
 CENTRE = (0.3, 0.7, 0.45, 0.6)
+#: the "mixed" problem: its floats' optimum, and what each activation costs
+MIXED_CENTRE = (0.25, 0.6, 0.4)
+MIXED_ACT = {"relu": 0.0, "tanh": 0.08, "gelu": 0.04}
+#: the "wide" problem (held out while tuning): 8 floats
+WIDE_CENTRE = (0.35, 0.6, 0.5, 0.3, 0.65, 0.45, 0.55, 0.4)
 
 
 def problem() -> HpProblem:
@@ -47,6 +52,53 @@ def objective(config: dict, shift: float = 0.0, ripple: float = 0.05) -> float:
     return -total
 
 
+def mixed_problem() -> HpProblem:
+    p = HpProblem()
+    for i in range(len(MIXED_CENTRE)):
+        p.add_dim(f"x{i}", (0.0, 1.0))
+    p.add_dim("units", (1, 16))
+    p.add_dim("act", list(MIXED_ACT))
+    return p
+
+
+def mixed_objective(config: dict, shift: float = 0.0, ripple: float = 0.05) -> float:
+    """Maximised; 0 at x_i = MIXED_CENTRE_i + shift (x1: - shift), units = 9 + round(20 shift),
+    act = relu; with a shift, tanh and gelu swap costs."""
+    total = 0.0
+    for i, c in enumerate(MIXED_CENTRE):
+        d = config[f"x{i}"] - (c + (shift if i != 1 else -shift))
+        total += 4 * d * d - ripple * (math.cos(6 * math.pi * d) - 1)
+    total += 0.01 * (config["units"] - (9 + round(20 * shift))) ** 2
+    act = config["act"]
+    if shift and act != "relu":
+        act = "gelu" if act == "tanh" else "tanh"
+    return -(total + MIXED_ACT[act])
+
+
+def wide_problem() -> HpProblem:
+    p = HpProblem()
+    for i in range(len(WIDE_CENTRE)):
+        p.add_dim(f"x{i}", (0.0, 1.0))
+    return p
+
+
+def wide_objective(config: dict, shift: float = 0.0, ripple: float = 0.05) -> float:
+    """Maximised; 0 at x_i = WIDE_CENTRE_i +/- shift (alternating signs), weights 1..4."""
+    total = 0.0
+    for i, c in enumerate(WIDE_CENTRE):
+        d = config[f"x{i}"] - (c + (shift if i % 2 == 0 else -shift))
+        total += (1 + i % 4) * d * d - ripple * (math.cos(6 * math.pi * d) - 1)
+    return -total
+
+
+#: name -> (space, objective(config, shift, ripple), default shift)
+PROBLEMS = {
+    "base": (problem, objective, 0.03),
+    "mixed": (mixed_problem, mixed_objective, 0.05),
+    "wide": (wide_problem, wide_objective, 0.08),
+}
+
+
 def evals_to_reach(store: SqlStore, search_id: str, target: float, budget: int) -> int:
     done = sorted(store.list_evaluations(search_id, [EvaluationState.DONE]), key=lambda e: e.number)
     best = -math.inf
@@ -61,24 +113,34 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", default="0-2")
     parser.add_argument("--budget", type=int, default=40)
-    parser.add_argument("--shift", type=float, default=0.03)
+    parser.add_argument("--problem", choices=sorted(PROBLEMS), default="base",
+                        help="base: 4 floats + an integer; mixed: 3 floats, an integer, a "
+                             "categorical; wide: 8 floats")
+    parser.add_argument("--shift", type=float, default=None,
+                        help="how far the optimum moves (default: the problem's: base 0.03, "
+                             "mixed 0.05, wide 0.08)")
+    parser.add_argument("--surrogate", default="auto", help="AMBS surrogate (auto, gp, et, rf)")
     parser.add_argument("--ripple", type=float, default=0.05, help="amplitude of the cosine ripples")
     args = parser.parse_args()
+    space, func, default_shift = PROBLEMS[args.problem]
+    if args.shift is None:
+        args.shift = default_shift
+    kw = {"surrogate": args.surrogate}
     lo, _, hi = args.seeds.partition("-")
     seeds = range(int(lo), int(hi or lo) + 1)
     rows = []
     for seed in seeds:
         with tempfile.TemporaryDirectory() as tmp:
             store_path = Path(tmp) / "hf.db"
-            shifted = lambda c, s=args.shift, r=args.ripple: objective(c, s, r)  # noqa: E731
-            original = lambda c, r=args.ripple: objective(c, 0.0, r)  # noqa: E731
-            first = run_search(problem(), original, max_evals=args.budget, evaluator="serial",
+            shifted = lambda c, s=args.shift, r=args.ripple: func(c, s, r)  # noqa: E731
+            original = lambda c, r=args.ripple: func(c, 0.0, r)  # noqa: E731
+            first = run_search(space(), original, search_settings=kw, max_evals=args.budget, evaluator="serial",
                                label=f"first-{seed}", seed=seed, store=store_path)
             regret = -first.best.objective
-            warm = run_search(problem(), shifted, max_evals=args.budget, evaluator="serial",
+            warm = run_search(space(), shifted, search_settings=kw, max_evals=args.budget, evaluator="serial",
                               label=f"warm-{seed}", seed=seed + 100, store=store_path,
                               warm_start=f"first-{seed}")
-            cold = run_search(problem(), shifted, max_evals=args.budget, evaluator="serial",
+            cold = run_search(space(), shifted, search_settings=kw, max_evals=args.budget, evaluator="serial",
                               label=f"cold-{seed}", seed=seed + 100, store=store_path)
             db = SqlStore(store_path)
             n_warm = evals_to_reach(db, warm.search.id, regret, args.budget)

@@ -21,12 +21,8 @@ from hyperfleet.search.ambs.initial_design import (
 from hyperfleet.search.ambs.pending import QUCB, ConstantLiar, PendingStrategy
 from hyperfleet.search.ambs.search import AMBS, default_n_initial
 from hyperfleet.search.ambs.settings import AMBSSettings
-from hyperfleet.search.ambs.surrogates import (
-    GaussianProcess,
-    SklearnSurrogate,
-    Surrogate,
-    TreeEnsemble,
-)
+from hyperfleet.search.ambs.surrogates import GaussianProcess, Surrogate
+from hyperfleet.search.ambs.trees import SklearnSurrogate, TreeEnsemble
 
 __all__ = [
     "AMBS",

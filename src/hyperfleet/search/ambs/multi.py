@@ -20,7 +20,8 @@ import numpy as np
 from scipy import special
 
 from hyperfleet.problem.objectives import Outcome
-from hyperfleet.search.ambs.surrogates import GaussianProcess, TreeEnsemble
+from hyperfleet.search.ambs.surrogates import GaussianProcess
+from hyperfleet.search.ambs.trees import TreeEnsemble
 
 SCALARIZATIONS = ("chebyshev", "linear")
 NORMALIZATIONS = ("minmax", "rank")

@@ -25,12 +25,8 @@ from hyperfleet.search.ambs.optimizer import AcquisitionOptimizer
 from hyperfleet.search.ambs.pending import QUCB, make_pending
 from hyperfleet.search.ambs.settings import AMBSSettings
 from hyperfleet.search.ambs.stopped import stopped_as
-from hyperfleet.search.ambs.surrogates import (
-    GaussianProcess,
-    SklearnSurrogate,
-    Surrogate,
-    TreeEnsemble,
-)
+from hyperfleet.search.ambs.surrogates import GaussianProcess, Surrogate
+from hyperfleet.search.ambs.trees import SklearnSurrogate, TreeEnsemble
 from hyperfleet.search.base import Search
 
 #: ``pending="auto"`` uses the constant liar up to this many pending evaluations, qUCB beyond
@@ -41,6 +37,9 @@ SCORE_CHUNK_VALUES = 2_000_000
 #: the acquisition score of a forbidden candidate (below any real one)
 FORBIDDEN_SCORE = -1e30
 
+
+#: a warm-started search takes EI's incumbent from its own results once this many succeeded
+WARM_INCUMBENT_AFTER = 3
 
 #: finite spaces up to this many configurations are searched exhaustively by the acquisition
 ENUMERATE_MAX = 20_000
@@ -136,6 +135,7 @@ class AMBS(VectorResults, Search):
         self._U = np.empty((64, self.encoder.d))
         self._y = np.empty(64)
         self._step = np.zeros(64, dtype=np.int64)
+        self._warm = np.zeros(64, dtype=bool)  # rows told by tell_warm_start
         self._n = 0
         self._seen: set = set()
         self._model: Surrogate | None = None
@@ -169,6 +169,33 @@ class AMBS(VectorResults, Search):
         return done >= self._budget - final
 
     # ----- bookkeeping -------------------------------------------------------------------
+    _telling_warm = False
+
+    def tell_warm_start(self, results) -> None:
+        """Tell an earlier search's results (see :meth:`Search.tell_warm_start`). The surrogate
+        marks them: the GP gives them an extra noise variance it fits (the more new results
+        contradict them, the larger), tree surrogates a lower sample weight; and once
+        :data:`WARM_INCUMBENT_AFTER` new results succeeded, EI's incumbent is the best new one."""
+        self._telling_warm = True
+        try:
+            super().tell_warm_start(results)
+        finally:
+            self._telling_warm = False
+
+    def _warm_rows(self) -> np.ndarray | None:
+        """Which rows of :meth:`_training_data` are warm-start results (None: none are)."""
+        warm = self._warm[:self._n]
+        if not warm.any():
+            return None
+        step = self._step[:self._n]
+        if self.settings.stopped == "drop" and step.any():
+            warm = warm[step == 0]
+        return warm
+
+    def _n_new_success(self) -> int:
+        ok = ~np.isnan(self._y[:self._n]) & ~self._warm[:self._n]
+        return int(np.count_nonzero(ok))
+
     def _tell(self, results: list) -> None:
         if not results:
             return
@@ -177,8 +204,10 @@ class AMBS(VectorResults, Search):
             self._U = np.vstack([self._U, np.empty_like(self._U)])
             self._y = np.concatenate([self._y, np.empty_like(self._y)])
             self._step = np.concatenate([self._step, np.zeros_like(self._step)])
+            self._warm = np.concatenate([self._warm, np.zeros_like(self._warm)])
         rows = slice(self._n, self._n + len(results))
         self._U[rows] = U
+        self._warm[rows] = self._telling_warm
         # an Outcome's scalar target depends on the weights of each proposal: 0 marks a success
         self._y[rows] = [np.nan if y is None else 0.0 if isinstance(y, Outcome) else y
                          for _, y, _ in results]
@@ -278,10 +307,12 @@ class AMBS(VectorResults, Search):
         F = self.encoder.features(U, snapped=True)
         spec = self._surrogate_spec
         s = self.settings
+        warm = self._warm_rows()
         if isinstance(spec, str) and spec in ("auto", "gp"):
             if spec == "auto" and len(y) > s.gp_max_points:
                 idx = self._subset(y, s.gp_max_points)
                 F, y = F[idx], y[idx]
+                warm = None if warm is None else warm[idx]
             if self._gp is None:
                 self._gp = GaussianProcess(self.encoder.groups, restarts=s.gp_restarts, rng=self.rng,
                                            lengthscale_prior=s.gp_lengthscale_prior,
@@ -290,8 +321,8 @@ class AMBS(VectorResults, Search):
             # has grown by 5 % (the warm-started fit is cheap; the factorisation is exact anyway)
             grown = len(y) - self._gp_opt_n
             refit = self._gp.theta_ is None or grown >= max(1, 0.05 * self._gp_opt_n) \
-                or self._n <= 40
-            self._gp.fit(F, y, optimize_hypers=refit)
+                or self._n - self.n_warm <= 40
+            self._gp.fit(F, y, optimize_hypers=refit, warm=warm)
             if refit:
                 self._gp_opt_n = len(y)
             self._model = self._gp
@@ -302,7 +333,7 @@ class AMBS(VectorResults, Search):
                     model: Surrogate = TreeEnsemble(spec, s.n_trees, int(self.rng.integers(2**31)))
                 else:
                     model = SklearnSurrogate(spec)
-                self._model = model.fit(F, y)
+                self._model = model.fit(F, y, warm=warm)
                 self._tree_fit_n = self._n
         self._model_n = self._n
         return self._model
@@ -360,11 +391,19 @@ class AMBS(VectorResults, Search):
             y_inc = np.where(feasible, y_told, -np.inf)  # the incumbent is a feasible result
         else:
             y_inc = y_told
+        top = np.argsort(-y_inc, kind="stable")[:5]
+        anchors = U_told[top]
+        warm = self._warm_rows()
+        if warm is not None and self._n_new_success() >= WARM_INCUMBENT_AFTER:
+            # a warm start: the earlier search's best may not hold on this problem; the
+            # incumbent is the best new result once there are a few
+            y_inc = np.where(warm, -np.inf, y_inc)
         best_s = (float(y_inc.max()) - y_mean) / scale
         if s.incumbent == "model":
             # the best posterior mean at an evaluated point: robust to noise and to ripples the
             # model smooths over
             top = np.argsort(-y_inc, kind="stable")[:100]
+            top = top[np.isfinite(y_inc[top])]
             if feasible is not None and feasible.any():
                 top = top[feasible[top]]
             F_top = self.encoder.features(U_told[top], snapped=True)
@@ -376,8 +415,6 @@ class AMBS(VectorResults, Search):
             model = strategy.fantasize(model, self.encoder.features(pending_U, snapped=True), y_told)
         base = self._current_acquisition()
         kappa = getattr(base, "kappa", s.kappa)
-        top = np.argsort(-y_inc, kind="stable")[:5]
-        anchors = U_told[top]
         # keep large batches affordable: fewer candidates per point
         n_cand = s.n_candidates if q <= 2 else max(128, s.n_candidates // q * 2)
         n_local = s.n_local if q <= 2 else max(1, min(s.n_local, 2))

@@ -8,21 +8,21 @@ Every surrogate works on *standardised* targets internally and exposes
   used to polish continuous dimensions with L-BFGS-B;
 * optionally ``condition(X, y)``: a copy that also knows extra points, without refitting
   hyperparameters (the GP; used by the constant-liar pending strategies).
+
+Tree ensembles and wrapped scikit-learn regressors are in :mod:`hyperfleet.search.ambs.trees`.
 """
 
 from __future__ import annotations
 
 import copy
-import inspect
 import math
-from typing import Any
 
 import numpy as np
 from scipy import linalg, optimize
 
 _SQRT5 = math.sqrt(5.0)
-
-
+#: bounds of the log extra noise variance of warm rows (standardised units)
+WARM_NOISE_BOUNDS = (math.log(1e-6), math.log(20.0))
 class Surrogate:
     """Interface of a surrogate model (see the module docstring)."""
 
@@ -63,6 +63,11 @@ class GaussianProcess(Surrogate):
             otherwise), which keeps refits cheap.
         lengthscale_prior: mode of the lengthscale prior of numeric dimensions (unit cube).
         cat_groups: lengthscale indices of categorical dimensions (their prior mode is 1).
+
+    Rows marked ``warm`` in :meth:`fit` (an earlier search's results, a warm start) get an extra
+    noise variance of their own, fitted with the other hyperparameters: where new results
+    contradict them (the problem changed), the marginal likelihood raises it and the model
+    follows the new results; where they agree, it stays small and the warm rows count fully.
     """
 
     cheap_condition = True
@@ -80,6 +85,8 @@ class GaussianProcess(Surrogate):
         self.lengthscale_prior = float(lengthscale_prior)
         self.cat_groups = None if cat_groups is None else np.asarray(cat_groups, dtype=int)
         self.theta_: np.ndarray | None = None  # log lengthscales (per group), log sf2, log sn2
+        #: log of the extra noise variance of warm rows (standardised units), when there are some
+        self.log_warm_noise_: float | None = None
 
     # ----- hyperparameters ---------------------------------------------------------------
     def _n_groups(self, n_features: int) -> int:
@@ -111,7 +118,10 @@ class GaussianProcess(Surrogate):
         grad[-1] = 0.1 - 30.0 * sn2
         return lp, grad
 
-    def _neg_log_posterior(self, theta: np.ndarray, X: np.ndarray, y: np.ndarray):
+    def _neg_log_posterior(self, theta: np.ndarray, X: np.ndarray, y: np.ndarray,
+                           warm: np.ndarray | None = None):
+        if warm is not None:  # the last entry: log of the warm rows' extra noise variance
+            theta, lw = theta[:-1], theta[-1]
         n, p = X.shape
         ls = self._lengthscales(theta, p)
         sf2, sn2 = math.exp(theta[-2]), math.exp(theta[-1])
@@ -120,6 +130,10 @@ class GaussianProcess(Surrogate):
         e = np.exp(-_SQRT5 * r)
         K = sf2 * (1.0 + _SQRT5 * r + (5.0 / 3.0) * r * r) * e
         K[np.diag_indices_from(K)] += sn2 + 1e-9
+        sw2 = 0.0
+        if warm is not None:
+            sw2 = math.exp(lw)
+            K[np.diag_indices_from(K)] += sw2 * warm
         try:
             L = linalg.cholesky(K, lower=True, check_finite=False)
         except linalg.LinAlgError:
@@ -138,13 +152,19 @@ class GaussianProcess(Surrogate):
         else:
             grad[:-2] = np.bincount(self.groups, weights=col, minlength=len(theta) - 2)
         Kf = K.copy()
-        Kf[np.diag_indices_from(Kf)] -= sn2 + 1e-9
+        Kf[np.diag_indices_from(Kf)] -= sn2 + 1e-9 + (0.0 if warm is None else sw2 * warm)
         grad[-2] = 0.5 * np.sum(W * Kf)
         grad[-1] = 0.5 * sn2 * np.trace(W)
         lp, glp = self._log_prior(theta)
-        return -(lml + lp), -(grad + glp)
+        if warm is None:
+            return -(lml + lp), -(grad + glp)
+        # warm noise ~ a weak prior (log p = 0.1 log sw2 - 0.5 sw2): free to grow when contradicted
+        g_w = 0.5 * sw2 * float(np.diag(W) @ warm) + 0.1 - 0.5 * sw2
+        lp += 0.1 * lw - 0.5 * sw2
+        return -(lml + lp), -np.concatenate([grad + glp, [g_w]])
 
-    def _optimize(self, X: np.ndarray, y: np.ndarray) -> np.ndarray:
+    def _optimize(self, X: np.ndarray, y: np.ndarray, warm_rows: np.ndarray | None = None
+                  ) -> np.ndarray:
         ng = self._n_groups(X.shape[1])
         bounds = self._bounds(ng)
         default = np.concatenate([np.zeros(ng), [0.0, math.log(1e-2)]])
@@ -152,49 +172,73 @@ class GaussianProcess(Surrogate):
         starts = [self.theta_] if warm else []
         self._n_fits = getattr(self, "_n_fits", 0) + 1
         # the warm start alone on most fits; the other starts on every `full_every`-th fit
-        if warm and self._n_fits % self.full_every != 0:
+        if not (warm and self._n_fits % self.full_every != 0):
+            starts.append(default)
+            for _ in range(self.restarts - (0 if warm else 1)):
+                start = default.copy()
+                start[:ng] = self.rng.uniform(math.log(0.05), math.log(3.0), size=ng)
+                start[-1] = self.rng.uniform(math.log(1e-5), math.log(1e-1))
+                starts.append(start)
+        if warm_rows is None:
             return self._run_starts(starts, bounds, X, y)
-        starts.append(default)
-        for _ in range(self.restarts - (0 if warm else 1)):
-            start = default.copy()
-            start[:ng] = self.rng.uniform(math.log(0.05), math.log(3.0), size=ng)
-            start[-1] = self.rng.uniform(math.log(1e-5), math.log(1e-1))
-            starts.append(start)
-        return self._run_starts(starts, bounds, X, y)
+        lw = self.log_warm_noise_ if self.log_warm_noise_ is not None else math.log(1e-2)
+        # from the last fit's warm noise, and from a large one (a changed problem): the
+        # likelihood has one optimum where the global noise explains the contradiction, and one
+        # where the warm rows' noise does
+        starts = [np.append(start, lw) for start in starts] + [np.append(starts[0], 0.0)]
+        best = self._run_starts(starts, bounds + [WARM_NOISE_BOUNDS], X, y, warm_rows)
+        self.log_warm_noise_ = float(best[-1])
+        return best[:-1]
 
-    def _run_starts(self, starts, bounds, X, y) -> np.ndarray:
+    def _run_starts(self, starts, bounds, X, y, warm_rows=None) -> np.ndarray:
         best, best_val = starts[0], math.inf
         for start in starts:
             lo, hi = np.array(bounds).T
             start = np.clip(start, lo, hi)
-            res = optimize.minimize(self._neg_log_posterior, start, args=(X, y), jac=True,
-                                    method="L-BFGS-B", bounds=bounds,
+            res = optimize.minimize(self._neg_log_posterior, start, args=(X, y, warm_rows),
+                                    jac=True, method="L-BFGS-B", bounds=bounds,
                                     options={"maxiter": self.max_iter})
             if res.fun < best_val:
                 best, best_val = res.x, res.fun
         return best
 
     # ----- fitting and predicting --------------------------------------------------------
-    def fit(self, X: np.ndarray, y: np.ndarray, optimize_hypers: bool = True) -> GaussianProcess:
-        """Fit to ``(X, y)``; re-optimise hyperparameters only when ``optimize_hypers``."""
+    def fit(self, X: np.ndarray, y: np.ndarray, optimize_hypers: bool = True,
+            warm: np.ndarray | None = None) -> GaussianProcess:
+        """Fit to ``(X, y)``; re-optimise hyperparameters only when ``optimize_hypers``.
+        ``warm``: a boolean per row, True for an earlier search's results (a warm start), which
+        get an extra noise variance of their own (see the class docstring)."""
         X = np.asarray(X, dtype=float)
         y = np.asarray(y, dtype=float)
         self.X_, self.y_ = X, y
         self.y_mean_ = float(y.mean())
         self.y_std_ = float(y.std()) or 1.0
         ys = (y - self.y_mean_) / self.y_std_
-        if optimize_hypers or self.theta_ is None:
-            self.theta_ = self._optimize(X, ys)
-        self._factorize(X, ys)
+        rows = None
+        if warm is not None and np.any(warm):
+            rows = np.asarray(warm, dtype=float)
+            if len(rows) != len(y):
+                raise ValueError(f"warm has {len(rows)} entries for {len(y)} rows")
+        if optimize_hypers or self.theta_ is None \
+                or (rows is not None and self.log_warm_noise_ is None):
+            self.theta_ = self._optimize(X, ys, rows)
+        self._factorize(X, ys, rows)
         return self
 
-    def _factorize(self, X: np.ndarray, ys: np.ndarray) -> None:
+    @property
+    def warm_noise_(self) -> float:
+        """The fitted extra noise variance of warm rows (standardised units; 0 without any)."""
+        return 0.0 if self.log_warm_noise_ is None else math.exp(self.log_warm_noise_)
+
+    def _factorize(self, X: np.ndarray, ys: np.ndarray, warm_rows: np.ndarray | None = None) -> None:
         p = X.shape[1]
         self.ls_ = self._lengthscales(self.theta_, p)
         self.sf2_, self.sn2_ = math.exp(self.theta_[-2]), math.exp(self.theta_[-1])
         self.Xs_ = X / self.ls_
         K = self._k(self.Xs_, self.Xs_)
         K[np.diag_indices_from(K)] += self.sn2_ + 1e-9
+        if warm_rows is not None:
+            K[np.diag_indices_from(K)] += self.warm_noise_ * warm_rows
         jitter = 1e-9
         while True:
             try:
@@ -277,74 +321,3 @@ class GaussianProcess(Surrogate):
 def _distances(A: np.ndarray, B: np.ndarray) -> np.ndarray:
     sq = (A * A).sum(axis=1)[:, None] + (B * B).sum(axis=1)[None, :] - 2.0 * (A @ B.T)
     return np.sqrt(np.maximum(sq, 0.0))
-
-
-# ======================================================================================
-# Tree ensembles and arbitrary scikit-learn regressors
-# ======================================================================================
-class SklearnSurrogate(Surrogate):
-    """Wrap a scikit-learn regressor; standard deviation from, in order of preference,
-    ``predict(X, return_std=True)``, the spread of the ensemble's members (``estimators_``),
-    or zero.
-
-    Args:
-        estimator: an unfitted scikit-learn regressor (it is cloned before each fit).
-    """
-
-    def __init__(self, estimator: Any) -> None:
-        self.estimator = estimator
-
-    def fit(self, X: np.ndarray, y: np.ndarray) -> SklearnSurrogate:
-        from sklearn.base import clone
-
-        self.X_, self.y_ = np.asarray(X, dtype=float), np.asarray(y, dtype=float)
-        self.y_mean_ = float(self.y_.mean())
-        self.y_std_ = float(self.y_.std()) or 1.0
-        self.model_ = clone(self.estimator)
-        self.model_.fit(self.X_, (self.y_ - self.y_mean_) / self.y_std_)
-        try:
-            self._has_std = "return_std" in inspect.signature(self.model_.predict).parameters
-        except (TypeError, ValueError):
-            self._has_std = False
-        return self
-
-    def predict(self, X: np.ndarray):
-        X = np.asarray(X, dtype=float)
-        members = getattr(self.model_, "estimators_", None)
-        if self._has_std:
-            mean, std = self.model_.predict(X, return_std=True)
-        elif members is not None and len(np.ravel(members)) > 1:
-            preds = np.stack([m.predict(X) for m in np.ravel(members)])
-            mean, std = preds.mean(axis=0), preds.std(axis=0)
-        else:
-            mean, std = self.model_.predict(X), np.zeros(len(X))
-        return (np.asarray(mean, dtype=float).ravel() * self.y_std_ + self.y_mean_,
-                np.asarray(std, dtype=float).ravel() * self.y_std_)
-
-
-class TreeEnsemble(SklearnSurrogate):
-    """Extra-trees (``kind="et"``) or random-forest (``kind="rf"``) surrogate; the standard
-    deviation is the spread of the trees' predictions (floored by a small fraction of the
-    targets' spread so the acquisition still explores where trees agree).
-
-    Args:
-        kind: ``"et"`` or ``"rf"``.
-        n_trees: number of trees.
-        seed: seed of the ensemble.
-    """
-
-    def __init__(self, kind: str = "et", n_trees: int = 48, seed: int | None = None) -> None:
-        from sklearn.ensemble import ExtraTreesRegressor, RandomForestRegressor
-
-        cls = ExtraTreesRegressor if kind == "et" else RandomForestRegressor
-        extra = {"max_features": 1.0} if kind == "et" else {"max_features": 0.6}
-        super().__init__(cls(n_estimators=n_trees, min_samples_leaf=2, random_state=seed,
-                             n_jobs=1, **extra))
-        self.kind = kind
-
-    def predict(self, X: np.ndarray):
-        X = np.asarray(X, dtype=float)
-        preds = np.stack([t.predict(X) for t in self.model_.estimators_])
-        mean, std = preds.mean(axis=0), preds.std(axis=0)
-        std = np.maximum(std, 1e-3)
-        return mean * self.y_std_ + self.y_mean_, std * self.y_std_

@@ -137,10 +137,6 @@ class DriverClaim:
             logger.info("cannot release search %s: %s", self.record.id, err)
 
 
-def _keyboard_interrupt() -> None:
-    raise KeyboardInterrupt
-
-
 class TerminationSignals:
     """SIGTERM and SIGHUP raise :class:`Terminated` in the main thread, once.
 
@@ -160,7 +156,7 @@ class TerminationSignals:
         if threading.current_thread() is threading.main_thread():
             for signum in self.SIGNALS:
                 self._previous[signum] = signal.signal(signum, self._handle)
-            if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+            if signal.getsignal(signal.SIGINT) not in (signal.SIG_IGN, None):
                 self._previous[signal.SIGINT] = signal.signal(signal.SIGINT, self._interrupt)
         return self
 
@@ -178,13 +174,20 @@ class TerminationSignals:
         self._cleaning = True
         raise Terminated(signum)
 
-    @staticmethod
-    def _interrupt(signum, frame) -> None:
-        """Ctrl-C: Python's own KeyboardInterrupt, but never in the middle of a store transaction."""
+    def _interrupt(self, signum, frame) -> None:
+        """Ctrl-C: what it did before (Python's KeyboardInterrupt, or the handler installed before
+        the search), but never in the middle of a store transaction."""
         if store_critical.active():
-            store_critical.defer(_keyboard_interrupt)
+            store_critical.defer(lambda: self._interrupt_now(signum, frame))
             return
-        raise KeyboardInterrupt
+        self._interrupt_now(signum, frame)
+
+    def _interrupt_now(self, signum, frame) -> None:
+        previous = self._previous.get(signal.SIGINT)
+        if callable(previous):
+            previous(signum, frame)
+        else:  # SIG_DFL
+            raise KeyboardInterrupt
 
     def cleaning_up(self) -> None:
         """From now on, signals no longer interrupt (the driver is writing its final state)."""

@@ -76,3 +76,27 @@ def test_a_second_signal_while_one_waits_is_counted_not_raised_twice():
             os.kill(os.getpid(), signal.SIGTERM)
             finished = True
     assert finished and caught.value.signum == signal.SIGHUP and signals.ignored == 1
+
+
+def test_a_ctrl_c_handler_installed_before_the_search_still_runs_after_the_transaction(tmp_path):
+    # e.g. a notebook's or a framework's own SIGINT handler
+    store, search, evaluation = _store_with_evaluation(tmp_path)
+    calls = []
+
+    class Mine(Exception):
+        pass
+
+    def mine(signum, frame):
+        calls.append(signum)
+        raise Mine
+
+    previous = signal.signal(signal.SIGINT, mine)
+    try:
+        sent = _signal_on_begin(store, signal.SIGINT)
+        with TerminationSignals(), pytest.raises(Mine):
+            store.finish_evaluations(search.id, [(evaluation.id, {"state": EvaluationState.DONE})])
+        assert sent and calls == [signal.SIGINT]
+        assert _get(store, evaluation.id).state == EvaluationState.DONE
+        assert signal.getsignal(signal.SIGINT) is mine  # given back at the end
+    finally:
+        signal.signal(signal.SIGINT, previous)

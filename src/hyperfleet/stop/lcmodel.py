@@ -232,7 +232,8 @@ class LCModelStopper(Stopper):
     def _on_finish(self, curve: Curve) -> None:
         if curve.steps:
             self._levels[curve.order] = curve.last_value if curve.completed else curve.best
-        if curve.completed and curve.data is not None and curve.data.n >= 3:
+        if (self.settings.shape_prior and curve.completed and curve.data is not None
+                and curve.data.n >= 3):
             self._shape_sum += curve.data.predict(self.noise_var())[0]
             self._shape_n += 1.0
 

@@ -18,7 +18,9 @@ name                 what runs
 ===================  =========================================================================
 
 Settings: ``ENGINE:key=value:...`` go to the stopper / pruner (e.g. ``hf-ambs+asha:min_step=3``);
-keys prefixed ``ambs.`` go to AMBS (``hf-ambs+asha:ambs.stopped=last``). Libraries are imported
+keys prefixed ``ambs.`` go to AMBS (``hf-ambs+asha:ambs.stopped=last``);
+``engine.tell=predicted`` (with ``lcmodel``, an experiment) tells a stopped training as a full one
+whose objective is the stopper's predicted final value. Libraries are imported
 lazily; anchors run in their own venv.
 """
 
@@ -62,7 +64,9 @@ class HyperfleetEngine:
         for dim in space:
             problem.add_dim(dim[0], list(dim[2]) if dim[1] == "cat" else (dim[2], dim[3]))
         search_settings = {k[5:]: v for k, v in settings.items() if k.startswith("ambs.")}
-        stop_settings = {k: v for k, v in settings.items() if not k.startswith("ambs.")}
+        self.tell_predicted = settings.get("engine.tell") == "predicted"
+        stop_settings = {k: v for k, v in settings.items()
+                         if not k.startswith(("ambs.", "engine."))}
         self.search = make_search(search, problem, seed=seed, **search_settings)
         self.stopper = None
         if stopper:
@@ -81,6 +85,9 @@ class HyperfleetEngine:
         return True if self.stopper is None else self.stopper.report(handle, step, value)
 
     def tell(self, handle, value, stopped_step):
+        if (self.tell_predicted and stopped_step is not None and stopped_step >= 3
+                and hasattr(self.stopper, "predict")):
+            value, stopped_step = self.stopper.predict(handle)[0], None
         if self.stopper is not None:
             self.stopper.finish(handle, stopped=stopped_step is not None)
         self.search.tell([(self.configs.pop(handle), value, stopped_step)])

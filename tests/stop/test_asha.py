@@ -3,7 +3,7 @@
 import pytest
 
 from hyperfleet.stop import ASHAStopper, HyperbandStopper, make_stopper
-from hyperfleet.stop.asha import rung_steps
+from hyperfleet.stop.asha import default_min_step, rung_steps
 
 
 def test_rung_steps():
@@ -66,6 +66,27 @@ def test_asha_min_step_and_protect():
     assert s.report("q", 4, 0.2) is False
 
 
+def test_default_grace_period_is_tied_to_max_step():
+    assert default_min_step(27, 3) == 3 and default_min_step(100, 3) == 11
+    assert default_min_step(81, 3) == 9 and default_min_step(20, 4) == 1
+    assert default_min_step(None, 3) == 1 and default_min_step(2, 3) == 1
+    s = make_stopper("asha", max_step=27)
+    assert s.settings.min_step == 3 and s.rungs.steps == [3, 9]
+    # a slow starter far behind at epochs 1 and 2 is not judged before the first rung ...
+    assert s.report("fast", 1, 0.6) and s.report("fast", 2, 0.7) and s.report("fast", 3, 0.72)
+    assert s.report("slow", 1, 0.1) is True
+    assert s.report("slow", 2, 0.3) is True
+    # ... where it is compared with what others had at step 3
+    assert s.report("slow", 3, 0.75) is True
+    assert s.rungs.values[0] == [0.72, 0.75]
+    assert make_stopper("asha", max_step=27, reduction_factor=2).rungs.steps == [7, 14]
+    assert make_stopper("asha").rungs.steps[:3] == [1, 3, 9]  # no max_step: from step 1
+    assert make_stopper("asha", max_step=27, min_step=1).rungs.steps == [1, 3, 9]
+    hb = make_stopper("hyperband", max_step=27)
+    assert hb.settings.min_step == 3
+    assert [b.steps for b in hb.brackets] == [[3, 9], [9], []]
+
+
 def test_asha_settings_errors():
     with pytest.raises(ValueError, match="reduction_factor.*> 1"):
         make_stopper("asha", reduction_factor=1)
@@ -85,8 +106,8 @@ def test_hyperband_brackets():
         s.report(f"e{i}", 1, 0.5)
     counts = [sum(s.bracket_of(f"e{i}") == b for i in range(490)) for b in range(4)]
     assert counts == pytest.approx([270, 120, 60, 40], abs=35)
-    same = HyperbandStopper(seed=0, max_step=27)
-    other = HyperbandStopper(seed=1, max_step=27)
+    same = HyperbandStopper(seed=0, max_step=27, min_step=1)
+    other = HyperbandStopper(seed=1, max_step=27, min_step=1)
     for i in range(40):
         same.report(f"e{i}", 1, 0.5)
         other.report(f"e{i}", 1, 0.5)
@@ -95,7 +116,7 @@ def test_hyperband_brackets():
 
 
 def test_hyperband_evaluations_compete_within_their_bracket_only():
-    s = HyperbandStopper(seed=0, max_step=27, n_brackets=2)
+    s = HyperbandStopper(seed=0, max_step=27, min_step=1, n_brackets=2)
     assert [b.steps for b in s.brackets] == [[1, 3, 9], [3, 9]]
     ids = {0: [], 1: []}
     i = 0

@@ -96,3 +96,29 @@ def test_lcmodel_stops_a_curve_heading_below_the_best_and_keeps_a_slow_starter()
     # a slow starter, below the best now but heading above it
     slow = [s.report("slow", t, saturating(0.95, 8, t)) for t in range(1, 11)]
     assert all(slow)
+
+
+def test_lcmodel_learns_the_curve_shape_from_completed_curves():
+    """Completed curves of one family narrow the prediction of a new, short curve of that
+    family (the families that fitted them weigh more); without completed curves, or with
+    ``shape_prior=false``, every family weighs the same."""
+    rng = np.random.default_rng(3)
+    taus = rng.uniform(3, 6, 12)
+    made = {flag: LCModelStopper(max_step=30, min_step=100, shape_prior=flag) for flag in (True, False)}
+    assert np.allclose(made[True].log_shape_prior(), made[True].log_shape_prior()[0])
+    assert made[False].log_shape_prior() is None
+    for s in made.values():
+        for i, tau in enumerate(taus):
+            for t in range(1, 31):
+                s.report(f"c{i}", t, saturating(0.6 + 0.02 * i, tau, t) + rng.normal(0, 0.003))
+            s.finish(f"c{i}", stopped=False)
+        for t in range(1, 5):
+            s.report("new", t, saturating(0.85, 4.5, t))
+    prior = made[True].log_shape_prior()
+    assert prior.max() - prior.min() > 1.0  # the completed curves' families now weigh more
+    mean_on, sd_on = made[True].predict("new")
+    mean_off, sd_off = made[False].predict("new")
+    truth = saturating(0.85, 4.5, 30)
+    assert sd_on < 0.7 * sd_off
+    assert abs(mean_on - truth) < 2 * sd_on
+    assert abs(mean_on - truth) < abs(mean_off - truth) + 0.01

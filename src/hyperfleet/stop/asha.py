@@ -15,6 +15,16 @@ from typing import Optional
 from hyperfleet.stop.base import Curve, Stopper, bad_setting
 
 
+def default_min_step(max_step: Optional[int], reduction_factor: float) -> int:
+    """The grace period when none is given: ``max_step / reduction_factor ** 2`` rounded (at
+    least 1), so the first rung is two reductions below the full training (27 steps, eta 3:
+    rungs 3 and 9); 1 without a ``max_step``. A first rung at step 1 judges slow starters on
+    their first epoch, which on curves that cross stops the configurations that end best."""
+    if max_step is None:
+        return 1
+    return max(1, int(round(max_step / reduction_factor ** 2)))
+
+
 def rung_steps(min_step: int, reduction_factor: float, max_step: Optional[int],
                limit: int = 10_000_000) -> list[int]:
     """The rungs' steps, ``min_step * reduction_factor ** k`` rounded, strictly below
@@ -36,23 +46,28 @@ class ASHASettings:
     """Settings of :class:`ASHAStopper`.
 
     Attributes:
-        min_step: the first rung (no evaluation is stopped before it).
+        min_step: the first rung (no evaluation is stopped before it); None:
+            :func:`default_min_step` (``max_step / reduction_factor ** 2``, or 1 without
+            ``max_step``).
         max_step: the full training's step count (no rung at or beyond it); None: unbounded.
         reduction_factor: eta; the top 1/eta of each rung goes on.
     """
 
-    min_step: int = 1
+    min_step: Optional[int] = None
     max_step: Optional[int] = None
     reduction_factor: float = 3.0
 
     def __post_init__(self) -> None:
+        if not self.reduction_factor > 1:
+            raise bad_setting("asha", "reduction_factor", "must be > 1", self.reduction_factor)
+        if self.min_step is None:
+            object.__setattr__(self, "min_step",
+                               default_min_step(self.max_step, self.reduction_factor))
         if self.min_step < 1:
             raise bad_setting("asha", "min_step", "must be >= 1", self.min_step)
         if self.max_step is not None and self.max_step < self.min_step:
             raise bad_setting("asha", "max_step", f"must be >= min_step ({self.min_step})",
                               self.max_step)
-        if not self.reduction_factor > 1:
-            raise bad_setting("asha", "reduction_factor", "must be > 1", self.reduction_factor)
 
 
 class Rungs:

@@ -15,7 +15,7 @@ from typing import Optional
 
 import numpy as np
 
-from hyperfleet.stop.asha import Rungs, rung_steps
+from hyperfleet.stop.asha import Rungs, default_min_step, rung_steps
 from hyperfleet.stop.base import Curve, Stopper, bad_setting
 
 
@@ -25,25 +25,29 @@ class HyperbandSettings:
 
     Attributes:
         max_step: the full training's step count (required).
-        min_step: the first rung of the most aggressive bracket.
+        min_step: the first rung of the most aggressive bracket; None:
+            ``max_step / reduction_factor ** 2`` rounded (see ``asha.default_min_step``).
         reduction_factor: eta of every bracket.
         n_brackets: how many brackets; None: all, ``floor(log_eta(max_step / min_step)) + 1``.
     """
 
     max_step: int
-    min_step: int = 1
+    min_step: Optional[int] = None
     reduction_factor: float = 3.0
     n_brackets: Optional[int] = None
 
     def __post_init__(self) -> None:
+        if not self.reduction_factor > 1:
+            raise bad_setting("hyperband", "reduction_factor", "must be > 1",
+                              self.reduction_factor)
+        if self.min_step is None:
+            object.__setattr__(self, "min_step",
+                               default_min_step(self.max_step, self.reduction_factor))
         if self.min_step < 1:
             raise bad_setting("hyperband", "min_step", "must be >= 1", self.min_step)
         if self.max_step < self.min_step:
             raise bad_setting("hyperband", "max_step", f"must be >= min_step ({self.min_step})",
                               self.max_step)
-        if not self.reduction_factor > 1:
-            raise bad_setting("hyperband", "reduction_factor", "must be > 1",
-                              self.reduction_factor)
         if self.n_brackets is not None and self.n_brackets < 1:
             raise bad_setting("hyperband", "n_brackets", "must be >= 1 or None", self.n_brackets)
 

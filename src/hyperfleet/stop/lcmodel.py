@@ -65,12 +65,16 @@ class LCModelSettings:
         min_step: no evaluation is stopped before this step (and before 3 reports).
         top_k: the level to beat is the ``top_k``-th best of the other curves.
         min_prob: stop when the chance of reaching that level is below this.
+        shape_prior: weigh the curve families by how well they fitted the completed curves
+            (the curves of one task often share their shape) instead of equally; off by
+            default (neutral on the benchmark's crossing curves, see benchmarks/RESULTS.md "lc").
     """
 
     max_step: int
     min_step: int = 3
     top_k: int = 1
     min_prob: float = 0.05
+    shape_prior: bool = False
 
     def __post_init__(self) -> None:
         if self.max_step < 2:
@@ -116,9 +120,11 @@ class CurveStats:
         self.prev = [self.prev[-1], y] if self.prev else [y]
         return out
 
-    def predict(self, noise_var: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    def predict(self, noise_var: float, log_prior: Optional[np.ndarray] = None
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
         """Per grid member: weight, location and scale of the Student-t predictive of the final
-        value (noise included), and its degrees of freedom."""
+        value (noise included), and its degrees of freedom; ``log_prior``: the members' log
+        prior weights (None: uniform)."""
         n = self.n
         det = n * self.szz - self.sz ** 2
         det = np.maximum(det, 1e-12 * max(1.0, n) * np.maximum(self.szz, 1e-300))
@@ -131,6 +137,8 @@ class CurveStats:
         v00 = self.szz / det  # variance factor of a
         scale = np.sqrt(s2 * (1.0 + v00))
         log_ev = -0.5 * np.log(det) - 0.5 * dof * np.log(rss + NOISE_PRIOR_DOF * noise_var)
+        if log_prior is not None:
+            log_ev = log_ev + log_prior
         w = np.exp(log_ev - log_ev.max())
         return w / w.sum(), a + self.offset, scale, dof
 
@@ -148,6 +156,9 @@ class LCModelStopper(Stopper):
         self._n2 = 0
         self._range = [math.inf, -math.inf]
         self._basis: dict[int, np.ndarray] = {}  # step -> basis values (the same for every curve)
+        # the family weights of the completed curves, summed (a uniform one counts once)
+        self._shape_sum = np.full(len(BASIS_NAMES), 1.0 / len(BASIS_NAMES))
+        self._shape_n = 1.0
 
     def _on_new(self, curve: Curve) -> None:
         if curve.order >= len(self._levels):
@@ -163,11 +174,18 @@ class LCModelStopper(Stopper):
             return max(floor, (0.01 * (hi - lo)) ** 2)
         return max(floor, self._sq2 / (6.0 * self._n2))
 
+    def log_shape_prior(self) -> Optional[np.ndarray]:
+        """The log prior weight of each family: the mean of the completed curves' posterior
+        weights and a uniform one (None when ``shape_prior`` is off)."""
+        if not self.settings.shape_prior:
+            return None
+        return np.log(self._shape_sum / self._shape_n)
+
     def predict(self, eval_id: str) -> tuple[float, float]:
         """The predicted final value of a curve with at least 3 reports: mean and standard
         deviation of the model average."""
         stats: CurveStats = self.curves[eval_id].data
-        w, loc, scale, dof = stats.predict(self.noise_var())
+        w, loc, scale, dof = stats.predict(self.noise_var(), self.log_shape_prior())
         mean = float(w @ loc)
         var_t = scale ** 2 * (dof / (dof - 2) if dof > 2 else 3.0)
         return mean, float(math.sqrt(w @ (var_t + (loc - mean) ** 2)))
@@ -175,7 +193,7 @@ class LCModelStopper(Stopper):
     def prob_above(self, eval_id: str, level: float) -> float:
         """The model's probability that the curve ends at or above ``level``."""
         stats: CurveStats = self.curves[eval_id].data
-        w, loc, scale, dof = stats.predict(self.noise_var())
+        w, loc, scale, dof = stats.predict(self.noise_var(), self.log_shape_prior())
         return float(w @ stdtr(dof, (loc - level) / scale))
 
     def _decide(self, curve: Curve, step: int, value: float) -> bool:
@@ -214,6 +232,10 @@ class LCModelStopper(Stopper):
     def _on_finish(self, curve: Curve) -> None:
         if curve.steps:
             self._levels[curve.order] = curve.last_value if curve.completed else curve.best
+        if (self.settings.shape_prior and curve.completed and curve.data is not None
+                and curve.data.n >= 3):
+            self._shape_sum += curve.data.predict(self.noise_var())[0]
+            self._shape_n += 1.0
 
 
 __all__ = ["LCModelStopper", "LCModelSettings", "basis", "BASIS_NAMES"]

@@ -9,8 +9,8 @@ with W asynchronous workers, hyperfleet's AMBS and random search against Optuna 
     python benchmarks/scale/parallel_anchors.py ... --report-only
 
 Each run is its own subprocess: hf-* engines with this interpreter and src/ first on PYTHONPATH,
-the others with --anchor-python. Runs go in order seed, width, problem, engine (a partial run of
-the whole stays balanced), are appended to --out as they finish, and a rerun skips those already
+the others with --anchor-python. Runs go in order width, seed, problem, engine (a partial run of
+the whole has every seed of the narrower widths), are appended to --out as they finish, and a rerun skips those already
 there. ``--limit ENGINE=SECONDS`` stops an engine's run after that much real time; what it had
 finished by then is reported (the times it did not reach are left out of the ranks).
 
@@ -107,7 +107,7 @@ def load(path: Path) -> dict:
 
 
 def run_missing(args, cache: dict) -> None:
-    jobs = [(e, p, s, w, n) for s in args.seeds for (w, n) in args.widths for p in args.problems
+    jobs = [(e, p, s, w, n) for (w, n) in args.widths for s in args.seeds for p in args.problems
             for e in args.engines]
     todo = [j for j in jobs if j not in cache]
     print(f"{len(jobs) - len(todo)} cached, {len(todo)} to run", file=sys.stderr)

@@ -72,6 +72,9 @@ def report(args, runs: dict, fractions) -> str:
                   "| problem | " + " | ".join(short(e) for e in engines) + " |",
                   "|---|" + "---|" * len(engines)]
         rank_sum = {f: {e: [] for e in engines} for f in fractions}
+        rank_uncut = {f: {e: [] for e in engines} for f in fractions}
+        complete_engines = [e for e in engines if all(
+            runs[k]["complete"] for k in runs if k[0] == e and k[3:] == (w, n) and k[2] in seeds)]
         finished = {e: [] for e in engines}
         for p in args.problems:
             problem = find_problem(p)
@@ -100,6 +103,10 @@ def report(args, runs: dict, fractions) -> str:
                     if len(vals) == len(engines) and all(v is not None for v in vals.values()):
                         for e, r in ranks(vals).items():
                             rank_sum[f][e].append(r)
+                    uncut = {e: v for e, v in vals.items() if e in complete_engines and v is not None}
+                    if len(uncut) == len(complete_engines) > 1:
+                        for e, r in ranks(uncut).items():
+                            rank_uncut[f][e].append(r)
         lines.append("")
         done = " ".join(f"{short(e)} {100 * statistics.mean(v):.0f} %" for e, v in finished.items() if v)
         lines += [f"Evaluations finished within the limits: {done}.", ""]
@@ -107,6 +114,10 @@ def report(args, runs: dict, fractions) -> str:
             count = len(next(iter(rank_sum[f].values())))
             rank_rows.append((w, n, f, count, {e: statistics.mean(v) if v else None
                                                for e, v in rank_sum[f].items()}))
+            if len(complete_engines) < len(engines):
+                count = len(rank_uncut[f][complete_engines[0]]) if complete_engines else 0
+                rank_rows.append((w, n, f, f"{count} (without the engines cut off)",
+                                  {e: statistics.mean(v) if v else None for e, v in rank_uncut[f].items()}))
     lines += ["### Mean rank (1 = best) over problems x seeds where every engine reached that time", "",
               "| workers | evaluations | at | cells | " + " | ".join(short(e) for e in engines) + " |",
               "|---|---|---|---|" + "---|" * len(engines)]

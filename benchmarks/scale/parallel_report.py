@@ -50,7 +50,8 @@ def ranks(values: dict) -> dict:
 
 
 def short(engine: str) -> str:
-    return engine.split(":")[0]
+    """Anchors by name; hyperfleet's engines with their settings (variants sit side by side)."""
+    return engine if engine.startswith("hf-") else engine.split(":")[0]
 
 
 def fmt(x) -> str:
@@ -73,8 +74,9 @@ def report(args, runs: dict, fractions) -> str:
                   "|---|" + "---|" * len(engines)]
         rank_sum = {f: {e: [] for e in engines} for f in fractions}
         rank_uncut = {f: {e: [] for e in engines} for f in fractions}
-        complete_engines = [e for e in engines if all(
-            runs[k]["complete"] for k in runs if k[0] == e and k[3:] == (w, n) and k[2] in seeds)]
+        mine = {e: [r for k, r in runs.items() if k[0] == e and k[3:] == (w, n) and k[2] in seeds]
+                for e in engines}
+        complete_engines = [e for e in engines if mine[e] and all(r["complete"] for r in mine[e])]
         finished = {e: [] for e in engines}
         for p in args.problems:
             problem = find_problem(p)
@@ -85,7 +87,7 @@ def report(args, runs: dict, fractions) -> str:
                     vals = [regret_at(runs[(e, p, s, w, n)], problem, f * spans[(s, w, n)])
                             for s in seeds if (e, p, s, w, n) in runs]
                     ok = [v for v in vals if v is not None]
-                    per_f.append(statistics.mean(ok) if ok and len(ok) == len(seeds) else None)
+                    per_f.append(statistics.mean(ok) if ok and len(ok) == len(vals) else None)
                 full = [regret_at(runs[(e, p, s, w, n)], problem, spans[(s, w, n)])
                         for s in seeds if (e, p, s, w, n) in runs]
                 full = [v for v in full if v is not None]
@@ -150,7 +152,7 @@ def equal_time(args, runs, spans) -> list[str]:
                 vals = [regret_at(runs[(e, p, s, w, n)], problem, common[s])
                         for s in common if (e, p, s, w, n) in runs]
                 ok = [v for v in vals if v is not None]
-                means.append(statistics.mean(ok) if ok and len(ok) == len(vals) == len(common) else None)
+                means.append(statistics.mean(ok) if ok and len(ok) == len(vals) else None)
             known = [m for m in means if m is not None]
             total += len(known) > 1
             worse += any(b > a * 1.0001 + 1e-12 for a, b in zip(known, known[1:]))

@@ -34,8 +34,8 @@ from hyperfleet.search.ambs.surrogates import (
 from hyperfleet.search.base import Search
 
 #: ``pending="auto"`` uses the constant liar up to this many pending evaluations, qUCB beyond
-#: (with 8 asynchronous workers the constant liar's regret was about twice qUCB's on held-out
-#: problems: benchmarks/RESULTS-simulate.md, section "par")
+#: (with 8 asynchronous workers the constant liar's regret was about twice qUCB's on continuous
+#: and mixed problems, none better on tabular ones: benchmarks/RESULTS-simulate.md, "par")
 AUTO_QUCB_ABOVE = 4
 #: candidates are scored in chunks of at most this many feature values (x pending points), so
 #: the acquisition's working memory stays bounded (~100 MB) whatever the space and the batch

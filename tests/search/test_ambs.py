@@ -344,3 +344,31 @@ def _mixed_run(tmp_path):
                     "def run(c):\n"
                     "    return -(c['x'] - 1.0) ** 2 - 0.1 * (c['k'] - 7) ** 2 + {'a': 0.0, 'b': 1.0, 'c': -1.0}[c['kind']]\n")
     return str(path)
+
+
+def test_auto_pending_is_qucb_with_several_workers_and_the_liar_sequentially(monkeypatch):
+    """``pending="auto"``: the constant liar with nothing pending, qUCB with 8 pending (past 4,
+    counting the batch asked): with 8 workers qUCB's regret was about half the liar's."""
+    from hyperfleet.search.ambs import search as ambs_search
+    from hyperfleet.search.ambs.pending import QUCB, ConstantLiar
+
+    used = []
+    monkeypatch.setattr(QUCB, "acquisition", lambda self, base, kappa, rng: used.append("qucb") or base)
+    real = ConstantLiar.fantasize
+    monkeypatch.setattr(ConstantLiar, "fantasize",
+                        lambda self, model, F, y: used.append("cl") or real(self, model, F, y))
+    assert ambs_search.AUTO_QUCB_ABOVE == 4
+    p = hartmann_problem()
+    search = AMBS(p, seed=0, n_initial=5)
+    for _ in range(8):
+        [c] = search.ask(1)
+        search.tell([(c, hartmann6(c))])
+    used.clear()
+    search.ask(1)  # sequential: nothing pending
+    assert used and set(used) == {"cl"}
+    used.clear()
+    pending = search.ask(7)  # 7 pending, then one more asked: 8 > 4
+    used.clear()
+    search.ask(1)
+    assert used and set(used) == {"qucb"}
+    assert len(pending) == 7

@@ -30,7 +30,9 @@ from hyperfleet.search.ambs.trees import SklearnSurrogate, TreeEnsemble
 from hyperfleet.search.base import Search
 
 #: ``pending="auto"`` uses the constant liar up to this many pending evaluations, qUCB beyond
-AUTO_QUCB_ABOVE = 64
+#: (with 8 asynchronous workers the constant liar's regret was about twice qUCB's on continuous
+#: and mixed problems, none better on tabular ones: benchmarks/RESULTS-simulate.md, "par")
+AUTO_QUCB_ABOVE = 4
 #: candidates are scored in chunks of at most this many feature values (x pending points), so
 #: the acquisition's working memory stays bounded (~100 MB) whatever the space and the batch
 SCORE_CHUNK_VALUES = 2_000_000
@@ -74,7 +76,7 @@ class AMBS(VectorResults, Search):
                          L-BFGS-B on floats and integer/categorical moves (``n_candidates``,
                          ``n_local``)
     pending points       ``cl_min`` / ``cl_mean`` / ``cl_max`` constant liar, ``qucb``;
-                         ``auto``: ``cl_min`` with GPs (``qucb`` past 64 pending),
+                         ``auto``: ``cl_min`` with GPs (``qucb`` past 4 pending),
                          ``qucb`` otherwise (``pending``)
     stopped trainings    ``rank`` (default): below the worst full training, ordered by the step
                          reached then the value; ``last``: as full ones; ``drop``: ignored

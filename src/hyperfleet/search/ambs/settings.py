@@ -49,7 +49,7 @@ class AMBSSettings:
                                          model with the lowest / mean / highest objective seen; cl_min
                                          spreads a batch most), qucb (no refit: UCB with a kappa drawn per
                                          point, penalised near pending points), or a PendingStrategy
-                                         instance; auto: cl_min with GP surrogates (qucb past 64 pending
+                                         instance; auto: cl_min with GP surrogates (qucb past 4 pending
                                          evaluations), qucb otherwise
     ``n_candidates``          ``1024``   random candidates scored per proposal (fewer per point in large
                                          batches)

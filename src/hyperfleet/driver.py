@@ -11,17 +11,18 @@ import logging
 import os
 import socket
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional, Protocol, Sequence
+from typing import Optional, Sequence
 
 from hyperfleet import active_time
 from hyperfleet.active_time import ActiveClock
 from hyperfleet.driver_lifecycle import Terminated, TerminationSignals
 from hyperfleet.driver_objectives import check_outcome, is_better, told
 from hyperfleet.driver_reports import ReportRouter
+from hyperfleet.driver_resume import take_over
 from hyperfleet.driver_settings import DriverSettings
 from hyperfleet.driver_shared import DUPLICATE_TRIES, SharedCycle
+from hyperfleet.driver_types import Callback, DriverStats, SearchResult
 from hyperfleet.execute import EvalOutcome, EvalTask, Executor
 from hyperfleet.execute.limits import clean_outcome
 from hyperfleet.execute.resources import ResourcePool
@@ -39,61 +40,6 @@ LOG_NAME = "hyperfleet.log"
 _JSON_EVERY_S = 2.0
 
 logger = logging.getLogger("hyperfleet")
-
-
-class Callback(Protocol):
-    """Hooks the driver calls; implement any subset (see :class:`DriverStats`).
-
-    ``on_start`` receives the :class:`SearchRecord`; the others an :class:`EvaluationRecord`.
-    """
-
-    def on_launch(self, record: EvaluationRecord, stats: "DriverStats") -> None: ...
-
-    def on_done(self, record: EvaluationRecord, stats: "DriverStats") -> None: ...
-
-    def on_start(self, record: SearchRecord, stats: "DriverStats") -> None: ...
-
-
-@dataclass
-class DriverStats:
-    """Live counts of one search run."""
-
-    max_evals: int
-    submitted: int = 0
-    done: int = 0
-    failed: int = 0
-    stopped: int = 0
-    running: int = 0
-    best: Optional[float] = None
-    best_record: Optional[EvaluationRecord] = None
-    start_time: float = field(default_factory=time.time)
-
-    @property
-    def finished(self) -> int:
-        return self.done + self.failed + self.stopped
-
-
-@dataclass
-class SearchResult:
-    """What a finished ``run`` returns."""
-
-    search: SearchRecord
-    stats: DriverStats
-    stop_reason: str
-    signal: Optional[int] = None  # the signal that stopped it (SIGTERM, SIGHUP), if any
-
-    @property
-    def best(self) -> Optional[EvaluationRecord]:
-        return self.stats.best_record
-
-    @property
-    def folder(self) -> Path:
-        return Path(self.search.folder)
-
-
-def _told(record: EvaluationRecord, problem: Optional[HpProblem] = None) -> tuple:
-    """What the search is told of a finished evaluation (see :func:`driver_objectives.told`)."""
-    return told(record, problem)
 
 
 class Driver:
@@ -214,7 +160,7 @@ class Driver:
                     break
                 self._fill_workers(from_buffer_only=True)  # free workers restart at once
                 if finished:
-                    self.search.tell([_told(r, self.problem) for r in finished])
+                    self.search.tell([told(r, self.problem) for r in finished])
                     for record in finished:
                         self._call("on_done", record)
                 if self._finished_without_drain:
@@ -264,57 +210,7 @@ class Driver:
 
     def _take_over(self, history: list[EvaluationRecord]) -> None:
         """Continue from what the store holds: tell the finished, re-run or fail the interrupted."""
-        if not history:
-            return
-        replayed = self.reports.replay(history, [e.id for e in history if self._is_starting_point(e.config)])
-        if replayed and self.reports.live:
-            logger.info("resumed the stopper from %d recorded intermediate values", replayed)
-        self._next_number = max(e.number for e in history) + 1
-        finished = sorted((e for e in history if e.state.finished and e.state != EvaluationState.CANCELLED),
-                          key=lambda e: (e.end_time or 0, e.number))
-        for record in finished:
-            self.stats.submitted += 1
-            self._count(record)
-        interrupted = [e for e in history if not e.state.finished]
-        if self.shared is not None:  # what the other drivers run now is theirs; the dead drivers' is ours
-            interrupted = self.shared.start_from(history)
-        now = time.time()
-        if self._rerun_running:
-            updates = [(e.id, {"state": EvaluationState.CANCELLED, "end_time": now,
-                               "error": "the driver stopped while this evaluation ran; it was re-run"})
-                       for e in interrupted]
-            for e, (_, fields) in zip(interrupted, updates):
-                e.state = EvaluationState.CANCELLED
-                fields.update(self.reports.finished(e, None))
-            self._buffer = [e.config for e in interrupted] + self._buffer
-            self.search.mark_pending(e.config for e in interrupted)
-        else:
-            updates = [(e.id, {"state": EvaluationState.FAILED, "end_time": now,
-                               "error": "the driver stopped while this evaluation ran"}) for e in interrupted]
-            for e, (_, fields) in zip(interrupted, updates):
-                e.state = EvaluationState.FAILED
-                fields.update(self.reports.finished(e, None))
-        if self.shared is not None:  # another driver may be recovering the same: only what this one won
-            won = set(self.store.finish_evaluations(self.record.id, updates, only_running=True))
-            self.shared.view.taken.update(won)
-            interrupted = [e for e in interrupted if e.id in won]
-            updates = [u for u in updates if u[0] in won]
-            if self._rerun_running:
-                self._buffer = [e.config for e in interrupted]
-        else:
-            self.store.update_evaluations(updates)
-        if not self._rerun_running:  # failed now: they get their rows in results.csv like any failure
-            for e in interrupted:
-                e.state, e.end_time, e.error = EvaluationState.FAILED, now, updates[0][1]["error"]
-        appended = self.csv.catch_up(finished + ([] if self._rerun_running else interrupted))
-        told = [_told(e, self.problem) for e in finished]
-        if not self._rerun_running:
-            told += [(e.config, None) for e in interrupted]
-            self.stats.submitted += len(interrupted)
-            self.stats.failed += len(interrupted)
-        self.search.tell(told)
-        logger.info("resumed: %d finished evaluations kept (%d rows added to results.csv), %d interrupted %s",
-                    len(finished), appended, len(interrupted), "re-run" if self._rerun_running else "failed")
+        take_over(self, history)
 
     def _wait_s(self) -> Optional[float]:
         """How long to wait for a result: until the timeout; with other drivers, a second at most
@@ -555,3 +451,6 @@ class Driver:
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)
         return handler
+
+
+__all__ = ["Callback", "Driver", "DriverStats", "SearchResult"]

@@ -26,6 +26,7 @@ import time
 from typing import Optional
 
 from hyperfleet.driver_lifecycle import HEARTBEAT_S, LEASE_S
+from hyperfleet.driver_objectives import told
 from hyperfleet.problem import HpProblem
 from hyperfleet.process_identity import liveness, this_process
 from hyperfleet.store import (
@@ -276,7 +277,6 @@ class SharedCycle:
         mark their new evaluations pending; every few seconds (and when ``final``: this driver
         has nothing left to run) recover dead drivers. Returns whether slots of the budget were
         freed (an evaluation cancelled, to be re-run)."""
-        from hyperfleet.driver import _told  # the driver module imports this one
         from hyperfleet.driver_lifecycle import ClaimLost, Terminated
 
         d = self.driver
@@ -300,7 +300,7 @@ class SharedCycle:
         for e in cancelled:  # whoever cancelled it runs it again
             d.search.pending.pop(d.problem.key(e.config), None)
         if ended:
-            d.search.tell([_told(e, d.problem) for e in ended])
+            d.search.tell([told(e, d.problem) for e in ended])
             for e in ended:
                 d._count(e)
                 d._call("on_done", e)

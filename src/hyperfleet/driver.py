@@ -178,11 +178,13 @@ class Driver:
             logger.exception("search failed")
             raise
         finally:
-            signals.cleaning_up()
-            self._stop(state, reason, start)
-            logger.removeHandler(handler)
-            handler.close()
-            signals.__exit__()
+            try:
+                signals.cleaning_up()
+                self._stop(state, reason, start)
+            finally:  # the signal handlers are given back whatever the stop raised
+                logger.removeHandler(handler)
+                handler.close()
+                signals.__exit__()
         self.record = self.store.get_search(self.record.id)
         return SearchResult(self.record, self.stats, reason, signal=signum)
 

@@ -54,11 +54,16 @@ def test_a_signal_mid_transaction_is_raised_after_the_commit(tmp_path, signum):
 
 def test_ctrl_c_mid_transaction_is_raised_after_the_commit(tmp_path):
     store, search, evaluation = _store_with_evaluation(tmp_path)
-    sent = _signal_on_begin(store, signal.SIGINT)
-    with TerminationSignals(), pytest.raises(KeyboardInterrupt):
-        store.finish_evaluations(search.id, [(evaluation.id, {"state": EvaluationState.DONE, "objective": 0.5})])
-    assert sent
-    assert _get(SqlStore(tmp_path / "hyperfleet.db"), evaluation.id).state == EvaluationState.DONE
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)  # Python's own Ctrl-C
+    try:
+        sent = _signal_on_begin(store, signal.SIGINT)
+        with TerminationSignals(), pytest.raises(KeyboardInterrupt):
+            store.finish_evaluations(search.id, [(evaluation.id, {"state": EvaluationState.DONE, "objective": 0.5})])
+        assert sent
+        assert _get(SqlStore(tmp_path / "hyperfleet.db"), evaluation.id).state == EvaluationState.DONE
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def test_outside_a_store_call_the_signal_is_raised_at_once(tmp_path):

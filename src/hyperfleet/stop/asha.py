@@ -57,16 +57,18 @@ class ASHASettings:
     max_step: Optional[int] = None
     reduction_factor: float = 3.0
 
+    stopper = "asha"  # the name bad settings are reported under (not a field)
+
     def __post_init__(self) -> None:
         if not self.reduction_factor > 1:
-            raise bad_setting("asha", "reduction_factor", "must be > 1", self.reduction_factor)
+            raise bad_setting(self.stopper, "reduction_factor", "must be > 1", self.reduction_factor)
         if self.min_step is None:
             object.__setattr__(self, "min_step",
                                default_min_step(self.max_step, self.reduction_factor))
         if self.min_step < 1:
-            raise bad_setting("asha", "min_step", "must be >= 1", self.min_step)
+            raise bad_setting(self.stopper, "min_step", "must be >= 1", self.min_step)
         if self.max_step is not None and self.max_step < self.min_step:
-            raise bad_setting("asha", "max_step", f"must be >= min_step ({self.min_step})",
+            raise bad_setting(self.stopper, "max_step", f"must be >= min_step ({self.min_step})",
                               self.max_step)
 
 

@@ -30,8 +30,8 @@ from typing import Any, Optional
 import numpy as np
 
 from hyperfleet.pareto import non_dominated_sort, pareto_mask
-from hyperfleet.stop.asha import default_min_step, rung_steps
-from hyperfleet.stop.base import Curve, Stopper, bad_setting
+from hyperfleet.stop.asha import ASHASettings, rung_steps
+from hyperfleet.stop.base import Curve, Stopper
 
 
 @dataclass(frozen=True)
@@ -52,33 +52,11 @@ class MOValue:
 
 
 @dataclass(frozen=True)
-class MOASHASettings:
-    """Settings of :class:`MOASHAStopper` (ASHA's).
+class MOASHASettings(ASHASettings):
+    """Settings of :class:`MOASHAStopper`: ASHA's (:class:`~hyperfleet.stop.asha.ASHASettings`),
+    reported under the name ``moasha``."""
 
-    Attributes:
-        min_step: the first rung (no evaluation is stopped before it); None: ASHA's default
-            (:func:`~hyperfleet.stop.asha.default_min_step`: ``max_step / reduction_factor ** 2``,
-            or 1 without ``max_step``).
-        max_step: the full training's step count (no rung at or beyond it); None: unbounded.
-        reduction_factor: eta; the top 1/eta of each rung goes on.
-    """
-
-    min_step: Optional[int] = None
-    max_step: Optional[int] = None
-    reduction_factor: float = 3.0
-
-    def __post_init__(self) -> None:
-        if not self.reduction_factor > 1:
-            raise bad_setting("moasha", "reduction_factor", "must be > 1", self.reduction_factor)
-        if self.min_step is None:
-            object.__setattr__(self, "min_step", default_min_step(self.max_step, self.reduction_factor))
-        if self.min_step < 1:
-            raise bad_setting("moasha", "min_step", "must be >= 1", self.min_step)
-        if self.max_step is not None and self.max_step < self.min_step:
-            raise bad_setting("moasha", "max_step", f"must be >= min_step ({self.min_step})",
-                              self.max_step)
-        if not self.reduction_factor > 1:
-            raise bad_setting("moasha", "reduction_factor", "must be > 1", self.reduction_factor)
+    stopper = "moasha"
 
 
 def crowding_distance(Y: np.ndarray) -> np.ndarray:

@@ -6,8 +6,9 @@ A point dominates another when it is at least as good in every objective and bet
 equal points do not dominate each other, so duplicates of a front point are all on the front.
 
 Speed: the front of 100,000 points takes a sort sweep in 2-D, a sweep over a staircase in 3-D
-(O(n log n), whatever the front's size) and a vectorized cull by the front found so far, a block
-at a time, in more dimensions (``benchmarks/pareto_speed.py``).
+(O(n log n), whatever the front's size), divide and conquer over such sweeps in 4-D
+(O(n log^2 n)) and a vectorized cull by the front found so far, a block at a time, in more
+dimensions (``benchmarks/pareto_speed.py``).
 """
 
 from __future__ import annotations
@@ -67,6 +68,8 @@ def _front_min(C: np.ndarray) -> np.ndarray:
         return np.sort(order[keep])
     if k == 3:
         return np.sort(order[_front_sweep3(S)])
+    if k == 4:
+        return np.sort(order[_front_split4(S)])
     return np.sort(order[_front_blocks(S)])
 
 
@@ -97,6 +100,71 @@ def _front_sweep3(S: np.ndarray) -> np.ndarray:
             end += 1
         ys[pos:end], zs[pos:end], xs[pos:end] = [y], [z], [x]
     return np.asarray(keep, dtype=np.int64)
+
+
+def _front_split4(S: np.ndarray, small: int = 512, cells: int = 1 << 22) -> np.ndarray:
+    """Front of ``S`` (4 minimized objectives, sorted lexicographically) by divide and conquer
+    (Kung, Luccio and Preparata): the front of the first half, the front of the second half, and
+    the second's points no point of the first dominates. Every first-half point is at least as
+    good in the first objective, so that last step is a 3-D question, answered by a sweep over the
+    second objective with a staircase of the third and fourth (O(m log m) but for list moves), or
+    vectorized when the two fronts are small. Duplicate rows are settled once: all copies of a
+    front point stay. Costs O(n log^2 n) whatever the front's size, where the cull by blocks costs
+    O(n x front)."""
+    new = np.concatenate([[True], (S[1:] != S[:-1]).any(axis=1)])  # S is sorted: copies are adjacent
+    group = np.cumsum(new) - 1
+    U = S[new]
+    front = _split4(U, np.arange(len(U)), small, cells)
+    on = np.zeros(len(U), dtype=bool)
+    on[front] = True
+    return np.flatnonzero(on[group])
+
+
+def _split4(U: np.ndarray, idx: np.ndarray, small: int, cells: int) -> np.ndarray:
+    """Front (indices into ``U``, ascending) of the distinct rows ``U[idx]``, ``idx`` ascending."""
+    if len(idx) <= small:
+        B = U[idx]
+        le = (B[None, :, :] <= B[:, None, :]).all(axis=2)  # distinct rows: <= everywhere dominates
+        np.fill_diagonal(le, False)
+        return idx[~le.any(axis=1)]
+    half = len(idx) // 2
+    a = _split4(U, idx[:half], small, cells)
+    b = _split4(U, idx[half:], small, cells)
+    if len(a) * len(b) <= cells:
+        F, Q = U[a][:, 1:], U[b][:, 1:]
+        dominated = (F[None, :, :] <= Q[:, None, :]).all(axis=2).any(axis=1)
+    else:
+        dominated = _dominated3(U[a][:, 1:], U[b][:, 1:])
+    return np.concatenate([a, b[~dominated]])
+
+
+def _dominated3(F: np.ndarray, Q: np.ndarray) -> np.ndarray:
+    """Whether each row of ``Q`` is weakly dominated (<= in all 3 columns) by a row of ``F``: a
+    sweep by the first column (``F`` rows before ``Q`` rows at ties) keeping the staircase of the
+    ``F`` rows seen -- second column ascending, third strictly descending."""
+    import bisect
+
+    rows = np.concatenate([F, Q])
+    is_q = np.concatenate([np.zeros(len(F), dtype=bool), np.ones(len(Q), dtype=bool)])
+    order = np.lexsort((is_q, rows[:, 0]))
+    out = np.zeros(len(Q), dtype=bool)
+    ys: list[float] = []
+    zs: list[float] = []
+    nf = len(F)
+    for i, (_, y, z) in zip(order.tolist(), rows[order].tolist()):
+        j = bisect.bisect_right(ys, y) - 1  # the step with the largest second value <= y
+        covered = j >= 0 and zs[j] <= z
+        if i >= nf:
+            out[i - nf] = covered
+            continue
+        if covered:
+            continue
+        pos = bisect.bisect_left(ys, y)
+        end = pos
+        while end < len(zs) and zs[end] >= z:
+            end += 1
+        ys[pos:end], zs[pos:end] = [y], [z]
+    return out
 
 
 def _front_blocks(S: np.ndarray) -> np.ndarray:

@@ -101,7 +101,7 @@ def test_hypervolume_matches_monte_carlo_in_3d():
 def test_front_of_100000_points():
     # the sizes of benchmarks/pareto_speed.py (which times them); here only the answer is checked
     rng = np.random.default_rng(1)
-    for k in (2, 3):
+    for k in (2, 3, 4):
         Y = rng.random((100_000, k))
         mask = pareto_mask(Y)
         assert 0 < mask.sum() < 2000
@@ -111,3 +111,27 @@ def test_front_of_100000_points():
         assert not ge.any()
         dom = (on[None, :, :] >= off[:, None, :]).all(axis=2) & (on[None, :, :] > off[:, None, :]).any(axis=2)
         assert dom.any(axis=1).all()
+
+
+@pytest.mark.parametrize("small, cells", [(2, 0), (16, 64), (512, 1 << 22)])
+@pytest.mark.parametrize("kind", ["ties", "sphere"])
+def test_four_objective_divide_and_conquer_matches_brute_force(kind, small, cells):
+    # small thresholds force the staircase sweep that answers each merge on big fronts
+    from hyperfleet import pareto
+
+    rng = np.random.default_rng(7)
+    if kind == "ties":
+        Y = rng.integers(0, 5, size=(900, 4)).astype(float)
+    else:
+        X = np.abs(rng.normal(size=(900, 4)))
+        Y = X / np.linalg.norm(X, axis=1, keepdims=True) * (1 - 0.02 * rng.random((900, 1)))
+        Y = np.concatenate([Y, Y[:40]])
+    C = -Y
+    order = np.lexsort(C.T[::-1])
+    got = np.zeros(len(Y), dtype=bool)
+    got[order[pareto._front_split4(C[order], small=small, cells=cells)]] = True
+    ge = (Y[None, :, :] >= Y[:, None, :]).all(axis=2)
+    gt = (Y[None, :, :] > Y[:, None, :]).any(axis=2)
+    expected = ~(ge & gt).any(axis=1)
+    assert 0 < expected.sum() < len(Y)
+    assert (got == expected).all()

@@ -102,7 +102,7 @@ def _front_sweep3(S: np.ndarray) -> np.ndarray:
     return np.asarray(keep, dtype=np.int64)
 
 
-def _front_split4(S: np.ndarray, small: int = 512, cells: int = 1 << 22) -> np.ndarray:
+def _front_split4(S: np.ndarray, small: int = 64, cells: int = 1 << 20) -> np.ndarray:
     """Front of ``S`` (4 minimized objectives, sorted lexicographically) by divide and conquer
     (Kung, Luccio and Preparata): the front of the first half, the front of the second half, and
     the second's points no point of the first dominates. Every first-half point is at least as

@@ -168,7 +168,7 @@ def _dominated3(F: np.ndarray, Q: np.ndarray) -> np.ndarray:
 
 
 def _front_blocks(S: np.ndarray) -> np.ndarray:
-    """Front of ``S`` (4+ minimized objectives). By increasing coordinate sum (a point can only be
+    """Front of ``S`` (5+ minimized objectives). By increasing coordinate sum (a point can only be
     dominated by one of smaller sum), a block of the next live points is settled among itself --
     its survivors are on the front -- and they cull every later point they dominate, vectorized.
     Small fronts go fast (the first survivors cull most points); a front of f points costs

@@ -10,6 +10,25 @@ if TYPE_CHECKING:
     from hyperfleet.driver import SearchResult
 
 
+def import_jobqueue():
+    """``dask_jobqueue``, imported without its side effect: its ``runner`` module sets SIGINT to
+    ``sys.exit()`` on import, which would turn a Ctrl-C of the search into a plain exit (the
+    search recorded as FAILED instead of CANCELLED). The handler in place before is put back."""
+    import signal
+    import threading
+
+    main = threading.current_thread() is threading.main_thread()
+    before = signal.getsignal(signal.SIGINT) if main else None
+    try:
+        import dask_jobqueue
+    except ImportError:
+        raise ImportError("elastic mode needs dask-jobqueue: pip install 'hyperfleet[dask]'") from None
+    finally:
+        if main and before is not None and signal.getsignal(signal.SIGINT) is not before:
+            signal.signal(signal.SIGINT, before)
+    return dask_jobqueue
+
+
 def jobqueue_cluster(scheduler_name: str, minutes: int, queue: Optional[str], account: Optional[str],
                      slots: int, memory: str = "1GB", security: Any = None):
     """A dask-jobqueue cluster whose every job is one Dask worker process with ``slots`` threads.
@@ -17,10 +36,7 @@ def jobqueue_cluster(scheduler_name: str, minutes: int, queue: Optional[str], ac
     With ``security`` (a ``distributed.Security`` of files on a shared file system), the
     scheduler and the workers speak TLS and accept only peers holding its key.
     """
-    try:
-        import dask_jobqueue
-    except ImportError:
-        raise ImportError("elastic mode needs dask-jobqueue: pip install 'hyperfleet[dask]'") from None
+    dask_jobqueue = import_jobqueue()
     classes = {"slurm": dask_jobqueue.SLURMCluster, "pbs": dask_jobqueue.PBSCluster,
                "lsf": dask_jobqueue.LSFCluster}
     options = dict(cores=slots, processes=1, memory=memory, queue=queue, account=account, security=security,

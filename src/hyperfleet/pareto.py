@@ -123,16 +123,12 @@ def _front_split4(S: np.ndarray, small: int = 64, cells: int = 1 << 20) -> np.nd
 def _split4(U: np.ndarray, idx: np.ndarray, small: int, cells: int) -> np.ndarray:
     """Front (indices into ``U``, ascending) of the distinct rows ``U[idx]``, ``idx`` ascending."""
     if len(idx) <= small:
-        B = U[idx]
-        le = (B[None, :, :] <= B[:, None, :]).all(axis=2)  # distinct rows: <= everywhere dominates
-        np.fill_diagonal(le, False)
-        return idx[~le.any(axis=1)]
+        return idx[~_dominated_by(U[idx], U[idx])]
     half = len(idx) // 2
     a = _split4(U, idx[:half], small, cells)
     b = _split4(U, idx[half:], small, cells)
     if len(a) * len(b) <= cells:
-        F, Q = U[a][:, 1:], U[b][:, 1:]
-        dominated = (F[None, :, :] <= Q[:, None, :]).all(axis=2).any(axis=1)
+        dominated = _dominated_by(U[b], U[a])
     else:
         dominated = _dominated3(U[a][:, 1:], U[b][:, 1:])
     return np.concatenate([a, b[~dominated]])

@@ -24,7 +24,7 @@ def import_jobqueue():
     except ImportError:
         raise ImportError("elastic mode needs dask-jobqueue: pip install 'hyperfleet[dask]'") from None
     finally:
-        if main and before is not None and signal.getsignal(signal.SIGINT) is not before:
+        if main and before is not None:
             signal.signal(signal.SIGINT, before)
     return dask_jobqueue
 

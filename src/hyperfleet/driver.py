@@ -28,6 +28,7 @@ from hyperfleet.execute.limits import clean_outcome
 from hyperfleet.execute.resources import ResourcePool
 from hyperfleet.files import create_file, make_folder
 from hyperfleet.interrupt import termination_reason
+from hyperfleet.log_file import LogFile
 from hyperfleet.problem import HpProblem
 from hyperfleet.report.exports import ResultsCsv, curves_of, write_results_json
 from hyperfleet.report.front import write_pareto_csv
@@ -448,7 +449,7 @@ class Driver:
                 method(record, self.stats)
 
     def _open_log(self) -> logging.Handler:
-        handler = logging.FileHandler(create_file(self.folder / LOG_NAME))
+        handler = LogFile(create_file(self.folder / LOG_NAME))
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)

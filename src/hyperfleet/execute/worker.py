@@ -238,26 +238,49 @@ def evaluation_scope(task: EvalTask, scope: str) -> Iterator[None]:
     if scope == SHARED_PROCESS:
         yield
         return
-    from hyperfleet.execute.process_tree import TOKEN_VAR, descendants, kill_tree
+    from hyperfleet.execute import process_tree as pt
 
-    cwd, env = os.getcwd(), dict(os.environ)
-    # children the process had before (a Dask worker's helpers) are not the evaluation's
-    before = set(descendants(os.getpid())) if scope == OWN_PROCESS else set()
-    os.environ[TOKEN_VAR] = task.eval_id
+    me = os.getpid()
+    cwd, env, token = os.getcwd(), dict(os.environ), os.environ.get(pt.TOKEN_VAR)
+    # Where this process adopts orphans (a subreaper), everything the evaluation started is
+    # below it: when no new child is left, nothing was left behind, and the scans of every
+    # process are skipped. Children it had before (a Dask worker's helpers) are not the evaluation's.
+    fast = scope == OWN_PROCESS and pt.become_subreaper()
+    kids = pt.children(me) if fast else None
+    before = (kids or set()) if fast else (set(pt.descendants(me)) if scope == OWN_PROCESS else set())
+    os.environ[pt.TOKEN_VAR] = task.eval_id
     try:
         yield
     finally:
         if scope == OWN_PROCESS:
-            leader = os.getsid(0) == os.getpid()
-            kill_tree(task.eval_id, root=os.getpid(), session=os.getpid() if leader else None,
-                      keep=before)
+            new = None if kids is None else (pt.children(me) or set()) - kids
+            if new is None or any(not _ended(pid) for pid in new):
+                if kids is not None:  # keep the subtrees of the children from before
+                    before = before | {d for k in kids for d in pt.descendants(k)}
+                leader = os.getsid(0) == me
+                pt.kill_tree(task.eval_id, root=me, session=me if leader else None, keep=before)
+                new = None if kids is None else (pt.children(me) or set()) - kids
+            if new:
+                pt.reap(new)
         else:
-            kill_tree(task.eval_id)
+            pt.kill_tree(task.eval_id)
         with contextlib.suppress(OSError):
             os.chdir(cwd)
-        if dict(os.environ) != env:
+        if token is None:
+            os.environ.pop(pt.TOKEN_VAR, None)
+        else:
+            os.environ[pt.TOKEN_VAR] = token
+        if os.environ != env:  # the run function changed the environment
             os.environ.clear()
             os.environ.update(env)
+
+
+def _ended(pid: int) -> bool:
+    """Whether a child has ended (a zombie, or already gone)."""
+    from hyperfleet.execute.process_tree import _stat
+
+    stat = _stat(pid)
+    return stat is None or stat[2] in ("Z", "X")
 
 
 _sigints = [0]  # SIGINTs received while an evaluation ran in the main thread

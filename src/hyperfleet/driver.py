@@ -125,6 +125,7 @@ class Driver:
             active = active_time.opened(self.store.get_search(self.record.id).settings, start,
                                         [t for e in self._history for t in (e.start_time, e.end_time)],
                                         first_start)
+            make_folder(self.folder / "evals")  # each evaluation's own folder is made by its worker
             self.csv = ResultsCsv(self.folder, self.problem, first_start, clock=ActiveClock.of(active),
                                   shared=self.shared is not None)
             if self.shared is None or self.shared.primary:
@@ -300,8 +301,8 @@ class Driver:
                 self._next_number += 1
                 folder = self.folder / "evals" / f"{number:05d}"
                 record = None
-            make_folder(folder, exist_ok=record is not None)
-            if record is None:
+            if record is None:  # with a shared store the worker makes the folder, off this path
+                make_folder(folder, exist_ok=False)
                 record = self.store.create_evaluation(self.record.id, number, config, folder=str(folder),
                                                       state=EvaluationState.RUNNING, metadata=metadata)
             if held:

@@ -9,6 +9,7 @@ import os
 import shlex
 import stat
 import sys
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Optional
@@ -97,8 +98,18 @@ def load_module(path: str):
         raise UserCodeError(f"file {path} does not exist; check the path given to -p/-r")
     digest = hashlib.sha1(str(file).encode()).hexdigest()[:10]
     name = f"hyperfleet_user_{file.stem}_{digest}"
-    if name in sys.modules:
-        return sys.modules[name]
+    # one import at a time: evaluation threads starting together must not see the module
+    # before its code has run (it is in sys.modules from the start of its import)
+    with _IMPORT_LOCK:
+        if name in sys.modules:
+            return sys.modules[name]
+        return _import(file, name, path)
+
+
+_IMPORT_LOCK = threading.RLock()
+
+
+def _import(file: Path, name: str, path: str):
     check_not_writable_by_others(file)
     folder = str(file.parent)
     if folder not in sys.path:

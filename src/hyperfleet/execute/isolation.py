@@ -23,7 +23,7 @@ from typing import Optional
 from hyperfleet.execute.process_tree import TOKEN_VAR, descendants, kill_tree, memory_bytes
 from hyperfleet.execute.reporting import Ask, decode_value
 from hyperfleet.execute.task import EvalOutcome, EvalTask
-from hyperfleet.files import create_file, open_output
+from hyperfleet.files import create_file, make_folder, open_output
 from hyperfleet.main_guard import GUARD_HELP, REIMPORT_EXIT_CODE
 
 _HOST = socket.gethostname()
@@ -145,6 +145,7 @@ def request_cancel(folder: Optional[str]) -> None:
     sees the folder."""
     if folder:
         try:
+            make_folder(folder)  # the worker may not have made it yet
             create_file(Path(folder) / CANCEL_FILE)
         except OSError:
             pass

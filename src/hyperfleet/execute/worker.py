@@ -16,10 +16,11 @@ import traceback
 from pathlib import Path
 from typing import Any, Callable, Iterator, Optional
 
+from hyperfleet.execute.lazy_output import LazyOutput
 from hyperfleet.execute.limits import UnstorableValue, cap_output_files, clean_outcome, plain
 from hyperfleet.execute.reporting import Ask, Reporter, reporting
 from hyperfleet.execute.task import EvalOutcome, EvalTask
-from hyperfleet.files import open_output
+from hyperfleet.files import make_folder, open_output
 
 _RUN_CACHE: dict[tuple[str, str], Callable] = {}
 _HOST = socket.gethostname()
@@ -173,7 +174,7 @@ def thread_level_capture(folder: Optional[str]) -> Iterator[None]:
         yield
         return
     out_stream, err_stream = _routed("stdout"), _routed("stderr")
-    with _output(folder, "stdout.txt") as out, _output(folder, "stderr.txt") as err:
+    with LazyOutput(Path(folder) / "stdout.txt") as out, LazyOutput(Path(folder) / "stderr.txt") as err:
         out_stream.local.file, err_stream.local.file = out, err
         try:
             yield
@@ -187,7 +188,7 @@ def python_level_capture(folder: Optional[str]) -> Iterator[None]:
     if folder is None:
         yield
         return
-    with _output(folder, "stdout.txt") as out, _output(folder, "stderr.txt") as err:
+    with LazyOutput(Path(folder) / "stdout.txt") as out, LazyOutput(Path(folder) / "stderr.txt") as err:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             yield
 
@@ -365,6 +366,8 @@ def run_task(task: EvalTask, capture: Callable = python_level_capture, worker: O
              ask: Optional[Ask] = None, scope: str = SHARED_PROCESS) -> EvalOutcome:
     """Run a task where it stands, or in a child process when it needs one (timeout, isolation,
     its own environment, a memory limit); ``ask``: see :func:`evaluate`."""
+    if task.folder:  # made here, by the worker, rather than on the driver's critical path
+        make_folder(task.folder)
     if task.needs_child_process:
         from hyperfleet.execute.isolation import evaluate_isolated
 
@@ -384,11 +387,6 @@ def run_task_in_thread(task: EvalTask, ask: Optional[Ask] = None) -> EvalOutcome
 def run_task_in_worker_process(task: EvalTask, ask: Optional[Ask] = None) -> EvalOutcome:
     """Entry point for a worker process that runs one evaluation at a time (MPI ranks)."""
     return run_task(task, capture=fd_level_capture, ask=ask, scope=OWN_PROCESS)
-
-
-def _output(folder: str, name: str):
-    """An evaluation's output file, opened for appending, with its mode (``hyperfleet.files``)."""
-    return os.fdopen(open_output(Path(folder) / name), "a")
 
 
 def _tail(text: str, lines: int = 15) -> str:

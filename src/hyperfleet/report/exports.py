@@ -242,12 +242,15 @@ def write_results_json(folder: str | os.PathLike, records: Iterable[EvaluationRe
     """
     path = Path(folder) / JSON_NAME
     curves = curves or {}
-    data = {"search": search_info or {},
-            "evaluations": [{**r.to_json(), **({"curve": curves[r.id]} if r.id in curves else {})}
-                            for r in records]}
+    rows = [json.dumps({**r.to_json(), **({"curve": curves[r.id]} if r.id in curves else {})},
+                       default=repr) for r in records]
+    # one evaluation per line, each encoded by json's C encoder (``indent`` would make json use
+    # its pure-Python one, several times slower at many thousand rows)
+    text = ('{"search": ' + json.dumps(search_info or {}, default=repr) + ',\n"evaluations": [\n'
+            + ",\n".join(rows) + ("\n" if rows else "") + "]}\n")
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".results.", suffix=".json")
     os.fchmod(fd, file_mode())
     with os.fdopen(fd, "w") as f:
-        json.dump(data, f, indent=1, default=repr)
+        f.write(text)
     os.replace(tmp, path)
     return path

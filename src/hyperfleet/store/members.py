@@ -25,8 +25,6 @@ from hyperfleet.store.schema import drivers_table, evaluations_table, searches_t
 
 _FINISHED = frozenset(s.value for s in EvaluationState if s.finished)
 _MEMBER_FIELDS = {c.name for c in drivers_table.columns} - {"id", "search_id"}
-#: evaluations that hold a slot of the budget: all but the cancelled (those are re-run)
-_COUNTED = [s.value for s in EvaluationState if s != EvaluationState.CANCELLED]
 #: evaluations whose configuration is taken: a second one with the same key is a duplicate
 _TAKEN = [EvaluationState.CREATED.value, EvaluationState.RUNNING.value, EvaluationState.DONE.value,
           EvaluationState.STOPPED.value]
@@ -35,15 +33,22 @@ _TAKEN = [EvaluationState.CREATED.value, EvaluationState.RUNNING.value, Evaluati
 def _reserve_query():
     e = evaluations_table
     sid = sa.bindparam("sid")
-    used = sa.select(sa.func.count()).select_from(e).where(e.c.search_id == sid, e.c.state.in_(_COUNTED))
+    # plain comparisons, not IN lists: an IN list is re-rendered on every execution.
+    # Every evaluation holds a slot of the budget but the cancelled (those are re-run).
+    used = sa.select(sa.func.count()).select_from(e).where(
+        e.c.search_id == sid, e.c.state != EvaluationState.CANCELLED.value)
     taken = sa.select(sa.func.count()).select_from(
         sa.select(e.c.id).where(e.c.search_id == sid, e.c.config_key == sa.bindparam("key"),
-                                e.c.state.in_(_TAKEN)).limit(1).subquery())
+                                sa.or_(*(e.c.state == v for v in _TAKEN))).limit(1).subquery())
     last = sa.select(sa.func.coalesce(sa.func.max(e.c.number), -1)).where(e.c.search_id == sid)
     return sa.select(used.scalar_subquery(), taken.scalar_subquery(), last.scalar_subquery())
 
 
 _RESERVE_QUERY = _reserve_query()
+#: statements built once, so that each call only looks up its compiled form
+_INSERT_EVALUATION = evaluations_table.insert()
+_LAST_DONE_SEQ = (sa.select(sa.func.coalesce(sa.func.max(evaluations_table.c.done_seq), 0))
+                  .where(evaluations_table.c.search_id == sa.bindparam("sid")))
 
 
 @functools.lru_cache(maxsize=64)
@@ -100,7 +105,7 @@ class MemberStore:
                                       driver_id=driver_id, config_key=config_key,
                                       folder=folder_template.format(number=number) if folder_template else None,
                                       **fields)
-            conn.execute(e.insert(), {**record.__dict__, "state": state.value})
+            conn.execute(_INSERT_EVALUATION, {**record.__dict__, "state": state.value})
         return record, "ok"
 
     @guarded
@@ -116,8 +121,7 @@ class MemberStore:
         done = []
         with self.engine.begin() as conn:
             self._lock_search(conn, search_id)
-            seq = conn.execute(sa.select(sa.func.coalesce(sa.func.max(e.c.done_seq), 0))
-                               .where(e.c.search_id == search_id)).scalar_one()
+            seq = conn.execute(_LAST_DONE_SEQ, {"sid": search_id}).scalar_one()
             for eval_id, fields in updates:
                 values = dict(fields)
                 if "state" in values:

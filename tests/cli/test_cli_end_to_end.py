@@ -178,3 +178,18 @@ def test_ls_watch_refreshes(tutorial_search):
     out = first + out
     assert out.count("hyperfleet ls test-mnist (every 0.3 s") >= 2
     assert out.count("FINISHED: 30 done") >= 2
+
+
+def test_path_of_an_evaluation_that_never_started_says_so(tmp_path):
+    from hyperfleet.store import EvaluationState, SqlStore
+
+    db = SqlStore(tmp_path / "hf.db")
+    search = db.create_search("never", str(tmp_path / "never"), {}, {})
+    folder = tmp_path / "never" / "evals" / "00000"
+    record = db.create_evaluation(search.id, 0, {"x": 1}, folder=str(folder), state=EvaluationState.CANCELLED)
+    db.close()
+    out = subprocess.run([sys.executable, "-m", "hyperfleet", "path", record.id[:8], "--store",
+                          str(tmp_path / "hf.db")], capture_output=True, text=True, cwd=tmp_path)
+    assert out.returncode == 1 and out.stdout == ""
+    assert "evaluation 0 (CANCELLED) has not started" in out.stderr and str(folder) in out.stderr
+    assert "Traceback" not in out.stderr and not folder.exists()

@@ -14,5 +14,14 @@ def command(ref: str, store) -> None:
     """Print the folder of search REF (label, or id prefix) or of an evaluation (id prefix)."""
     from hyperfleet.store import open_store
 
+    from pathlib import Path
+
+    from hyperfleet.store import EvaluationRecord
+
     db = open_store(store, create=False)
-    click.echo(db.resolve_item(ref).folder)
+    item = db.resolve_item(ref)
+    if isinstance(item, EvaluationRecord) and item.folder and not Path(item.folder).exists():
+        # an evaluation's folder is made by its worker when it starts
+        raise click.ClickException(f"evaluation {item.number} ({item.state.value}) has not started, so "
+                                   f"it has no folder yet; it will be {item.folder}")
+    click.echo(item.folder)

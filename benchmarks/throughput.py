@@ -1,6 +1,7 @@
 """Throughput and utilization of the executors, side by side with DeepHyper's evaluators.
 
     python benchmarks/throughput.py [--anchor-python /work/venvs/anchors/bin/python] [--evals 2000]
+    python benchmarks/throughput.py --anchor-python ... --rounds 5     # interleaved rounds, medians
 
 1. Throughput: a no-op run function, random search, 2 workers; evaluations per second from the
    first evaluation's start to the last one's end, for hyperfleet's ``process``, ``dask`` and
@@ -105,7 +106,13 @@ def main() -> None:
     parser.add_argument("--anchor-python", help="python of the virtual environment with deephyper==0.13.2")
     parser.add_argument("--evals", type=int, default=2000, help="no-op evaluations per throughput run")
     parser.add_argument("--skip-utilization", action="store_true")
+    parser.add_argument("--rounds", type=int, default=0,
+                        help="instead of one table: this many interleaved rounds of every evaluator "
+                             "(hyperfleet's and, with --anchor-python, DeepHyper's), then their medians")
     args = parser.parse_args()
+    if args.rounds:
+        rounds(args)
+        return
 
     rows = []
     for evaluator in ("process", "dask", "thread"):
@@ -135,6 +142,29 @@ def main() -> None:
         for evaluator in ("process", "dask"):
             f = hyperfleet_run(evaluator, "ambs", 40, SLEEP)
             print(f"| {evaluator} | {f['utilization']:.3f} | {f['span_s']:.1f} |", flush=True)
+
+
+def rounds(args) -> None:
+    """Interleaved rounds: each round runs every evaluator once, so that a machine whose speed
+    drifts (a shared or virtual one) affects them alike; prints each run and the medians."""
+    import statistics
+
+    runs = [(f"hyperfleet {e}", lambda e=e: hyperfleet_run(e, "random", args.evals, NOOP, workers=1 if e == "serial" else 2))
+            for e in ("process", "thread", "serial")]
+    if args.anchor_python:
+        runs += [(f"DeepHyper 0.13.2 {m}", lambda m=m: deephyper_run(args.anchor_python, m, args.evals))
+                 for m in ("process", "thread")]
+    seen: dict = {}
+    for r in range(args.rounds):
+        for name, run in runs:
+            seen.setdefault(name, []).append(run()["evals_per_s"])
+            print(f"round {r + 1}: {name} {seen[name][-1]:.0f} evaluations/s", file=sys.stderr, flush=True)
+    print(f"\n### Throughput, {args.rounds} interleaved rounds: no-op run function, random search, "
+          f"2 workers (serial: 1), {args.evals} evaluations\n")
+    print("| library / evaluator | evaluations/s, each round | median |")
+    print("|---|---|---|")
+    for name, values in seen.items():
+        print(f"| {name} | {', '.join(f'{v:.0f}' for v in values)} | {statistics.median(values):.0f} |")
 
 
 if __name__ == "__main__":

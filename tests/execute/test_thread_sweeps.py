@@ -30,3 +30,19 @@ def test_a_process_left_behind_is_still_killed_once_nothing_runs(tmp_path):
         kit._assert_children_dead(done, within=15 + SWEEP_DELAY)  # before any shutdown
     finally:
         ex.shutdown()
+
+
+def test_the_sweeper_thread_ends_with_its_executor(tmp_path):
+    import threading
+    import time
+
+    before = sum(t.name == "hyperfleet-eval-sweeper" for t in threading.enumerate())
+    ex = ThreadExecutor(1)
+    ex.submit(kit.task("quadratic", tmp_path, x=0.3))
+    assert kit.collect(ex, 1)[0].state == "DONE"
+    ex.shutdown()  # right after the evaluation: the sweeper is in its SWEEP_DELAY sleep
+    deadline = time.time() + 10 * SWEEP_DELAY + 5
+    while sum(t.name == "hyperfleet-eval-sweeper" for t in threading.enumerate()) > before \
+            and time.time() < deadline:
+        time.sleep(0.05)
+    assert sum(t.name == "hyperfleet-eval-sweeper" for t in threading.enumerate()) == before

@@ -104,8 +104,10 @@ class ThreadExecutor(FuturesExecutor):
                 return
             time.sleep(SWEEP_DELAY)  # one sweep for every evaluation that ended meanwhile
             with self._lock:  # held while killing, so that no evaluation starts meanwhile
+                if self._closed:  # closed while it slept: its event stays set, it must end here
+                    return
                 self._idle.clear()
-                if self._running == 0 and not self._closed:
+                if self._running == 0:
                     kill_tree(self._token)
 
     def _run(self, task: EvalTask) -> EvalOutcome:

@@ -12,11 +12,9 @@ from hyperfleet.cli.options import store_option
 @store_option
 def command(ref: str, store) -> None:
     """Print the folder of search REF (label, or id prefix) or of an evaluation (id prefix)."""
-    from hyperfleet.store import open_store
-
     from pathlib import Path
 
-    from hyperfleet.store import EvaluationRecord
+    from hyperfleet.store import EvaluationRecord, open_store
 
     db = open_store(store, create=False)
     item = db.resolve_item(ref)

@@ -89,7 +89,6 @@ class MemberStore:
         ``folder_template``: the evaluation's folder, ``{number}`` replaced by its number.
         Returns ``(record, "ok")``, or ``(None, "full")`` / ``(None, "duplicate")`` having written nothing.
         """
-        e = evaluations_table
         with self.engine.begin() as conn:
             self._lock_search(conn, search_id)
             # one round trip: the slots used, whether the configuration is taken, the last number
@@ -117,7 +116,6 @@ class MemberStore:
         Returns the ids updated."""
         if not updates:
             return []
-        e = evaluations_table
         done = []
         with self.engine.begin() as conn:
             self._lock_search(conn, search_id)

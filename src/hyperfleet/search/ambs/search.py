@@ -18,7 +18,9 @@ from hyperfleet.search.ambs.acquisition import (
     scheduled_kappa,
 )
 from hyperfleet.search.ambs.batching import BatchProposer
+from hyperfleet.search.ambs.candidates import ENUMERATE_MAX, CandidateScoring  # noqa: F401 - re-exported
 from hyperfleet.search.ambs.encoding import Encoder
+from hyperfleet.search.ambs.fitting import SurrogateFitting
 from hyperfleet.search.ambs.initial_design import make_initial_design
 from hyperfleet.search.ambs.multi import Feasibility, VectorResults
 from hyperfleet.search.ambs.optimizer import AcquisitionOptimizer
@@ -26,25 +28,14 @@ from hyperfleet.search.ambs.pending import QUCB, make_pending
 from hyperfleet.search.ambs.settings import AMBSSettings
 from hyperfleet.search.ambs.stopped import stopped_as
 from hyperfleet.search.ambs.surrogates import GaussianProcess, Surrogate
-from hyperfleet.search.ambs.trees import SklearnSurrogate, TreeEnsemble
 from hyperfleet.search.base import Search
 
 #: ``pending="auto"`` uses the constant liar up to this many pending evaluations, qUCB beyond
 #: (with 8 asynchronous workers the constant liar's regret was about twice qUCB's on continuous
 #: and mixed problems, none better on tabular ones: benchmarks/RESULTS-simulate.md, "par")
 AUTO_QUCB_ABOVE = 4
-#: candidates are scored in chunks of at most this many feature values (x pending points), so
-#: the acquisition's working memory stays bounded (~100 MB) whatever the space and the batch
-SCORE_CHUNK_VALUES = 2_000_000
-#: the acquisition score of a forbidden candidate (below any real one)
-FORBIDDEN_SCORE = -1e30
-
-
 #: a warm-started search takes EI's incumbent from its own results once this many succeeded
 WARM_INCUMBENT_AFTER = 3
-
-#: finite spaces up to this many configurations are searched exhaustively by the acquisition
-ENUMERATE_MAX = 20_000
 
 
 def default_n_initial(d: int) -> int:
@@ -52,7 +43,7 @@ def default_n_initial(d: int) -> int:
     return max(5, min(d + 3, 10))
 
 
-class AMBS(VectorResults, Search):
+class AMBS(SurrogateFitting, CandidateScoring, VectorResults, Search):
     """Asynchronous model-based search: Bayesian optimisation over int, float and categorical
     dimensions, safe to call with several evaluations pending.
 
@@ -274,86 +265,6 @@ class AMBS(VectorResults, Search):
                 out.extend(self._propose(n - len(out), seen, out))
         return out
 
-    def _random_unseen(self, seen: set, tries: int = 64) -> dict:
-        for _ in range(tries):
-            u = self.encoder.snap(self.rng.random((1, self.encoder.d)))[0]
-            config = self.encoder.decode(u)
-            if self.problem.key(config) not in seen and not self.problem.is_forbidden(config):
-                return config
-        unseen = self._enumerate_unseen(seen)
-        if unseen is not None and len(unseen):
-            return self.encoder.decode(unseen[self.rng.integers(len(unseen))])
-        if self.encoder.rules is not None:  # a repeat, but one the rules allow
-            return self.problem.sample(1, self.rng)[0]
-        return config  # the space is used up (or too large to enumerate): allow a repeat
-
-    def _enumerate_unseen(self, seen: set) -> np.ndarray | None:
-        grid = self.encoder.enumerate_all()
-        if grid is None:
-            return None
-        if self.encoder.conditional:  # keys leave inactive dimensions out
-            keep = np.array([self.problem.key(self.encoder.decode(u)) not in seen for u in grid],
-                            dtype=bool)
-            return grid[keep]
-        idx = np.stack([self.encoder.index(grid, j) for j in range(self.encoder.d)], axis=1)
-        keep = np.array([tuple(int(v) for v in row) not in seen for row in idx], dtype=bool)
-        return grid[keep]
-
-    def _surrogate(self) -> Surrogate:
-        """The surrogate fitted to the told results (refitted lazily)."""
-        if self._model is not None and self._model_n == self._n \
-                and self._model_version == self._weights_version:
-            return self._model
-        self._model_version = self._weights_version
-        U, y = self._training_data()
-        F = self.encoder.features(U, snapped=True)
-        spec = self._surrogate_spec
-        s = self.settings
-        warm = self._warm_rows()
-        if isinstance(spec, str) and spec in ("auto", "gp"):
-            if spec == "auto" and len(y) > s.gp_max_points:
-                idx = self._subset(y, s.gp_max_points)
-                F, y = F[idx], y[idx]
-                warm = None if warm is None else warm[idx]
-            if self._gp is None:
-                self._gp = GaussianProcess(self.encoder.groups, restarts=s.gp_restarts, rng=self.rng,
-                                           lengthscale_prior=s.gp_lengthscale_prior,
-                                           cat_groups=self.encoder.cat_idx)
-            # re-fit hyperparameters on every result while the history is short, then when it
-            # has grown by 5 % (the warm-started fit is cheap; the factorisation is exact anyway)
-            grown = len(y) - self._gp_opt_n
-            refit = self._gp.theta_ is None or grown >= max(1, 0.05 * self._gp_opt_n) \
-                or self._n - self.n_warm <= 40
-            self._gp.fit(F, y, optimize_hypers=refit, warm=warm)
-            if refit:
-                self._gp_opt_n = len(y)
-            self._model = self._gp
-        else:
-            stale = self._model is None or self._n - self._tree_fit_n >= max(1, 0.02 * self._tree_fit_n)
-            if stale:
-                if isinstance(spec, str):
-                    model: Surrogate = TreeEnsemble(spec, s.n_trees, int(self.rng.integers(2**31)))
-                else:
-                    model = SklearnSurrogate(spec)
-                self._model = model.fit(F, y, warm=warm)
-                self._tree_fit_n = self._n
-        self._model_n = self._n
-        return self._model
-
-    def _subset(self, y: np.ndarray, m: int) -> np.ndarray:
-        """Indices of the best m/2, the m/4 most recent and m/4 random other results."""
-        n = len(y)
-        best = np.argsort(-y, kind="stable")[: m // 2]
-        chosen = np.zeros(n, dtype=bool)
-        chosen[best] = True
-        not_best = np.flatnonzero(~chosen)
-        chosen[not_best[-(m // 4):]] = True  # the most recent
-        rest = np.flatnonzero(~chosen)
-        k = m - int(chosen.sum())
-        if k > 0 and len(rest):
-            chosen[self.rng.choice(rest, size=min(k, len(rest)), replace=False)] = True
-        return np.flatnonzero(chosen)
-
     def _current_acquisition(self) -> Acquisition:
         s = self.settings
         acq = self._base_acquisition
@@ -442,89 +353,6 @@ class AMBS(VectorResults, Search):
                                            y_told)
         return out
 
-    def _score_every_unseen(self, score, seen: set) -> np.ndarray | None:
-        """In a finite space of at most :data:`ENUMERATE_MAX` configurations: every configuration
-        not yet evaluated nor pending, best acquisition first (the exact maximum, only grid points,
-        never a repeat). ``None`` for a larger or continuous space (the optimizer searches it)."""
-        if self.encoder.cardinality > ENUMERATE_MAX:
-            return None
-        if self._grid is None:
-            grid = self.encoder.enumerate_all(ENUMERATE_MAX)
-            idx = np.stack([self.encoder.index(grid, j) for j in range(self.encoder.d)], axis=1)
-            self._grid = (grid, [tuple(int(v) for v in row) for row in idx])
-        grid, keys = self._grid
-        keep = np.fromiter((k not in seen for k in keys), dtype=bool, count=len(keys))
-        if not keep.any():
-            return None
-        unseen = grid[keep]
-        values = score(unseen, False)[0]
-        return unseen[np.argsort(-values, kind="stable")]
-
-    def _first_unseen(self, U_sorted: np.ndarray, seen: set, score) -> tuple[dict, np.ndarray]:
-        for u in U_sorted[:256]:
-            config = self.encoder.decode(u)
-            if self.problem.key(config) not in seen and not self.problem.is_forbidden(config):
-                return config, self.encoder.snap(u[None, :])[0]
-        unseen = self._enumerate_unseen(seen)
-        if unseen is None:  # large finite or continuous space: random unseen configuration
-            config = self._random_unseen(seen)
-            return config, self.encoder.encode([config])[0]
-        if len(unseen):
-            values = score(unseen, False)[0]
-            u = unseen[int(np.argmax(values))]
-            return self.encoder.decode(u), u
-        u = U_sorted[0]  # every configuration is used: repeat the best-scoring one
-        return self.encoder.decode(u), self.encoder.snap(u[None, :])[0]
-
-    def _scorer(self, model, acq: Acquisition, y_mean: float, scale: float, best_s: float,
-                penalty_F: np.ndarray | None, feasibility: Feasibility | None = None):
-        enc = self.encoder
-        float_cols = enc._offsets[enc.float_idx] if len(enc.float_idx) else np.empty(0, dtype=int)
-        radius = self.settings.exclusion_radius
-        has_forbidden = enc.rules is not None and bool(enc.rules.forbidden)
-
-        per_row = enc.n_features * (1 + (0 if penalty_F is None else len(penalty_F)))
-        chunk = max(16, SCORE_CHUNK_VALUES // max(1, per_row))
-
-        def score(U: np.ndarray, grad: bool):
-            if len(U) > chunk and not grad:
-                parts = [score_rows(U[i:i + chunk], False)[0] for i in range(0, len(U), chunk)]
-                return np.concatenate(parts), None
-            return score_rows(U, grad)
-
-        def score_rows(U: np.ndarray, grad: bool):
-            F = enc.features(U, snapped=True)  # the optimizer only builds canonical vectors
-            if grad:
-                m, sd, dm, dsd = model.predict_grad(F)
-            else:
-                m, sd = model.predict(F)
-            v, dv_dm, dv_ds = acq.evaluate((m - y_mean) / scale, sd / scale, best_s)
-            g = None
-            if grad:
-                g = ((dv_dm[:, None] * dm + dv_ds[:, None] * dsd) / scale)[:, float_cols]
-                if enc.conditional:  # an inactive float's feature is a constant
-                    g = g * enc.active(U)[:, enc.float_idx]
-            if feasibility is not None:  # the probability of feasibility multiplies the acquisition
-                log_p, dlog_p = feasibility.log_probability(F, grad)
-                v = v + log_p
-                if grad:
-                    g = g + dlog_p[:, float_cols]
-            if has_forbidden:  # never proposed: the lowest score
-                v = np.where(enc.forbidden(U), FORBIDDEN_SCORE, v)
-            if penalty_F is not None and radius > 0:
-                diff = F[:, None, :] - penalty_F[None, :, :]
-                d2 = np.einsum("ijk,ijk->ij", diff, diff)
-                corr = np.exp(-0.5 * d2 / radius**2)
-                j = corr.argmax(axis=1)
-                c = corr[np.arange(len(F)), j]
-                weight = 2.0
-                v = v - weight * c
-                if grad:
-                    dc = -(c / radius**2)[:, None] * diff[np.arange(len(F)), j]
-                    g = g - weight * dc[:, float_cols]
-            return v, g
-
-        return score
 
 
 __all__ = [

@@ -67,7 +67,7 @@ def resume_command(ref: str, store=None) -> str:
 
 def interrupted_message(store, search_id: str, store_arg=None) -> str:
     """Lines telling what an interrupted search did and how to continue it (read from the store)."""
-    from hyperfleet.api import best_evaluations
+    from hyperfleet.search_records import best_evaluations
 
     record = store.get_search(search_id)
     summary = store.summary(search_id)

@@ -33,7 +33,7 @@ from hyperfleet.cli.tables import (
 def command(ref: str, top, fmt: str, pareto: bool, store) -> None:
     """Show the best evaluations of search REF (label or id prefix), best first (infeasible
     ones never count; with several objectives: the Pareto front)."""
-    from hyperfleet.api import best_evaluations, pareto_evaluations
+    from hyperfleet.search_records import best_evaluations, pareto_evaluations
     from hyperfleet.store import open_store
 
     db = open_store(store, create=False)

@@ -79,8 +79,8 @@ def command(problem, run, minutes, queue, nodes, account, job_mode, nodes_per_ev
     else:
         raise click.UsageError("give the search's label last, optionally after the word 'hps' "
                                "(e.g. `... hps test-mnist`)")
-    from hyperfleet.api import run_ref_of
     from hyperfleet.batch import submit_search
+    from hyperfleet.search_records import run_ref_of
     from hyperfleet.store import open_store
     from hyperfleet.user_code import load_problem
 

@@ -28,7 +28,7 @@ def test_store_written_by_version_4_is_migrated(tmp_path):
         with store.engine.connect() as conn:
             version = conn.execute(sa.text("SELECT value FROM hyperfleet_meta "
                                            "WHERE key='schema_version'")).scalar()
-        assert version == str(SCHEMA_VERSION) == "7"
+        assert version == str(SCHEMA_VERSION) == "8"
     finally:
         store.close()
     again = SqlStore(str(path))

@@ -1,5 +1,5 @@
 """A SQLite store written by hyperfleet at schema version 6 (commit 4057f8a: a search with the
-``asha`` stopper, one-number reports) opens, migrates to version 7 and takes reports with
+``asha`` stopper, one-number reports) opens, migrates to the current version and takes reports with
 objective vectors, with nothing lost."""
 
 import shutil
@@ -30,7 +30,7 @@ def test_store_written_by_version_6_is_migrated(tmp_path):
         with store.engine.connect() as conn:
             version = conn.execute(sa.text("SELECT value FROM hyperfleet_meta "
                                            "WHERE key='schema_version'")).scalar()
-        assert version == str(SCHEMA_VERSION) == "7"
+        assert version == str(SCHEMA_VERSION) == "8"
     finally:
         store.close()
     again = SqlStore(str(path))

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from hyperfleet.store.base import StoreError
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 
 def _add_intermediate_values(conn: sa.Connection) -> None:
@@ -54,6 +54,14 @@ def _add_report_vectors(conn: sa.Connection) -> None:
     conn.execute(sa.text("ALTER TABLE reports ADD COLUMN constraints JSON"))
 
 
+def _add_end_time_index(conn: sa.Connection) -> None:
+    """Version 8: the dashboard's live queries read a search's evaluations by end time."""
+    if not sa.inspect(conn).has_table("evaluations"):
+        return  # created whole, with the index, after the migrations
+    conn.execute(sa.text("CREATE INDEX IF NOT EXISTS ix_evaluations_search_end "
+                         "ON evaluations (search_id, end_time, number)"))
+
+
 # What each schema version added, applied in order to an older store when it is opened: SQL
 # statements, or a function of the connection. (Version 3 is another change's.)
 MIGRATIONS = {
@@ -70,6 +78,7 @@ MIGRATIONS = {
     5: _add_objective_vectors,
     6: _add_driver_members,
     7: _add_report_vectors,
+    8: _add_end_time_index,
 }
 
 # Any 64-bit number no other program on the server is likely to lock; "hyprflet" in ASCII.
@@ -158,6 +167,7 @@ evaluations_table = sa.Table(
     sa.Index("ix_evaluations_search_state", "search_id", "state"),
     sa.Index("ix_evaluations_search_key", "search_id", "config_key"),
     sa.Index("ix_evaluations_search_done", "search_id", "done_seq"),
+    sa.Index("ix_evaluations_search_end", "search_id", "end_time", "number"),  # version 8
 )
 
 # The drivers of a search (version 6): the first one claims the search (``searches.driver_token``),

@@ -309,9 +309,10 @@ ALL_CHECKS += _reports.REPORT_CHECKS
 
 
 # ----- SqlStore: what older and newer hyperfleet versions left in the database --------------------
-def _drop_version_6_indexes(table: sa.Table) -> None:
-    """A copy of the evaluations table without the indexes schema version 6 added."""
-    for index in [i for i in table.indexes if i.name in ("ix_evaluations_search_key", "ix_evaluations_search_done")]:
+def _drop_later_indexes(table: sa.Table) -> None:
+    """A copy of the evaluations table without the indexes schema versions 6 and 8 added."""
+    later = ("ix_evaluations_search_key", "ix_evaluations_search_done", "ix_evaluations_search_end")
+    for index in [i for i in table.indexes if i.name in later]:
         table.indexes.discard(index)
 
 
@@ -336,7 +337,7 @@ def check_migrates_from_version_1(make_store: MakeStore) -> None:
     for name in ("last_step", "finish_seq", "objectives", "constraints", "feasible",  # versions 4, 5
                  "driver_id", "config_key", "done_seq"):  # and 6
         v1.tables["evaluations"]._columns.remove(v1.tables["evaluations"].c[name])
-    _drop_version_6_indexes(v1.tables["evaluations"])
+    _drop_later_indexes(v1.tables["evaluations"])
     v1.create_all(engine)
     with engine.begin() as conn:
         conn.execute(v1.tables["hyperfleet_meta"].insert().values(key="schema_version", value="1"))

@@ -98,9 +98,9 @@ def check_reports_migrate_from_version_2(make_store) -> None:
     for name in ("last_step", "finish_seq", "objectives", "constraints", "feasible", "driver_id", "config_key",
                  "done_seq"):
         evals._columns.remove(evals.c[name])
-    from hyperfleet.testing.store_kit import _drop_version_6_indexes
+    from hyperfleet.testing.store_kit import _drop_later_indexes
 
-    _drop_version_6_indexes(evals)
+    _drop_later_indexes(evals)
     searches = v2.tables["searches"]
     for name in ("driver_started", "driver_boot_id", "driver_token", "lease_expires"):  # version 3
         searches._columns.remove(searches.c[name])

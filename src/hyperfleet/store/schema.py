@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from typing import Any, Optional
 
 import sqlalchemy as sa
@@ -11,6 +12,8 @@ import sqlalchemy as sa
 from hyperfleet.store.base import StoreError
 
 SCHEMA_VERSION = 8
+#: how long a read-only command waits for a store that has a file but no tables yet (being created)
+CREATION_WAIT_S = 2.0
 
 
 def _add_intermediate_values(conn: sa.Connection) -> None:
@@ -222,6 +225,14 @@ def ensure_schema(engine: sa.Engine, where: str, create: bool = True) -> None:
     """
     with engine.connect() as conn:
         version = _version(conn, where)
+    if version is None and not create:
+        # another process may be creating this store right now (its file exists a few
+        # milliseconds before its tables): give it a moment before calling it foreign
+        deadline = time.monotonic() + CREATION_WAIT_S
+        while version is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+            with engine.connect() as conn:
+                version = _version(conn, where)
     _refuse_newer(version, where)
     if version is None and not create:
         raise StoreError(f"{where} is not a hyperfleet store (it has no hyperfleet tables); run "

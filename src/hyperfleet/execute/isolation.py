@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from typing import Optional
 
-from hyperfleet.execute.process_tree import TOKEN_VAR, descendants, kill_tree, memory_bytes
+from hyperfleet.execute.process_tree import TOKEN_VAR, descendants, kill_tree, memory_bytes, prctl
 from hyperfleet.execute.reporting import Ask, decode_value
 from hyperfleet.execute.task import EvalOutcome, EvalTask
 from hyperfleet.files import create_file, make_folder, open_output
@@ -239,12 +239,7 @@ def kill_group(process) -> None:
 
 def die_with_parent() -> None:
     """Ask Linux to SIGKILL this process when the thread that started it dies."""
-    import ctypes
-
-    try:
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
+    prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
 def kill_live_children() -> None:

@@ -84,15 +84,24 @@ def become_subreaper() -> bool:
     that whatever an evaluation started stays below it, double-forked daemons included. Asked
     once per process; False where the system does not offer it."""
     if not _subreaper:
-        ok = False
-        try:
-            import ctypes
-
-            ok = ctypes.CDLL("libc.so.6", use_errno=True).prctl(36, 1, 0, 0, 0) == 0  # PR_SET_CHILD_SUBREAPER
-        except (OSError, AttributeError):
-            ok = False
-        _subreaper.append(ok and children(os.getpid()) is not None)
+        _subreaper.append(prctl(36, 1) and children(os.getpid()) is not None)  # PR_SET_CHILD_SUBREAPER
     return _subreaper[0]
+
+
+def prctl(option: int, value: int) -> bool:
+    """Linux ``prctl(option, value)`` for this process; False where it is not available."""
+    try:
+        import ctypes
+
+        return ctypes.CDLL("libc.so.6", use_errno=True).prctl(option, value, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def ended(pid: int) -> bool:
+    """Whether a process has ended: gone, or a zombie waiting for its parent."""
+    stat = _stat(pid)
+    return stat is None or stat[2] in ("Z", "X")
 
 
 def children(pid: int) -> Optional[set[int]]:
@@ -146,7 +155,7 @@ def kill_tree(token: Optional[str], root: Optional[int] = None, session: Optiona
             pids.update(session_members(session))
         pids.discard(os.getpid())
         pids -= keep
-        pids = {p for p in pids if (_stat(p) or (0, 0, "Z"))[2] != "Z"}
+        pids = {p for p in pids if not ended(p)}
         if not pids:
             break
         for pid in pids:

@@ -255,7 +255,7 @@ def evaluation_scope(task: EvalTask, scope: str) -> Iterator[None]:
     finally:
         if scope == OWN_PROCESS:
             new = None if kids is None else (pt.children(me) or set()) - kids
-            if new is None or any(not _ended(pid) for pid in new):
+            if new is None or any(not pt.ended(pid) for pid in new):
                 if kids is not None:  # keep the subtrees of the children from before
                     before = before | {d for k in kids for d in pt.descendants(k)}
                 leader = os.getsid(0) == me
@@ -274,14 +274,6 @@ def evaluation_scope(task: EvalTask, scope: str) -> Iterator[None]:
         if os.environ != env:  # the run function changed the environment
             os.environ.clear()
             os.environ.update(env)
-
-
-def _ended(pid: int) -> bool:
-    """Whether a child has ended (a zombie, or already gone)."""
-    from hyperfleet.execute.process_tree import _stat
-
-    stat = _stat(pid)
-    return stat is None or stat[2] in ("Z", "X")
 
 
 _sigints = [0]  # SIGINTs received while an evaluation ran in the main thread

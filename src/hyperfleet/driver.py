@@ -16,6 +16,7 @@ from typing import Optional, Sequence
 
 from hyperfleet import active_time
 from hyperfleet.active_time import ActiveClock
+from hyperfleet.driver_launch import Launching
 from hyperfleet.driver_lifecycle import Terminated, TerminationSignals
 from hyperfleet.driver_objectives import check_outcome, is_better, told
 from hyperfleet.driver_reports import ReportRouter
@@ -23,7 +24,7 @@ from hyperfleet.driver_resume import take_over
 from hyperfleet.driver_settings import DriverSettings
 from hyperfleet.driver_shared import DUPLICATE_TRIES, SharedCycle
 from hyperfleet.driver_types import Callback, DriverStats, SearchResult
-from hyperfleet.execute import EvalOutcome, EvalTask, Executor
+from hyperfleet.execute import EvalOutcome, Executor
 from hyperfleet.execute.limits import clean_outcome
 from hyperfleet.execute.resources import ResourcePool
 from hyperfleet.files import create_file, make_folder
@@ -43,7 +44,7 @@ _JSON_EVERY_S = 2.0
 logger = logging.getLogger("hyperfleet")
 
 
-class Driver:
+class Driver(Launching):
     """Runs one search to its budget or time limit.
 
     Args:
@@ -91,6 +92,7 @@ class Driver:
         self._held: dict[str, list[tuple[ResourcePool, list[str]]]] = {}
         self._buffer: list[dict] = []
         self._last_error: Optional[str] = None
+        self._failed_before = 0
         self._history = list(history)
         search.set_budget(self.max_evals)  # a search may plan for it (AMBS refines its best at the end)
         self._rerun_running = rerun_running
@@ -133,7 +135,7 @@ class Driver:
                                          end_time=None, message=None, driver_host=socket.gethostname(),
                                          driver_pid=os.getpid(), settings=active)
             self._take_over(self._history)
-            failed_before = self.stats.failed  # --max-failures counts the failures of this run only
+            self._failed_before = self.stats.failed  # --max-failures counts the failures of this run only
             self._call("on_start", self.record)
             logger.info("search %s (%s) started: max_evals=%d timeout=%s workers=%d", self.record.id,
                         self.record.label, self.max_evals, self.timeout, self.executor.num_workers)
@@ -154,8 +156,8 @@ class Driver:
                     continue
                 outcomes = self.executor.wait_any(timeout=self._wait_s())
                 finished = self._record(outcomes)
-                failed = self.stats.failed - failed_before
-                if self.max_failures is not None and failed >= self.max_failures:
+                if self._failures_left() <= 0:
+                    failed = self.stats.failed - self._failed_before
                     state = SearchState.FAILED
                     reason = (f"stopped after {failed} failed evaluations (--max-failures "
                               f"{self.max_failures}); last error: {self._last_error}")
@@ -253,83 +255,53 @@ class Driver:
 
     def _fill_workers(self, from_buffer_only: bool = False) -> None:
         n = min(self._capacity(), self._budget_left())
-        while n > 0 and self._buffer:
-            if self._launch(self._buffer.pop(0)) != "duplicate":
-                n -= 1
+        if n > 0 and self._buffer:
+            with critical():
+                launches = self._take_buffered(n)
+            n -= self._start(launches)
         if from_buffer_only:
             return
         if n > 0:
             asked, tries = self.search.ask(n), 0
             while asked:
-                outcome = self._launch(asked.pop(0), unique=tries < DUPLICATE_TRIES)
-                if outcome == "full":
-                    self._forget(asked + self._buffer)
+                with critical():  # a signal waits until the new rows are known as running (and so cancelled)
+                    launches = self._reserve(asked, unique=tries < DUPLICATE_TRIES)
+                self._start(launches)
+                if any(launch.outcome == "full" for launch in launches):
+                    self._forget([launch.config for launch in launches if launch.outcome != "ok"] + self._buffer)
                     self._buffer.clear()
                     return
-                if outcome == "duplicate":
-                    tries += 1
-                    asked.extend(self.search.ask(1))
+                duplicates = sum(launch.outcome == "duplicate" for launch in launches)
+                tries += duplicates
+                asked = self.search.ask(duplicates) if duplicates else []
         room = min(self.prefetch - len(self._buffer), self._budget_left() - len(self._buffer))
         if room > 0:
             self._buffer.extend(self.search.ask(room))
 
-    def _forget(self, configs: list[dict]) -> None:
-        """Configurations asked but never to be run (the budget is used up by other drivers)."""
-        for config in configs:
-            self.search.pending.pop(self.problem.key(config), None)
-
-    def _launch(self, config: dict, unique: bool = True) -> str:
-        """Start ``config``: ``"ok"``; with other drivers also ``"full"`` (no slot left in the
-        budget) or ``"duplicate"`` (another driver has it), nothing started then."""
-        env, metadata, held = {}, {}, []
-        for pool in self.pools:
-            ids = pool.acquire()
-            held.append((pool, ids))
-            env.update(pool.env(ids))
-            metadata[pool.key] = ",".join(ids)
-        with critical():  # a signal waits until the new row is known as running (and so cancelled)
-            if self.shared is not None:
-                record, outcome = self.shared.reserve(config, unique, metadata)
-                if record is None:
-                    for pool, ids in held:
-                        pool.release(ids)
-                    return outcome
-                number = record.number
-                folder = Path(record.folder)
-            else:
-                number = self._next_number
-                self._next_number += 1
-                folder = self.folder / "evals" / f"{number:05d}"
-                record = None
-            if record is None:  # with a shared store the worker makes the folder, off this path
-                make_folder(folder, exist_ok=False)
-                record = self.store.create_evaluation(self.record.id, number, config, folder=str(folder),
-                                                      state=EvaluationState.RUNNING, metadata=metadata)
-            if held:
-                self._held[record.id] = held
-            # known as running from now on: a signal while the executor starts still has it cancelled
-            self._running[record.id] = record
-        self.stats.submitted += 1
-        self.stats.running += 1
-        self.reports.launched(record.id, protect=self._is_starting_point(config))
-        self.executor.submit(EvalTask(record.id, self.run_ref.path, self.run_ref.attr, config, str(folder),
-                                      timeout=self.eval_timeout, isolate=self.isolate, env=env,
-                                      function_bytes=self.run_ref.function_bytes,
-                                      live_reports=self.reports.live, memory_limit=self.eval_memory))
-        logger.info("launched evaluation %d (%s): %s", number, record.id, config)
-        self._call("on_launch", record)
-        return "ok"
-
     def _record(self, outcomes: list[EvalOutcome]) -> list[EvaluationRecord]:
-        """Write finished evaluations to the store and results.csv; return them in finish order."""
+        """Write finished evaluations to the store and results.csv, and start configurations asked
+        ahead on the workers they freed (one store transaction for both); return the finished
+        ones in finish order."""
         with critical():  # a signal waits until the ends taken from the executor are in the store
-            finished = self._record_ends(outcomes)
+            finished, updates = self._record_ends(outcomes)
+            launches = []
+            if updates:
+                n = 0 if self._failures_left() <= 0 else min(self._capacity(), self._budget_left())
+                launches = self._take_buffered(n, ends=updates)
+        self._start(launches)
         if finished:
             self.csv.append(finished)
             self._write_json()
         return finished
 
-    def _record_ends(self, outcomes: list[EvalOutcome]) -> list[EvaluationRecord]:
+    def _failures_left(self) -> float:
+        """Failures this run may still have before ``--max-failures`` stops it."""
+        if self.max_failures is None:
+            return float("inf")
+        return self.max_failures - (self.stats.failed - self._failed_before)
+
+    def _record_ends(self, outcomes: list[EvalOutcome]) -> tuple[list[EvaluationRecord], list[tuple[str, dict]]]:
+        """The finished evaluations and their updates for the store (written by the caller)."""
         finished, updates = [], []
         now = time.time()
         # in finish order, so that the stopper hears of the ends in an order resume can replay
@@ -365,11 +337,10 @@ class Driver:
             self._count(record)
             finished.append(record)
         if not finished:
-            return finished
+            return finished, updates
         self.reports.flush(force=True)  # an evaluation's values are in the store before its end
-        self._end(updates)
         finished.sort(key=lambda r: r.end_time)
-        return finished
+        return finished, updates
 
     def _end(self, updates: list[tuple[str, dict]]) -> None:
         """Record evaluations' ends (with other drivers: in the order they ended, for their cursor)."""

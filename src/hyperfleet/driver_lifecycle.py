@@ -207,7 +207,7 @@ class ClaimedStore:
     """A store whose writes stop (:class:`ClaimLost`) once its driver's claim was taken over."""
 
     WRITES = frozenset({"create_evaluation", "update_evaluation", "update_evaluations", "update_search",
-                        "reserve_evaluation", "finish_evaluations"})
+                        "reserve_evaluation", "reserve_evaluations", "finish_evaluations"})
 
     def __init__(self, store: Store, claim) -> None:  # a DriverClaim, or a driver's Membership
         self._store = store

@@ -23,7 +23,7 @@ import json
 import logging
 import threading
 import time
-from typing import Optional
+from typing import Optional, Sequence
 
 from hyperfleet.driver_lifecycle import HEARTBEAT_S, LEASE_S
 from hyperfleet.driver_objectives import told
@@ -38,6 +38,7 @@ from hyperfleet.store import (
     SearchState,
     StoreError,
 )
+from hyperfleet.store.members import Reservation
 
 logger = logging.getLogger("hyperfleet")
 
@@ -254,23 +255,32 @@ class SharedCycle:
                         len(others), len(theirs))
         return [e for e in history if not e.state.finished and e.driver_id not in live]
 
-    def reserve(self, config: dict, unique: bool, metadata: dict) -> tuple[Optional[EvaluationRecord], str]:
-        """Reserve the search's next evaluation for ``config`` in the store (see
-        :meth:`~hyperfleet.store.SqlStore.reserve_evaluation`)."""
+    def reserve(self, configs: list[dict], unique: bool, metadatas: list[dict],
+                ends: Sequence[tuple[str, dict]] = ()) -> list[tuple[Optional[EvaluationRecord], str]]:
+        """Record ``ends`` and reserve the search's next evaluations for ``configs`` in the store,
+        in one transaction (see :meth:`~hyperfleet.store.SqlStore.reserve_evaluations`); returns
+        ``(record, outcome)`` per configuration."""
         d = self.driver
         limit = d.max_evals if d.drain else None
-        record, outcome = self.store.reserve_evaluation(
-            self.search_id, config, config_key(d.problem, config), self.member.id, limit=limit, unique=unique,
-            folder_template=str(d.folder / "evals" / "{number:05d}"), metadata=metadata)
-        if outcome == "full":
-            self.full = True
-            d.search.pending.pop(d.problem.key(config), None)
-        elif outcome == "duplicate":  # another driver has it: learn what the others run before asking again
-            if d.problem.key(config) in d.search.evaluated_keys:
-                d.search.pending.pop(d.problem.key(config), None)
-            self.others_seen = True  # it is another driver's: read the others' rows from now on
+        wanted = [Reservation(config, config_key(d.problem, config), unique, {"metadata": metadata})
+                  for config, metadata in zip(configs, metadatas)]
+        results = self.store.reserve_evaluations(self.search_id, wanted, self.member.id, limit=limit,
+                                                 folder_template=str(d.folder / "evals" / "{number:05d}"),
+                                                 ends=ends)
+        duplicate = False
+        for config, (_, outcome) in zip(configs, results):
+            key = d.problem.key(config)
+            if outcome == "full":
+                self.full = True
+                d.search.pending.pop(key, None)
+            elif outcome == "duplicate":  # another driver has it
+                duplicate = True
+                if key in d.search.evaluated_keys:
+                    d.search.pending.pop(key, None)
+        if duplicate:  # learn what the others run before asking again, and read their rows from now on
+            self.others_seen = True
             self.sync()
-        return record, outcome
+        return results
 
     def sync(self, final: bool = False) -> bool:
         """Read what the other drivers did since the last cycle: tell their results to the search,

@@ -5,9 +5,19 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional, Protocol
+from typing import NamedTuple, Optional, Protocol
 
 from hyperfleet.store import EvaluationRecord, SearchRecord
+
+
+class Launch(NamedTuple):
+    """A configuration the driver asked to start: ``outcome`` ``"ok"`` (``record`` created, RUNNING),
+    ``"full"`` (no slot of the budget left) or ``"duplicate"`` (another driver runs it)."""
+
+    config: dict
+    outcome: str
+    record: Optional[EvaluationRecord]
+    env: dict
 
 
 class Callback(Protocol):

@@ -7,6 +7,7 @@ import uuid
 import pytest
 
 from hyperfleet.store import EvaluationState, MemberState, SqlStore
+from hyperfleet.store.members import Reservation
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -88,5 +89,62 @@ def test_members_leases_and_the_one_that_marks_a_dead_one(location):
         assert store.end_member(a.id)
         assert [m.state for m in store.list_members(search.id)] == [MemberState.LEFT, MemberState.LOST]
         assert store.list_members(search.id, [MemberState.RUNNING]) == []
+    finally:
+        store.close()
+
+
+def test_a_batch_records_ends_then_reserves_until_the_budget_is_full(location):
+    store = SqlStore(location)
+    try:
+        search = _search(store)
+        made = [store.reserve_evaluation(search.id, {"i": n}, f"c{n}", "a", limit=5)[0] for n in range(3)]
+        store.finish_evaluations(search.id, [(made[0].id, {"state": EvaluationState.CANCELLED})])  # frees a slot
+        wanted = [Reservation({"i": "x"}, "cx"), Reservation({"i": 1}, "c1"),  # c1 runs: a duplicate
+                  Reservation({"i": "y"}, "cy"), Reservation({"i": "y2"}, "cy2"), Reservation({"i": "z"}, "cz")]
+        out = store.reserve_evaluations(search.id, wanted, "a", limit=5, ends=[
+            (made[1].id, {"state": EvaluationState.DONE, "objective": 2.0})])
+        assert [o for _, o in out] == ["ok", "duplicate", "ok", "ok", "full"]  # 2 running + 3 new = 5
+        assert [r.number for r, _ in out if r is not None] == [3, 4, 5]
+        rows = {e.number: e for e in store.list_evaluations(search.id)}
+        assert rows[1].state == EvaluationState.DONE and rows[1].objective == 2.0 and rows[1].done_seq == 2
+        assert [rows[n].config_key for n in (3, 4, 5)] == ["cx", "cy", "cy2"]
+        assert store.reserve_evaluations(search.id, [Reservation({"i": 1}, "c1", unique=False)], "a",
+                                         limit=None)[0][1] == "ok"  # not unique: run again anyway
+    finally:
+        store.close()
+
+
+def test_the_budget_counts_rows_not_numbers(location):
+    """Numbers may have gaps (rows written by create_evaluation): the budget still counts rows."""
+    store = SqlStore(location)
+    try:
+        search = _search(store)
+        for n in (0, 10, 20):
+            store.create_evaluation(search.id, n, {"n": n}, state=EvaluationState.DONE)
+        out = store.reserve_evaluations(search.id, [Reservation({"i": k}, f"k{k}") for k in range(3)], "a", limit=4)
+        assert [o for _, o in out] == ["ok", "full", "full"] and out[0][0].number == 21
+    finally:
+        store.close()
+
+
+def test_a_reservation_reads_the_rows_of_its_key_not_every_running_one(tmp_path):
+    """The duplicate check goes by (search_id, config_key): with an equality on the state SQLite
+    chose (search_id, state) and read every running and evaluated row of the search, so that each
+    reservation took longer as the search grew."""
+    from hyperfleet.store.members import _RESERVE_QUERY
+
+    store = SqlStore(tmp_path / "plan.db")
+    try:
+        search = _search(store)
+        for n in range(50):
+            store.reserve_evaluation(search.id, {"n": n}, f"c{n}", "a")
+        with store.engine.connect() as conn:
+            compiled = _RESERVE_QUERY.compile(conn)
+            params = compiled.construct_params({"sid": search.id, "key": "c3"})
+            names = compiled.positiontup
+            plan = " ".join(str(r[-1]) for r in conn.exec_driver_sql(
+                "EXPLAIN QUERY PLAN " + str(compiled), tuple(params[n] for n in names)))
+        assert "ix_evaluations_search_key" in plan, plan
+        assert "ix_evaluations_search_state" not in plan, plan
     finally:
         store.close()

@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import time
 import uuid
+from dataclasses import dataclass, field
 from typing import Iterable, Optional, Sequence
 
 import sqlalchemy as sa
@@ -25,26 +26,37 @@ from hyperfleet.store.schema import drivers_table, evaluations_table, searches_t
 
 _FINISHED = frozenset(s.value for s in EvaluationState if s.finished)
 _MEMBER_FIELDS = {c.name for c in drivers_table.columns} - {"id", "search_id"}
-#: evaluations whose configuration is taken: a second one with the same key is a duplicate
-_TAKEN = [EvaluationState.CREATED.value, EvaluationState.RUNNING.value, EvaluationState.DONE.value,
-          EvaluationState.STOPPED.value]
+#: evaluations whose configuration is taken (a second one with the same key is a duplicate):
+#: all but these
+_NOT_TAKEN = [EvaluationState.FAILED.value, EvaluationState.TIMEOUT.value, EvaluationState.CANCELLED.value]
 
 
 def _reserve_query():
     e = evaluations_table
     sid = sa.bindparam("sid")
     # plain comparisons, not IN lists: an IN list is re-rendered on every execution.
-    # Every evaluation holds a slot of the budget but the cancelled (those are re-run).
-    used = sa.select(sa.func.count()).select_from(e).where(
-        e.c.search_id == sid, e.c.state != EvaluationState.CANCELLED.value)
+    # Numbers are unique in a search, so it holds at most last - first + 1 evaluations: the
+    # exact count of the slots used (a scan of the search's rows) is needed only near the budget.
+    # The states are excluded by inequalities, which no index serves: an equality (or an OR of
+    # them) on the state made SQLite read the search's rows by (search_id, state), all the
+    # running and evaluated ones, instead of the few with this key by (search_id, config_key).
     taken = sa.select(sa.func.count()).select_from(
         sa.select(e.c.id).where(e.c.search_id == sid, e.c.config_key == sa.bindparam("key"),
-                                sa.or_(*(e.c.state == v for v in _TAKEN))).limit(1).subquery())
+                                *(e.c.state != v for v in _NOT_TAKEN)).limit(1).subquery())
     last = sa.select(sa.func.coalesce(sa.func.max(e.c.number), -1)).where(e.c.search_id == sid)
-    return sa.select(used.scalar_subquery(), taken.scalar_subquery(), last.scalar_subquery())
+    first = sa.select(sa.func.coalesce(sa.func.min(e.c.number), 0)).where(e.c.search_id == sid)
+    return sa.select(taken.scalar_subquery(), last.scalar_subquery(), first.scalar_subquery())
+
+
+def _used_query():
+    """The slots of the budget a search uses: every evaluation but the cancelled (those are re-run)."""
+    e = evaluations_table
+    return sa.select(sa.func.count()).select_from(e).where(
+        e.c.search_id == sa.bindparam("sid"), e.c.state != EvaluationState.CANCELLED.value)
 
 
 _RESERVE_QUERY = _reserve_query()
+_USED_QUERY = _used_query()
 #: statements built once, so that each call only looks up its compiled form
 _INSERT_EVALUATION = evaluations_table.insert()
 _LAST_DONE_SEQ = (sa.select(sa.func.coalesce(sa.func.max(evaluations_table.c.done_seq), 0))
@@ -59,6 +71,17 @@ def _finish_statement(names: tuple[str, ...], only_running: bool):
     if only_running:
         query = query.where(e.c.state.in_([EvaluationState.CREATED.value, EvaluationState.RUNNING.value]))
     return query.values({n: sa.bindparam(n) for n in names})
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """One evaluation to reserve (see :meth:`MemberStore.reserve_evaluations`): its configuration,
+    the configuration's key, whether a taken key refuses it, and the row's other fields."""
+
+    config: dict
+    key: str
+    unique: bool = True
+    fields: dict = field(default_factory=dict)
 
 
 class MemberStore:
@@ -76,7 +99,6 @@ class MemberStore:
             conn.execute(sa.select(s.c.id).where(s.c.id == search_id).with_for_update())
 
     # ----- evaluations -----------------------------------------------------------------------
-    @guarded
     def reserve_evaluation(self, search_id: str, config: dict, config_key: str, driver_id: str,
                            limit: Optional[int] = None, unique: bool = True,
                            folder_template: Optional[str] = None, **fields
@@ -89,23 +111,49 @@ class MemberStore:
         ``folder_template``: the evaluation's folder, ``{number}`` replaced by its number.
         Returns ``(record, "ok")``, or ``(None, "full")`` / ``(None, "duplicate")`` having written nothing.
         """
+        return self.reserve_evaluations(search_id, [Reservation(config, config_key, unique, fields)], driver_id,
+                                        limit=limit, folder_template=folder_template)[0]
+
+    @guarded
+    def reserve_evaluations(self, search_id: str, reservations: Sequence["Reservation"], driver_id: str,
+                            limit: Optional[int] = None, folder_template: Optional[str] = None,
+                            ends: Sequence[tuple[str, dict]] = ()) -> list[tuple[Optional[EvaluationRecord], str]]:
+        """Record ``ends`` (as :meth:`finish_evaluations`) and then reserve each of
+        ``reservations`` in turn (as :meth:`reserve_evaluation`), all in one transaction under the
+        search's lock: a driver whose evaluations are short pays one commit per cycle, not one per
+        evaluation started and one per evaluation ended. Once the budget is full the later
+        reservations are ``"full"`` too. Returns ``(record, outcome)`` per reservation, in order."""
+        out: list[tuple[Optional[EvaluationRecord], str]] = []
         with self.engine.begin() as conn:
             self._lock_search(conn, search_id)
-            # one round trip: the slots used, whether the configuration is taken, the last number
-            used, taken, last = conn.execute(_RESERVE_QUERY, {"sid": search_id, "key": config_key}).one()
-            if limit is not None and used >= limit:
-                return None, "full"
-            if unique and taken:
-                return None, "duplicate"
-            number = last + 1
-            state = EvaluationState(fields.pop("state", EvaluationState.RUNNING))
-            record = EvaluationRecord(id=str(uuid.uuid4()), search_id=search_id, number=number,
-                                      config=config, state=state, created_time=time.time(),
-                                      driver_id=driver_id, config_key=config_key,
-                                      folder=folder_template.format(number=number) if folder_template else None,
-                                      **fields)
-            conn.execute(_INSERT_EVALUATION, {**record.__dict__, "state": state.value})
-        return record, "ok"
+            if ends:
+                self._apply_ends(conn, search_id, ends, only_running=False)
+            used = None
+            for wanted in reservations:
+                # one round trip: whether the configuration is taken, the first and last numbers
+                taken, last, first = conn.execute(_RESERVE_QUERY, {"sid": search_id, "key": wanted.key}).one()
+                if limit is not None and last - first + 1 >= limit:
+                    if used is None:
+                        used = conn.execute(_USED_QUERY, {"sid": search_id}).scalar_one()
+                    if used >= limit:
+                        out.append((None, "full"))
+                        continue
+                if wanted.unique and taken:
+                    out.append((None, "duplicate"))
+                    continue
+                number = last + 1
+                fields = dict(wanted.fields)
+                state = EvaluationState(fields.pop("state", EvaluationState.RUNNING))
+                record = EvaluationRecord(id=str(uuid.uuid4()), search_id=search_id, number=number,
+                                          config=wanted.config, state=state, created_time=time.time(),
+                                          driver_id=driver_id, config_key=wanted.key,
+                                          folder=folder_template.format(number=number) if folder_template else None,
+                                          **fields)
+                conn.execute(_INSERT_EVALUATION, {**record.__dict__, "state": state.value})
+                if used is not None:
+                    used += 1
+                out.append((record, "ok"))
+        return out
 
     @guarded
     def finish_evaluations(self, search_id: str, updates: Sequence[tuple[str, dict]],
@@ -116,22 +164,27 @@ class MemberStore:
         Returns the ids updated."""
         if not updates:
             return []
-        done = []
         with self.engine.begin() as conn:
             self._lock_search(conn, search_id)
-            seq = conn.execute(_LAST_DONE_SEQ, {"sid": search_id}).scalar_one()
-            for eval_id, fields in updates:
-                values = dict(fields)
-                if "state" in values:
-                    values["state"] = EvaluationState(values["state"]).value
-                    if values["state"] in _FINISHED:
-                        seq += 1
-                        values["done_seq"] = seq
-                query = _finish_statement(tuple(sorted(values)), only_running)
-                if conn.execute(query, {"_id": eval_id, **values}).rowcount == 1:
-                    done.append(eval_id)
-                elif "done_seq" in values:
-                    seq -= 1
+            return self._apply_ends(conn, search_id, updates, only_running)
+
+    def _apply_ends(self, conn: sa.Connection, search_id: str, updates: Sequence[tuple[str, dict]],
+                    only_running: bool) -> list[str]:
+        """:meth:`finish_evaluations` inside a transaction that holds the search's lock."""
+        done = []
+        seq = conn.execute(_LAST_DONE_SEQ, {"sid": search_id}).scalar_one()
+        for eval_id, fields in updates:
+            values = dict(fields)
+            if "state" in values:
+                values["state"] = EvaluationState(values["state"]).value
+                if values["state"] in _FINISHED:
+                    seq += 1
+                    values["done_seq"] = seq
+            query = _finish_statement(tuple(sorted(values)), only_running)
+            if conn.execute(query, {"_id": eval_id, **values}).rowcount == 1:
+                done.append(eval_id)
+            elif "done_seq" in values:
+                seq -= 1
         return done
 
     @guarded

@@ -268,7 +268,7 @@ class Driver(Launching):
                     launches = self._reserve(asked, unique=tries < DUPLICATE_TRIES)
                 self._start(launches)
                 if any(launch.outcome == "full" for launch in launches):
-                    self._forget([launch.config for launch in launches if launch.outcome == "full"] + self._buffer)
+                    self._forget(self._buffer)
                     self._buffer.clear()
                     return
                 duplicates = sum(launch.outcome == "duplicate" for launch in launches)

@@ -27,13 +27,11 @@ class Launching:
         """Reserve up to ``n`` of the configurations asked ahead (and record ``ends`` in the same
         transaction); the caller starts them. Inside :func:`critical`."""
         configs, self._buffer = self._buffer[:n], self._buffer[n:]
-        launches = self._reserve(configs, ends=ends)
-        if any(launch.outcome == "full" for launch in launches):
-            self._forget([launch.config for launch in launches if launch.outcome == "full"])
-        return launches
+        return self._reserve(configs, ends=ends)
 
     def _forget(self, configs: list[dict]) -> None:
-        """Configurations asked but never to be run (the budget is used up by other drivers)."""
+        """Configurations asked but never to be run (the budget is used up by other drivers; those
+        the store refused as full are forgotten by :meth:`SharedCycle.reserve` already)."""
         for config in configs:
             self.search.pending.pop(self.problem.key(config), None)
 

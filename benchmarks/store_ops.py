@@ -16,7 +16,7 @@ import tempfile
 import time
 import uuid
 
-from hyperfleet.store import EvaluationState, SqlStore
+from hyperfleet.store import EvaluationState, SqlStore, StoreError
 from hyperfleet.store.members import Reservation
 
 
@@ -53,8 +53,13 @@ def main() -> None:
     parser.add_argument("--store", default=None, help="a store URL (default: a new SQLite file)")
     parser.add_argument("--evals", type=int, default=8000)
     args = parser.parse_args()
+    if args.evals < 4:
+        parser.error(f"--evals must be at least 4 (one per quarter of the run), got {args.evals}")
     with tempfile.TemporaryDirectory() as work:
-        store = SqlStore(args.store or f"{work}/ops.db")
+        try:
+            store = SqlStore(args.store or f"{work}/ops.db")
+        except StoreError as err:
+            raise SystemExit(f"store_ops.py: {err}") from None
         try:
             rows = measure(store, args.evals)
         finally:

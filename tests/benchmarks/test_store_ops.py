@@ -33,3 +33,12 @@ def test_the_command_prints_its_table():
                          capture_output=True, text=True, check=True).stdout
     assert out.splitlines()[0].startswith("| evaluations in the search | reserve (ms)")
     assert len(out.splitlines()) == 6
+
+
+def test_bad_input_gets_one_line(tmp_path):
+    script = str(ROOT / "benchmarks" / "store_ops.py")
+    for args, rc, expected in ((["--store", str(tmp_path / "no" / "such" / "folder.db")], 1, "does not exist"),
+                               (["--evals", "2"], 2, "--evals must be at least 4")):
+        run = subprocess.run([sys.executable, script, *args], capture_output=True, text=True)
+        assert run.returncode == rc
+        assert expected in run.stderr and "Traceback" not in run.stderr, run.stderr

@@ -20,6 +20,7 @@ from typing import Iterable, Optional, Sequence
 
 import sqlalchemy as sa
 
+from hyperfleet.store import direct
 from hyperfleet.store.records import EvaluationRecord, EvaluationState, MemberRecord, MemberState
 from hyperfleet.store.retry import guarded
 from hyperfleet.store.schema import drivers_table, evaluations_table, searches_table
@@ -131,7 +132,7 @@ class MemberStore:
             used = None
             for wanted in reservations:
                 # one round trip: whether the configuration is taken, the first and last numbers
-                taken, last, first = conn.execute(_RESERVE_QUERY, {"sid": search_id, "key": wanted.key}).one()
+                taken, last, first = direct.one(conn, _RESERVE_QUERY, {"sid": search_id, "key": wanted.key})
                 if limit is not None and last - first + 1 >= limit:
                     if used is None:
                         used = conn.execute(_USED_QUERY, {"sid": search_id}).scalar_one()
@@ -149,7 +150,7 @@ class MemberStore:
                                           driver_id=driver_id, config_key=wanted.key,
                                           folder=folder_template.format(number=number) if folder_template else None,
                                           **fields)
-                conn.execute(_INSERT_EVALUATION, {**record.__dict__, "state": state.value})
+                direct.write(conn, _INSERT_EVALUATION, {**record.__dict__, "state": state.value})
                 if used is not None:
                     used += 1
                 out.append((record, "ok"))
@@ -172,7 +173,7 @@ class MemberStore:
                     only_running: bool) -> list[str]:
         """:meth:`finish_evaluations` inside a transaction that holds the search's lock."""
         done = []
-        seq = conn.execute(_LAST_DONE_SEQ, {"sid": search_id}).scalar_one()
+        seq = direct.scalar(conn, _LAST_DONE_SEQ, {"sid": search_id})
         for eval_id, fields in updates:
             values = dict(fields)
             if "state" in values:
@@ -181,7 +182,7 @@ class MemberStore:
                     seq += 1
                     values["done_seq"] = seq
             query = _finish_statement(tuple(sorted(values)), only_running)
-            if conn.execute(query, {"_id": eval_id, **values}).rowcount == 1:
+            if direct.write(conn, query, {"_id": eval_id, **values}) == 1:
                 done.append(eval_id)
             elif "done_seq" in values:
                 seq -= 1

@@ -6,7 +6,7 @@
 1. Throughput: a no-op run function, random search, 2 workers; evaluations per second from the
    first evaluation's start to the last one's end, for hyperfleet's ``process``, ``dask`` and
    ``thread`` evaluators and (with ``--anchor-python``) DeepHyper 0.13.2's ``process`` and
-   ``thread`` evaluators, measured in the same run.
+   ``thread`` evaluators, measured in the same run; each run in a fresh interpreter.
 2. Utilization: AMBS, 2 workers, 40 evaluations each sleeping 0.5 s:
    sum of evaluation run times / (workers x wall time of the search), on ``process`` and ``dask``.
 
@@ -101,6 +101,18 @@ def deephyper_run(python: str, method: str, n: int) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def hyperfleet_fresh(evaluator: str, n: int, workers: int = 2) -> dict:
+    """:func:`hyperfleet_run` of a no-op random search in a fresh interpreter, as DeepHyper's runs
+    are, so that no state of an earlier run weighs on a later one. (hyperfleet's figures still
+    fall round after round while DeepHyper's do not: session 9, thread 1284, 1153, 841; not
+    explained. Each hyperfleet run makes 2,000 evaluation folders and a SQLite file, then deletes them.)"""
+    out = subprocess.run([sys.executable, __file__, "--one", evaluator, "--evals", str(n), "--workers", str(workers)],
+                         capture_output=True, text=True, timeout=1800)
+    if out.returncode != 0:
+        raise RuntimeError(f"hyperfleet {evaluator} failed:\n{out.stderr[-2000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--anchor-python", help="python of the virtual environment with deephyper==0.13.2")
@@ -109,14 +121,19 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=0,
                         help="instead of one table: this many interleaved rounds of every evaluator "
                              "(hyperfleet's and, with --anchor-python, DeepHyper's), then their medians")
+    parser.add_argument("--one", metavar="EVALUATOR", help=argparse.SUPPRESS)  # one run, JSON (fresh interpreter)
+    parser.add_argument("--workers", type=int, default=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.one:
+        print(json.dumps(hyperfleet_run(args.one, "random", args.evals, NOOP, workers=args.workers)))
+        return
     if args.rounds:
         rounds(args)
         return
 
     rows = []
     for evaluator in ("process", "dask", "thread"):
-        f = hyperfleet_run(evaluator, "random", args.evals, NOOP)
+        f = hyperfleet_fresh(evaluator, args.evals)
         rows.append((f"hyperfleet {evaluator}", f))
         print(f"hyperfleet {evaluator}: {f['evals_per_s']:.0f} evals/s", file=sys.stderr, flush=True)
     if args.anchor_python:
@@ -149,7 +166,7 @@ def rounds(args) -> None:
     drifts (a shared or virtual one) affects them alike; prints each run and the medians."""
     import statistics
 
-    runs = [(f"hyperfleet {e}", lambda e=e: hyperfleet_run(e, "random", args.evals, NOOP, workers=1 if e == "serial" else 2))
+    runs = [(f"hyperfleet {e}", lambda e=e: hyperfleet_fresh(e, args.evals, workers=1 if e == "serial" else 2))
             for e in ("process", "thread", "serial")]
     if args.anchor_python:
         runs += [(f"DeepHyper 0.13.2 {m}", lambda m=m: deephyper_run(args.anchor_python, m, args.evals))

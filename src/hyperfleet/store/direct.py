@@ -4,10 +4,10 @@ A driver whose evaluations are short runs a handful of statements per evaluation
 insert, end) inside one transaction. SQLAlchemy's ``Connection.execute`` spends about twice as
 long as SQLite itself on such a statement (its execution context, parameter processing and result
 object: 27 µs against 10 µs for the reservation's query on the 2-core development machine).
-Here each statement is compiled once per set of parameter names,
-by SQLAlchemy and for the connection's dialect, and then executed on the same DBAPI connection
-(so inside the same transaction), its parameters processed by the compiled statement's own bind
-processors (JSON columns serialized exactly as SQLAlchemy would). Other dialects, and statements
+Here each statement is compiled once per set of parameter names, by SQLAlchemy and for the
+connection's dialect, and then executed on the same DBAPI connection (so inside the same
+transaction), its parameters processed by the compiled statement's own bind processors (JSON
+columns serialized exactly as SQLAlchemy would). Other dialects, and statements
 SQLAlchemy renders anew for each execution (``IN`` lists), go through ``Connection.execute``.
 """
 
@@ -20,8 +20,9 @@ import sqlalchemy as sa
 
 
 @functools.lru_cache(maxsize=128)
-def _compiled(statement: sa.ClauseElement, dialect_name: str, keys: tuple[str, ...], dialect: Any):
-    """(sql, [(bind name, processor or None)]) of ``statement``, or None when it cannot be reused."""
+def _compiled(statement: sa.ClauseElement, keys: tuple[str, ...], dialect: Any):
+    """``(sql, [(bind name, processor or None)] in order, {bind name: default value})`` of
+    ``statement`` with the parameters ``keys``, or None when its SQL cannot be reused."""
     compiled = statement.compile(dialect=dialect, column_keys=list(keys))
     positions = getattr(compiled, "positiontup", None)
     sql = str(compiled)
@@ -36,7 +37,7 @@ def _compiled(statement: sa.ClauseElement, dialect_name: str, keys: tuple[str, .
 def _prepared(conn: sa.Connection, statement: sa.ClauseElement, params: dict):
     if conn.dialect.name != "sqlite":
         return None
-    entry = _compiled(statement, conn.dialect.name, tuple(sorted(params)), conn.dialect)
+    entry = _compiled(statement, tuple(sorted(params)), conn.dialect)
     if entry is None:
         return None
     sql, binds, defaults = entry

@@ -16,14 +16,17 @@ Prints a markdown table.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
 import textwrap
 import time
 from pathlib import Path
+from typing import Optional
 
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
@@ -41,11 +44,14 @@ def problem():
     return p
 
 
-def hyperfleet_run(evaluator: str, search: str, n: int, run_source: str, workers: int = 2) -> dict:
+def hyperfleet_run(evaluator: str, search: str, n: int, run_source: str, workers: int = 2,
+                   keep_in: Optional[str] = None) -> dict:
+    """One search in a new temporary folder, removed at the end, or (``keep_in``) a new folder
+    there, left for the caller to remove later (see :func:`kept_folders`)."""
     from hyperfleet import run_search
     from hyperfleet.store import SqlStore
 
-    with tempfile.TemporaryDirectory() as work:
+    with _work_folder(keep_in) as work:
         run_file = Path(work) / "run.py"
         run_file.write_text(run_source)
         store = SqlStore(Path(work) / "hf.db")
@@ -56,6 +62,29 @@ def hyperfleet_run(evaluator: str, search: str, n: int, run_source: str, workers
         records = store.list_evaluations(result.search.id)
         store.close()
     return _figures(records, wall, workers)
+
+
+@contextlib.contextmanager
+def _work_folder(keep_in: Optional[str]):
+    if keep_in is None:
+        with tempfile.TemporaryDirectory() as work:
+            yield work
+    else:
+        yield tempfile.mkdtemp(dir=keep_in)
+
+
+@contextlib.contextmanager
+def kept_folders():
+    """A folder for every run's files, removed only after the last run. Removing a run's
+    thousands of evaluation folders right after it ends slows the next run on this machine's
+    disk (ext4 mounted with ``discard``): in session 10, 3,000 no-op thread evaluations ran at
+    1,676, 1,125, 802 /s in three rounds that each removed their folder, 1,300-1,700 /s in rounds
+    that did not, and 1,360-1,833 /s on tmpfs either way. DeepHyper's runs write almost nothing."""
+    root = tempfile.mkdtemp(prefix="throughput-")
+    try:
+        yield root
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def _figures(records, wall: float, workers: int) -> dict:
@@ -78,7 +107,7 @@ DEEPHYPER_SCRIPT = textwrap.dedent("""
     p.add_hyperparameter((0.0, 1.0), "x")
     p.add_hyperparameter((0, 100), "y")
     ev = Evaluator.create(run, method=method, method_kwargs={"num_workers": 2})
-    os.chdir(tempfile.mkdtemp())
+    os.chdir(sys.argv[3])
     search = RandomSearch(p, random_state=0)
     t0 = time.time()
     df = search.search(ev, max_evals=n)
@@ -88,8 +117,8 @@ DEEPHYPER_SCRIPT = textwrap.dedent("""
 """)
 
 
-def deephyper_run(python: str, method: str, n: int) -> dict:
-    with tempfile.TemporaryDirectory() as work:
+def deephyper_run(python: str, method: str, n: int, keep_in: Optional[str] = None) -> dict:
+    with _work_folder(keep_in) as work:
         (Path(work) / "dh_noop.py").write_text(NOOP)
         script = Path(work) / "dh_bench.py"
         script.write_text(DEEPHYPER_SCRIPT)
@@ -101,13 +130,12 @@ def deephyper_run(python: str, method: str, n: int) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def hyperfleet_fresh(evaluator: str, n: int, workers: int = 2) -> dict:
+def hyperfleet_fresh(evaluator: str, n: int, workers: int = 2, keep_in: Optional[str] = None) -> dict:
     """:func:`hyperfleet_run` of a no-op random search in a fresh interpreter, as DeepHyper's runs
-    are, so that no state of an earlier run weighs on a later one. (hyperfleet's figures still
-    fall round after round while DeepHyper's do not: session 9, thread 1284, 1153, 841; not
-    explained. Each hyperfleet run makes 2,000 evaluation folders and a SQLite file, then deletes them.)"""
-    out = subprocess.run([sys.executable, __file__, "--one", evaluator, "--evals", str(n), "--workers", str(workers)],
-                         capture_output=True, text=True, timeout=1800)
+    are, so that no state of an earlier run weighs on a later one (its files kept in ``keep_in``)."""
+    keep = ["--keep-in", keep_in] if keep_in else []
+    out = subprocess.run([sys.executable, __file__, "--one", evaluator, "--evals", str(n), "--workers", str(workers),
+                          *keep], capture_output=True, text=True, timeout=1800)
     if out.returncode != 0:
         raise RuntimeError(f"hyperfleet {evaluator} failed:\n{out.stderr[-2000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -123,22 +151,28 @@ def main() -> None:
                              "(hyperfleet's and, with --anchor-python, DeepHyper's), then their medians")
     parser.add_argument("--one", metavar="EVALUATOR", help=argparse.SUPPRESS)  # one run, JSON (fresh interpreter)
     parser.add_argument("--workers", type=int, default=2, help=argparse.SUPPRESS)
+    parser.add_argument("--keep-in", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(hyperfleet_run(args.one, "random", args.evals, NOOP, workers=args.workers)))
+        print(json.dumps(hyperfleet_run(args.one, "random", args.evals, NOOP, workers=args.workers,
+                                        keep_in=args.keep_in)))
         return
-    if args.rounds:
-        rounds(args)
-        return
+    with kept_folders() as keep:
+        if args.rounds:
+            rounds(args, keep)
+        else:
+            table(args, keep)
 
+
+def table(args, keep: str) -> None:
     rows = []
     for evaluator in ("process", "dask", "thread"):
-        f = hyperfleet_fresh(evaluator, args.evals)
+        f = hyperfleet_fresh(evaluator, args.evals, keep_in=keep)
         rows.append((f"hyperfleet {evaluator}", f))
         print(f"hyperfleet {evaluator}: {f['evals_per_s']:.0f} evals/s", file=sys.stderr, flush=True)
     if args.anchor_python:
         for method in ("process", "thread"):
-            f = deephyper_run(args.anchor_python, method, args.evals)
+            f = deephyper_run(args.anchor_python, method, args.evals, keep_in=keep)
             rows.append((f"DeepHyper 0.13.2 {method}", f))
             print(f"deephyper {method}: {f['evals_per_s']:.0f} evals/s", file=sys.stderr, flush=True)
 
@@ -157,19 +191,20 @@ def main() -> None:
         print("| evaluator | utilization (busy / (workers x span)) | span s |")
         print("|---|---|---|")
         for evaluator in ("process", "dask"):
-            f = hyperfleet_run(evaluator, "ambs", 40, SLEEP)
+            f = hyperfleet_run(evaluator, "ambs", 40, SLEEP, keep_in=keep)
             print(f"| {evaluator} | {f['utilization']:.3f} | {f['span_s']:.1f} |", flush=True)
 
 
-def rounds(args) -> None:
+def rounds(args, keep: str) -> None:
     """Interleaved rounds: each round runs every evaluator once, so that a machine whose speed
     drifts (a shared or virtual one) affects them alike; prints each run and the medians."""
     import statistics
 
-    runs = [(f"hyperfleet {e}", lambda e=e: hyperfleet_fresh(e, args.evals, workers=1 if e == "serial" else 2))
+    runs = [(f"hyperfleet {e}", lambda e=e: hyperfleet_fresh(e, args.evals, workers=1 if e == "serial" else 2,
+                                                             keep_in=keep))
             for e in ("process", "thread", "serial")]
     if args.anchor_python:
-        runs += [(f"DeepHyper 0.13.2 {m}", lambda m=m: deephyper_run(args.anchor_python, m, args.evals))
+        runs += [(f"DeepHyper 0.13.2 {m}", lambda m=m: deephyper_run(args.anchor_python, m, args.evals, keep_in=keep))
                  for m in ("process", "thread")]
     seen: dict = {}
     for r in range(args.rounds):

@@ -186,6 +186,8 @@ class Driver(Launching, Ending):
                 signals.cleaning_up()
                 self._stop(state, reason, start)
             finally:  # the signal handlers are given back whatever the stop raised
+                if getattr(self, "csv", None) is not None:
+                    self.csv.close()
                 logger.removeHandler(handler)
                 handler.close()
                 signals.__exit__()

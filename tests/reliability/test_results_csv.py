@@ -94,3 +94,41 @@ def test_a_csv_written_before_the_ids_file_is_matched_by_content(tmp_path, x_pro
     (tmp_path / IDS_NAME).unlink()
     assert ResultsCsv(tmp_path, x_problem, 0.0).catch_up(records) == 2
     assert sorted(r[0] for r in csv_rows(tmp_path)) == ["0.0", "0.1", "0.2", "0.3"]
+
+
+def _done(i, end):
+    return EvaluationRecord(id=f"e{i}", search_id="s", number=i, config={"x": i / 10},
+                            state=EvaluationState.DONE, objective=i / 10, end_time=end)
+
+
+def test_a_shared_writer_keeps_appending_to_the_file_another_one_rewrote(tmp_path, x_problem):
+    """The files stay open between appends; when another driver's catch-up replaces them (a new
+    file under the same name), the next append goes to the new file, and none of its rows is lost."""
+    mine, other = ResultsCsv(tmp_path, x_problem, 0.0, shared=True), ResultsCsv(tmp_path, x_problem, 0.0, shared=True)
+    try:
+        mine.append([_done(0, 1.0)])
+        other.append([_done(1, 2.0)])
+        with open(tmp_path / "results.csv", "a") as f:
+            f.write("0.9,0.9,9.000\n")  # a row without an id: the catch-up rewrites the CSV without it
+        before = (tmp_path / "results.csv").stat().st_ino
+        other.catch_up([_done(0, 1.0), _done(1, 2.0)])
+        assert (tmp_path / "results.csv").stat().st_ino != before  # replaced, not edited in place
+        mine.append([_done(2, 3.0)])
+        (tmp_path / IDS_NAME).unlink()  # gone: the catch-up makes a new one from the rows
+        other.catch_up([_done(i, i + 1.0) for i in range(3)])
+        mine.append([_done(3, 4.0)])
+        other.append([_done(4, 5.0)])
+        assert [r[0] for r in csv_rows(tmp_path)] == ["0.0", "0.1", "0.2", "0.3", "0.4"]
+        assert (tmp_path / IDS_NAME).read_text().split() == ["e0", "e1", "e2", "e3", "e4"]
+    finally:
+        mine.close()
+        other.close()
+
+
+def test_closing_releases_the_files_and_appending_again_reopens_them(tmp_path, x_problem):
+    table = ResultsCsv(tmp_path, x_problem, 0.0)
+    table.append([_done(0, 1.0)])
+    table.close()
+    table.append([_done(1, 2.0)])
+    table.close()
+    assert [r[0] for r in csv_rows(tmp_path)] == ["0.0", "0.1"]

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import collections
 import concurrent.futures as cf
 import os
 import queue
+import statistics
 import threading
 import time
 import uuid
@@ -19,6 +21,12 @@ from hyperfleet.execute.worker import run_task_in_thread
 #: seconds a sweep for the processes evaluations left behind waits after no evaluation is
 #: running, so that one sweep covers many short evaluations (a sweep reads all of /proc)
 SWEEP_DELAY = 0.25
+
+#: evaluations whose median run time (over the last :data:`RECENT` ones) is below this many
+#: seconds get one more queued per thread: the driver's round trip would otherwise be a large
+#: share of each evaluation (see :attr:`ThreadExecutor.queue_depth`)
+SHORT_EVAL_S = 0.05
+RECENT = 16
 
 
 class _DaemonThreads:
@@ -95,6 +103,7 @@ class ThreadExecutor(FuturesExecutor):
         self._lock = threading.Lock()
         self._closed = False
         self._idle = threading.Event()  # set when the running count drops to 0
+        self._durations: collections.deque = collections.deque(maxlen=RECENT)
         threading.Thread(target=self._sweeper, name="hyperfleet-eval-sweeper", daemon=True).start()
 
     def _sweeper(self) -> None:
@@ -114,12 +123,28 @@ class ThreadExecutor(FuturesExecutor):
         with self._lock:
             self._running += 1
         try:
-            return run_task_in_thread(task, self._ask)
+            outcome = run_task_in_thread(task, self._ask)
+            if outcome.end_time is not None and outcome.start_time is not None:
+                self._durations.append(outcome.end_time - outcome.start_time)
+            return outcome
         finally:
             with self._lock:
                 self._running -= 1
                 if self._running == 0:
                     self._idle.set()
+
+    @property
+    def queue_depth(self) -> int:
+        """One evaluation queued per thread while evaluations are short (median run time of the
+        last :data:`RECENT` below :data:`SHORT_EVAL_S`): a thread that finishes starts the next
+        at once instead of waiting for the driver's thread to record its result and hand it a new
+        configuration, and the driver records several ends per cycle. None queued otherwise (and
+        until :data:`RECENT` evaluations have run), so that each configuration is proposed
+        knowing every result that could be known."""
+        recent = list(self._durations)
+        if len(recent) < RECENT or statistics.median(recent) >= SHORT_EVAL_S:
+            return 0
+        return self.num_workers
 
     def _submit(self, task: EvalTask) -> Any:
         return self._pool.submit(self._run, task)

@@ -78,6 +78,10 @@ class ResultsCsv:
 
     ``shared``: several drivers of one search write the same file, each its own rows; every write
     then holds a lock on ``.results.csv.lock`` (``flock``), so that rows and ids stay in step.
+
+    Both files stay open for appending between writes (opening them costs more than writing a
+    row); they are reopened when a catch-up replaced them (here, or in another driver when
+    shared), and closed by :meth:`close`.
     """
 
     def __init__(self, folder: str | os.PathLike, problem: HpProblem, search_start: float,
@@ -90,6 +94,8 @@ class ResultsCsv:
         self._written: Optional[set[str]] = None
         self.clock = clock
         self._ids_offset = None
+        self._handles: Optional[tuple] = None  # (ids file, csv file), open for appending
+        self._lock_fd: Optional[int] = None
         with self._locked():
             self._create()
 
@@ -99,15 +105,39 @@ class ResultsCsv:
         if self.lock_path is None:
             yield
             return
-        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, file_mode())
+        if self._lock_fd is None:
+            self._lock_fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, file_mode())
+            os.fchmod(self._lock_fd, file_mode())  # whatever the umask, as every file of the search
+        fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
         try:
-            os.fchmod(fd, file_mode())  # whatever the umask, as every file of the search
-            fcntl.flock(fd, fcntl.LOCK_EX)
             yield
         finally:
-            os.close(fd)  # releases the lock
+            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+
+    def _open_handles(self) -> tuple:
+        """The files open for appending; reopened when one was replaced or removed meanwhile
+        (checked only when shared: alone, this object is the only one rewriting them)."""
+        if self._handles is not None and self.lock_path is not None:
+            if not all(_same_file(f, path) for f, path in zip(self._handles, (self.ids_path, self.path))):
+                self._close_handles()
+        if self._handles is None:
+            self._handles = (open(self.ids_path, "a"), open(self.path, "a", newline=""))
+        return self._handles
+
+    def _close_handles(self) -> None:
+        handles, self._handles = self._handles, None
+        for f in handles or ():
+            f.close()
+
+    def close(self) -> None:
+        """Close the files (appending again reopens them)."""
+        self._close_handles()
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
 
     def _create(self) -> None:
+        self._close_handles()
         if not self.path.exists() or self.path.stat().st_size == 0:
             create_file(self.path)
             with open(self.path, "w", newline="") as f:
@@ -120,6 +150,7 @@ class ResultsCsv:
         """After a crash: repair the files, then append a row for every evaluation of ``finished``
         that has none. Rows already written are never rewritten or reordered. Returns the rows appended."""
         with self._locked():
+            self._close_handles()  # the files may be rewritten
             appended = self._catch_up(list(finished))
             self._ids_offset: Optional[int] = self.ids_path.stat().st_size  # every id is in _written now
             return appended
@@ -159,21 +190,20 @@ class ResultsCsv:
         todo = [r for r in records if r.state in ROW_STATES and r.id not in self._written]
         if not todo:
             return
-        with open(self.ids_path, "a") as f:
-            f.write("".join(f"{r.id}\n" for r in todo))
-            f.flush()
-            if self.lock_path is not None:
-                self._ids_offset = f.tell()
-        with open(self.path, "a", newline="") as f:
-            writer = csv.writer(f)
-            for record in todo:
-                writer.writerow(csv_row(self.problem, record, self.search_start, self.clock))
-            f.flush()
+        ids_file, csv_file = self._open_handles()
+        ids_file.write("".join(f"{r.id}\n" for r in todo))
+        ids_file.flush()
+        if self.lock_path is not None:
+            self._ids_offset = ids_file.tell()
+        csv.writer(csv_file).writerows(csv_row(self.problem, record, self.search_start, self.clock)
+                                       for record in todo)
+        csv_file.flush()
         self._written.update(r.id for r in todo)
 
     def reheader(self) -> None:
         """Rewrite the header after the problem's objectives were learnt from a first result
         (nothing declared, several values returned): earlier rows (failures) get empty cells."""
+        self._close_handles()
         with open(self.path, newline="") as f:
             rows = list(csv.reader(f))
         extra = len(csv_header(self.problem)) - len(rows[0])
@@ -224,6 +254,13 @@ class ResultsCsv:
             writer.writerows(rows)
         os.chmod(tmp, self.path.stat().st_mode & 0o777)
         os.replace(tmp, self.path)
+
+
+def _same_file(f, path: Path) -> bool:
+    try:
+        return os.path.samestat(os.fstat(f.fileno()), os.stat(path))
+    except FileNotFoundError:
+        return False
 
 
 def _drop_partial_line(path: Path) -> None:

@@ -52,6 +52,7 @@ class FuturesExecutor(Executor):
                 items.append(self._done.get(timeout=None if end is None else max(0.0, end - time.time())))
             except queue.Empty:
                 return []
+            self._gather()
             while True:
                 try:
                     items.append(self._done.get_nowait())
@@ -70,6 +71,11 @@ class FuturesExecutor(Executor):
                     outcomes.append(outcome)
             if outcomes or not self._futures or (end is not None and time.time() >= end):
                 return outcomes
+
+    def _gather(self) -> None:
+        """Called once the first result of a wait has come, before taking the others that are
+        there: an engine may wait a little for more to come, so that the driver records them in
+        one cycle. Waits for nothing here."""
 
     def _post_report(self, eval_id: str, step: int, value: float, when: float, reply: Callable) -> None:
         """Hand a live report to the driver's thread (from any thread); ``reply(decision)`` answers it."""

@@ -95,6 +95,7 @@ class ResultsCsv:
         self.clock = clock
         self._ids_offset = None
         self._handles: Optional[tuple] = None  # (ids file, csv file), open for appending
+        self._opened: tuple = ()  # their (device, inode)
         self._lock_fd: Optional[int] = None
         with self._locked():
             self._create()
@@ -114,14 +115,19 @@ class ResultsCsv:
         finally:
             fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
 
-    def _open_handles(self) -> tuple:
+    def _open_handles(self, ids_stat: Optional[os.stat_result] = None) -> tuple:
         """The files open for appending; reopened when one was replaced or removed meanwhile
-        (checked only when shared: alone, this object is the only one rewriting them)."""
+        (checked only when shared: alone, this object is the only one rewriting them).
+        ``ids_stat``: the ids file's ``os.stat`` when the caller has just taken it (one system
+        call fewer: on the driver's thread each one may hand the GIL to an evaluation thread)."""
         if self._handles is not None and self.lock_path is not None:
-            if not all(_same_file(f, path) for f, path in zip(self._handles, (self.ids_path, self.path))):
+            now = (_identity(ids_stat) if ids_stat is not None else _identity(_stat(self.ids_path)),
+                   _identity(_stat(self.path)))
+            if now != self._opened:
                 self._close_handles()
         if self._handles is None:
             self._handles = (open(self.ids_path, "a"), open(self.path, "a", newline=""))
+            self._opened = tuple(_identity(os.fstat(f.fileno())) for f in self._handles)
         return self._handles
 
     def _close_handles(self) -> None:
@@ -169,12 +175,14 @@ class ResultsCsv:
             self._append(records)
             return
         with self._locked():
-            self._read_new_ids()  # the other drivers' rows, and ours if one of them caught up with us
-            self._append(records)
+            ids_stat = self._read_new_ids()  # the other drivers' rows, and ours if one of them caught up with us
+            self._append(records, ids_stat)
 
-    def _read_new_ids(self) -> None:
-        """Add the ids other writers appended since this one last looked (read from where it stopped)."""
-        size = self.ids_path.stat().st_size if self.ids_path.exists() else 0
+    def _read_new_ids(self) -> Optional[os.stat_result]:
+        """Add the ids other writers appended since this one last looked (read from where it
+        stopped); return the ids file's ``os.stat`` (None: there is none)."""
+        stat = _stat(self.ids_path)
+        size = stat.st_size if stat is not None else 0
         offset = self._ids_offset
         if self._written is None or offset is None or size < offset:
             self._written = set(self._read_ids())
@@ -183,14 +191,15 @@ class ResultsCsv:
                 f.seek(offset)
                 self._written.update(line for line in f.read().decode().splitlines() if line)
         self._ids_offset = size
+        return stat
 
-    def _append(self, records: Iterable[EvaluationRecord]) -> None:
+    def _append(self, records: Iterable[EvaluationRecord], ids_stat: Optional[os.stat_result] = None) -> None:
         if self._written is None:
             self._written = set(self._read_ids())
         todo = [r for r in records if r.state in ROW_STATES and r.id not in self._written]
         if not todo:
             return
-        ids_file, csv_file = self._open_handles()
+        ids_file, csv_file = self._open_handles(ids_stat)
         ids_file.write("".join(f"{r.id}\n" for r in todo))
         ids_file.flush()
         if self.lock_path is not None:
@@ -256,11 +265,15 @@ class ResultsCsv:
         os.replace(tmp, self.path)
 
 
-def _same_file(f, path: Path) -> bool:
+def _stat(path: Path) -> Optional[os.stat_result]:
     try:
-        return os.path.samestat(os.fstat(f.fileno()), os.stat(path))
+        return os.stat(path)
     except FileNotFoundError:
-        return False
+        return None
+
+
+def _identity(stat: Optional[os.stat_result]) -> Optional[tuple[int, int]]:
+    return None if stat is None else (stat.st_dev, stat.st_ino)
 
 
 def _drop_partial_line(path: Path) -> None:

@@ -94,7 +94,7 @@ class MemberStore:
     def _lock_search(self, conn: sa.Connection, search_id: str) -> None:
         """Hold the search's write lock until the transaction ends."""
         if conn.dialect.name == "sqlite":
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            direct.begin_immediate(conn)
         else:
             s = searches_table
             conn.execute(sa.select(s.c.id).where(s.c.id == search_id).with_for_update())

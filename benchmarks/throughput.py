@@ -6,7 +6,9 @@
 1. Throughput: a no-op run function, random search, 2 workers; evaluations per second from the
    first evaluation's start to the last one's end, for hyperfleet's ``process``, ``dask`` and
    ``thread`` evaluators and (with ``--anchor-python``) DeepHyper 0.13.2's ``process`` and
-   ``thread`` evaluators, measured in the same run; each run in a fresh interpreter.
+   ``thread`` evaluators, measured in the same run; each run in a fresh interpreter. With
+   ``--rounds``, ``serial`` (1 worker) too, against DeepHyper's ``serial``, and every
+   evaluator once per round. DeepHyper 0.13.2 has no Dask evaluator.
 2. Utilization: AMBS, 2 workers, 40 evaluations each sleeping 0.5 s:
    sum of evaluation run times / (workers x wall time of the search), on ``process`` and ``dask``.
 
@@ -103,10 +105,14 @@ DEEPHYPER_SCRIPT = textwrap.dedent("""
     sys.path.insert(0, sys.argv[3])
     from dh_noop import run
     method, n = sys.argv[1], int(sys.argv[2])
+    if method == "serial":  # DeepHyper's serial evaluator takes coroutines only
+        sync_run = run
+        async def run(config):
+            return sync_run(config)
     p = HpProblem()
     p.add_hyperparameter((0.0, 1.0), "x")
     p.add_hyperparameter((0, 100), "y")
-    ev = Evaluator.create(run, method=method, method_kwargs={"num_workers": 2})
+    ev = Evaluator.create(run, method=method, method_kwargs={"num_workers": int(sys.argv[4])})
     os.chdir(sys.argv[3])
     search = RandomSearch(p, random_state=0)
     t0 = time.time()
@@ -117,13 +123,13 @@ DEEPHYPER_SCRIPT = textwrap.dedent("""
 """)
 
 
-def deephyper_run(python: str, method: str, n: int, keep_in: Optional[str] = None) -> dict:
+def deephyper_run(python: str, method: str, n: int, keep_in: Optional[str] = None, workers: int = 2) -> dict:
     with _work_folder(keep_in) as work:
         (Path(work) / "dh_noop.py").write_text(NOOP)
         script = Path(work) / "dh_bench.py"
         script.write_text(DEEPHYPER_SCRIPT)
         env = {**os.environ, "PYTHONPATH": ""}
-        out = subprocess.run([python, str(script), method, str(n), work], capture_output=True, text=True,
+        out = subprocess.run([python, str(script), method, str(n), work, str(workers)], capture_output=True, text=True,
                              env=env, timeout=1800)
     if out.returncode != 0:
         raise RuntimeError(f"DeepHyper {method} failed:\n{out.stderr[-2000:]}")
@@ -202,10 +208,11 @@ def rounds(args, keep: str) -> None:
 
     runs = [(f"hyperfleet {e}", lambda e=e: hyperfleet_fresh(e, args.evals, workers=1 if e == "serial" else 2,
                                                              keep_in=keep))
-            for e in ("process", "thread", "serial")]
+            for e in ("process", "thread", "serial", "dask")]
     if args.anchor_python:
-        runs += [(f"DeepHyper 0.13.2 {m}", lambda m=m: deephyper_run(args.anchor_python, m, args.evals, keep_in=keep))
-                 for m in ("process", "thread")]
+        runs += [(f"DeepHyper 0.13.2 {m}", lambda m=m: deephyper_run(args.anchor_python, m, args.evals, keep_in=keep,
+                                                                      workers=1 if m == "serial" else 2))
+                 for m in ("process", "thread", "serial")]
     seen: dict = {}
     for r in range(args.rounds):
         for name, run in runs:

@@ -158,8 +158,8 @@ def test_max_failures_stops_the_search_with_a_clear_message(tmp_path, x_problem)
 
 
 def test_search_folders_are_private(tmp_path, x_problem):
-    result = run_search(x_problem, run_ref("quadratic"), search="random", max_evals=2, evaluator="serial",
-                        store=tmp_path / "hf.db")
+    result = run_search(x_problem, run_ref("chatty"), search="random", max_evals=2, evaluator="serial",
+                        store=tmp_path / "hf.db")  # it prints: its folder is made
     assert result.folder.stat().st_mode & 0o777 == 0o700
     assert (result.folder / "evals" / "00000").stat().st_mode & 0o777 == 0o700
     assert (tmp_path / "searches").stat().st_mode & 0o077 == 0

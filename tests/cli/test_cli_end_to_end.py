@@ -193,3 +193,21 @@ def test_path_of_an_evaluation_that_never_started_says_so(tmp_path):
     assert out.returncode == 1 and out.stdout == ""
     assert "evaluation 0 (CANCELLED) has not started" in out.stderr and str(folder) in out.stderr
     assert "Traceback" not in out.stderr and not folder.exists()
+
+
+def test_path_of_an_evaluation_that_printed_nothing_makes_its_folder(tmp_path):
+    """A thread or serial evaluation's folder is made on its first output: ``cd "$(hyperfleet path
+    ID)"`` works all the same."""
+    from hyperfleet.store import EvaluationState, SqlStore
+
+    db = SqlStore(tmp_path / "hf.db")
+    search = db.create_search("quiet", str(tmp_path / "quiet"), {}, {})
+    folder = tmp_path / "quiet" / "evals" / "00000"
+    record = db.create_evaluation(search.id, 0, {"x": 1}, folder=str(folder), state=EvaluationState.DONE,
+                                  start_time=1.0, end_time=2.0)
+    db.close()
+    out = subprocess.run([sys.executable, "-m", "hyperfleet", "path", record.id[:8], "--store",
+                          str(tmp_path / "hf.db")], capture_output=True, text=True, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == str(folder) and folder.is_dir()
+    assert folder.stat().st_mode & 0o777 == 0o700

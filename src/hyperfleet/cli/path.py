@@ -14,12 +14,21 @@ def command(ref: str, store) -> None:
     """Print the folder of search REF (label, or id prefix) or of an evaluation (id prefix)."""
     from pathlib import Path
 
-    from hyperfleet.store import EvaluationRecord, open_store
+    from hyperfleet.store import EvaluationRecord, EvaluationState, open_store
 
     db = open_store(store, create=False)
     item = db.resolve_item(ref)
     if isinstance(item, EvaluationRecord) and item.folder and not Path(item.folder).exists():
-        # an evaluation's folder is made by its worker when it starts
-        raise click.ClickException(f"evaluation {item.number} ({item.state.value}) has not started, so "
-                                   f"it has no folder yet; it will be {item.folder}")
+        if item.start_time is None and item.state != EvaluationState.RUNNING:  # made when it starts
+            raise click.ClickException(f"evaluation {item.number} ({item.state.value}) has not started, so "
+                                       f"it has no folder yet; it will be {item.folder}")
+        # a thread or serial evaluation's folder is made when it first prints: made now, empty
+        from hyperfleet.files import make_folder
+
+        try:
+            make_folder(item.folder)
+        except OSError as err:
+            raise click.ClickException(f"evaluation {item.number} printed nothing, so its folder "
+                                       f"{item.folder} was never made, and it cannot be made now: "
+                                       f"{err.strerror}") from None
     click.echo(item.folder)

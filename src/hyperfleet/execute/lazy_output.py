@@ -1,9 +1,9 @@
 """An evaluation's ``stdout.txt`` / ``stderr.txt`` for output captured at the Python level
-(threads, the serial evaluator), created only when the evaluation first writes to it.
+(threads, the serial evaluator, Dask), created only when the evaluation first writes to it.
 
-Creating two files per evaluation costs more than a short evaluation itself on many file
-systems (a network one above all); most evaluations print nothing. The file is made on the
-first write, or when something asks for its file descriptor.
+Creating a folder and two files per evaluation costs more than a short evaluation itself on many
+file systems (a network one above all); most evaluations print nothing. The file, and the
+evaluation's folder, are made on the first write, or when something asks for the file's descriptor.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Optional
 
-from hyperfleet.files import open_output
+from hyperfleet.files import make_folder, open_output
 
 
 class LazyOutput:
@@ -27,6 +27,7 @@ class LazyOutput:
 
     def _open(self):
         if self._file is None:
+            make_folder(self.path.parent)  # the evaluation's folder too is made on its first write
             self._file = os.fdopen(open_output(self.path), "a", encoding=self.encoding)
         return self._file
 

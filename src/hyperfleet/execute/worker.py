@@ -233,7 +233,8 @@ def evaluation_scope(task: EvalTask, scope: str) -> Iterator[None]:
     an isolated child): its processes are tagged with the evaluation's id and, when it ends, they
     are killed (tagged, descendants and session members), and the working directory and the
     environment are restored. ``driver``: the driver's own process, one evaluation at a time
-    (serial): the same, except that only tagged processes are killed. ``shared``: threads of one
+    (serial): the same, except that only tagged processes are killed, and the scan for them is
+    skipped when no process id was handed out while the evaluation ran (:func:`last_pid`). ``shared``: threads of one
     process: nothing here (the thread executor tags and kills for all its threads).
     """
     if scope == SHARED_PROCESS:
@@ -249,6 +250,7 @@ def evaluation_scope(task: EvalTask, scope: str) -> Iterator[None]:
     fast = scope == OWN_PROCESS and pt.become_subreaper()
     kids = pt.children(me) if fast else None
     before = (kids or set()) if fast else (set(pt.descendants(me)) if scope == OWN_PROCESS else set())
+    pid_before = pt.last_pid() if scope == DRIVER_PROCESS else None
     os.environ[pt.TOKEN_VAR] = task.eval_id
     try:
         yield
@@ -263,7 +265,7 @@ def evaluation_scope(task: EvalTask, scope: str) -> Iterator[None]:
                 new = None if kids is None else (pt.children(me) or set()) - kids
             if new:
                 pt.reap(new)
-        else:
+        elif pid_before is None or pt.last_pid() != pid_before:  # else nothing was started
             pt.kill_tree(task.eval_id)
         with contextlib.suppress(OSError):
             os.chdir(cwd)
@@ -358,7 +360,11 @@ def run_task(task: EvalTask, capture: Callable = python_level_capture, worker: O
              ask: Optional[Ask] = None, scope: str = SHARED_PROCESS) -> EvalOutcome:
     """Run a task where it stands, or in a child process when it needs one (timeout, isolation,
     its own environment, a memory limit); ``ask``: see :func:`evaluate`."""
-    if task.folder:  # made here, by the worker, rather than on the driver's critical path
+    # Made here, by the worker, rather than on the driver's critical path; where output is caught
+    # at the Python level (threads, serial, Dask), only when the evaluation first writes some
+    # (a folder costs more than a short evaluation on many file systems).
+    lazy = capture in (thread_level_capture, python_level_capture) and not task.needs_child_process
+    if task.folder and not lazy:
         make_folder(task.folder)
     if task.needs_child_process:
         from hyperfleet.execute.isolation import evaluate_isolated

@@ -1,8 +1,9 @@
-"""The thread executor queues one evaluation per thread once evaluations are short, so that the
-driver's round trip is not paid between two of them, and none while they are long."""
+"""Short evaluations are queued ahead (threads: one per thread; serial: a few run in one wait),
+so that the driver's round trip is not paid between two of them; long ones are not."""
 
 import time
 
+from hyperfleet.execute.serial import SerialExecutor
 from hyperfleet.execute.thread import RECENT, SHORT_EVAL_S, ThreadExecutor
 from hyperfleet.testing import executor_kit as kit
 
@@ -44,3 +45,27 @@ def test_a_queued_evaluation_starts_when_a_thread_frees(tmp_path):
         assert starts[2] >= 0.25, starts  # the third started after one of the first two ended
     finally:
         ex.shutdown()
+
+
+def test_serial_takes_short_evaluations_several_at_a_time(tmp_path):
+    """Short evaluations: the driver may queue BATCH more, and one wait runs them all (one cycle
+    of the driver records them together); long ones one at a time, as every result is awaited."""
+    ex = SerialExecutor()
+    assert ex.queue_depth == 0
+    for _ in range(SerialExecutor.RECENT):
+        ex.submit(kit.task("quadratic", tmp_path))
+        assert len(ex.wait_any()) == 1
+    assert ex.queue_depth == SerialExecutor.BATCH
+    for _ in range(3):
+        ex.submit(kit.task("quadratic", tmp_path))
+    assert [o.state for o in ex.wait_any()] == ["DONE"] * 3
+    assert ex.in_flight == 0
+
+
+def test_serial_runs_long_evaluations_one_per_wait(tmp_path):
+    ex = SerialExecutor()
+    for _ in range(SerialExecutor.RECENT):
+        ex.submit(kit.task("sleeps_and_records_pid", tmp_path, seconds=SerialExecutor.SHORT_EVAL_S * 1.2))
+    for left in range(SerialExecutor.RECENT - 1, -1, -1):
+        assert len(ex.wait_any()) == 1 and ex.in_flight == left
+    assert ex.queue_depth == 0

@@ -2,6 +2,7 @@
 
     python benchmarks/throughput.py [--anchor-python /work/venvs/anchors/bin/python] [--evals 2000]
     python benchmarks/throughput.py --anchor-python ... --rounds 5     # interleaved rounds, medians
+    python benchmarks/throughput.py --anchor-python ... --rounds 3 --mpi --skip-utilization  # + MPI (mpiexec -n 3)
 
 1. Throughput: a no-op run function, random search, 2 workers; evaluations per second from the
    first evaluation's creation to the last one's end (DeepHyper: first submission to last
@@ -141,6 +142,78 @@ def deephyper_run(python: str, method: str, n: int, keep_in: Optional[str] = Non
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+DEEPHYPER_MPI_SCRIPT = textwrap.dedent("""
+    import json, os, sys, time
+    from deephyper.evaluator import Evaluator
+    from deephyper.hpo import HpProblem, RandomSearch
+    sys.path.insert(0, sys.argv[2])
+    from dh_noop import run
+    n = int(sys.argv[1])
+    p = HpProblem()
+    p.add_hyperparameter((0.0, 1.0), "x")
+    p.add_hyperparameter((0, 100), "y")
+    with Evaluator.create(run, method="mpicomm") as ev:
+        from mpi4py import MPI
+        if MPI.COMM_WORLD.Get_rank() == 0:  # the root; the others have served evaluations until here
+            os.chdir(sys.argv[2])
+            t0 = time.time()
+            df = RandomSearch(p, random_state=0).search(ev, max_evals=n)
+            wall = time.time() - t0
+            span = float(df["m:timestamp_gather"].max() - df["m:timestamp_submit"].min())
+            print("RESULT " + json.dumps({"n": len(df), "evals_per_s": len(df) / span, "span_s": span, "wall_s": wall}))
+""")
+
+HYPERFLEET_PROBLEM = textwrap.dedent("""
+    from hyperfleet import HpProblem
+    Problem = HpProblem()
+    Problem.add_dim("x", (0.0, 1.0))
+    Problem.add_dim("y", (0, 100))
+""")
+
+
+def _mpiexec(ranks: int) -> list[str]:
+    extra = ["--oversubscribe"] if "open" in subprocess.run(["mpiexec", "--version"], capture_output=True,
+                                                          text=True).stdout.lower() else []
+    return ["mpiexec", *extra, "-n", str(ranks)]
+
+
+def deephyper_mpi(python: str, n: int, keep_in: Optional[str] = None, workers: int = 2) -> dict:
+    """DeepHyper's ``mpicomm`` evaluator: ``workers`` + 1 ranks, the root drives."""
+    with _work_folder(keep_in) as work:
+        (Path(work) / "dh_noop.py").write_text(NOOP)
+        script = Path(work) / "dh_mpi.py"
+        script.write_text(DEEPHYPER_MPI_SCRIPT)
+        env = {**os.environ, "PYTHONPATH": ""}
+        out = subprocess.run([*_mpiexec(workers + 1), python, str(script), str(n), work], capture_output=True,
+                             text=True, env=env, timeout=1800)
+    results = [line[7:] for line in out.stdout.splitlines() if line.startswith("RESULT ")]
+    if out.returncode != 0 or not results:
+        raise RuntimeError(f"DeepHyper mpicomm failed:\n{out.stderr[-2000:]}")
+    return json.loads(results[-1])
+
+
+def hyperfleet_mpi(n: int, isolate: bool, keep_in: Optional[str] = None, workers: int = 2) -> dict:
+    """``mpiexec -n workers+1 hyperfleet search --evaluator mpi`` (rank 0 drives), read back from
+    its store; ``isolate``: each evaluation in a child process of its rank (the default under MPI)."""
+    from hyperfleet.store import SqlStore
+
+    with _work_folder(keep_in) as work:
+        (Path(work) / "problem.py").write_text(HYPERFLEET_PROBLEM)
+        (Path(work) / "run.py").write_text(NOOP)
+        cmd = [*_mpiexec(workers + 1), sys.executable, "-m", "hyperfleet", "search", "-p", "problem.py", "-r",
+               "run.py", "--search", "random", "--max-evals", str(n), "--evaluator", "mpi", "--quiet",
+               "--isolate" if isolate else "--no-isolate", "--name", "mpi", "--store", "hf.db"]
+        start = time.time()
+        out = subprocess.run(cmd, capture_output=True, text=True, cwd=work, timeout=1800)
+        wall = time.time() - start
+        if out.returncode != 0:
+            raise RuntimeError(f"hyperfleet mpi failed:\n{out.stderr[-2000:]}")
+        store = SqlStore(Path(work) / "hf.db")
+        records = store.list_evaluations(store.resolve_search("mpi").id)
+        store.close()
+    return _figures(records, wall, workers)
+
+
 def hyperfleet_fresh(evaluator: str, n: int, workers: int = 2, keep_in: Optional[str] = None) -> dict:
     """:func:`hyperfleet_run` of a no-op random search in a fresh interpreter, as DeepHyper's runs
     are, so that no state of an earlier run weighs on a later one (its files kept in ``keep_in``)."""
@@ -160,6 +233,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=0,
                         help="instead of one table: this many interleaved rounds of every evaluator "
                              "(hyperfleet's and, with --anchor-python, DeepHyper's), then their medians")
+    parser.add_argument("--mpi", action="store_true",
+                        help="with --rounds: also hyperfleet's mpi evaluator (isolated, the default, and "
+                             "not) and DeepHyper's mpicomm (needs mpiexec, and mpi4py in both environments)")
+    parser.add_argument("--mpi-evals", type=int, default=300,
+                        help="evaluations per MPI run (an isolated evaluation starts a Python process)")
     parser.add_argument("--one", metavar="EVALUATOR", help=argparse.SUPPRESS)  # one run, JSON (fresh interpreter)
     parser.add_argument("--workers", type=int, default=2, help=argparse.SUPPRESS)
     parser.add_argument("--keep-in", help=argparse.SUPPRESS)
@@ -218,6 +296,13 @@ def rounds(args, keep: str) -> None:
         runs += [(f"DeepHyper 0.13.2 {m}", lambda m=m: deephyper_run(args.anchor_python, m, args.evals, keep_in=keep,
                                                                       workers=1 if m == "serial" else 2))
                  for m in ("process", "thread", "serial")]
+    if args.mpi:
+        n = args.mpi_evals
+        runs += [(f"hyperfleet mpi (isolated, the default; {n} evaluations)", lambda: hyperfleet_mpi(n, True, keep)),
+                 (f"hyperfleet mpi --no-isolate ({n} evaluations)", lambda: hyperfleet_mpi(n, False, keep))]
+        if args.anchor_python:
+            runs.append((f"DeepHyper 0.13.2 mpicomm ({n} evaluations)",
+                         lambda: deephyper_mpi(args.anchor_python, n, keep)))
     seen: dict = {}
     for r in range(args.rounds):
         for name, run in runs:

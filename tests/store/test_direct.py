@@ -71,28 +71,9 @@ def test_a_locked_database_is_a_sqlalchemy_error_that_the_store_retries(tmp_path
         with engine.connect() as conn:
             with pytest.raises(sa.exc.OperationalError, match="locked"):
                 direct.write(conn, _INSERT_EVALUATION, _row(search.id, "c1", 0))
-        with engine.connect() as conn:
-            with pytest.raises(sa.exc.OperationalError, match="locked"):
-                direct.begin_immediate(conn)
         engine.dispose()
     finally:
         holder.rollback()
         holder.close()
         store.close()
 
-
-def test_begin_immediate_takes_the_write_lock_at_once(tmp_path):
-    """Another writer is refused while the transaction has written nothing yet."""
-    path = tmp_path / "store.db"
-    store = SqlStore(str(path))
-    other = sqlite3.connect(path, timeout=0)
-    try:
-        with store.engine.begin() as conn:
-            direct.begin_immediate(conn)
-            with pytest.raises(sqlite3.OperationalError, match="locked"):
-                other.execute("BEGIN IMMEDIATE")
-        other.execute("BEGIN IMMEDIATE")  # released by the commit
-        other.rollback()
-    finally:
-        other.close()
-        store.close()

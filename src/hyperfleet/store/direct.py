@@ -72,11 +72,6 @@ def write(conn: sa.Connection, statement: sa.ClauseElement, params: dict) -> Opt
     return _run(conn, prepared, lambda cursor: cursor.rowcount)
 
 
-def begin_immediate(conn: sa.Connection) -> None:
-    """Take SQLite's write lock now (``BEGIN IMMEDIATE``), on the DBAPI cursor as the others."""
-    _run(conn, ("BEGIN IMMEDIATE", []), lambda cursor: None)
-
-
 def _run(conn: sa.Connection, prepared: tuple[str, list], take):
     """Execute on the DBAPI cursor; its errors become SQLAlchemy's (``database is locked`` an
     ``OperationalError``, retried by :func:`~hyperfleet.store.retry.guarded` as any other)."""

@@ -94,7 +94,7 @@ class MemberStore:
     def _lock_search(self, conn: sa.Connection, search_id: str) -> None:
         """Hold the search's write lock until the transaction ends."""
         if conn.dialect.name == "sqlite":
-            direct.begin_immediate(conn)
+            conn.exec_driver_sql("BEGIN IMMEDIATE")  # through SQLAlchemy: its events see it
         else:
             s = searches_table
             conn.execute(sa.select(s.c.id).where(s.c.id == search_id).with_for_update())

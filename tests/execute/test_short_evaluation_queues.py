@@ -69,3 +69,18 @@ def test_serial_runs_long_evaluations_one_per_wait(tmp_path):
     for left in range(SerialExecutor.RECENT - 1, -1, -1):
         assert len(ex.wait_any()) == 1 and ex.in_flight == left
     assert ex.queue_depth == 0
+
+
+def test_a_serial_batch_ends_at_a_failure(tmp_path):
+    """The driver hears of each failure before the next evaluation runs, so that
+    ``--max-failures`` stops the search where it would without batches."""
+    ex = SerialExecutor()
+    for _ in range(SerialExecutor.RECENT):
+        ex.submit(kit.task("quadratic", tmp_path))
+        ex.wait_any()
+    assert ex.queue_depth == SerialExecutor.BATCH
+    ex.submit(kit.task("quadratic", tmp_path))
+    ex.submit(kit.task("fails_above_half", tmp_path, x=0.9))
+    ex.submit(kit.task("quadratic", tmp_path))
+    assert [o.state for o in ex.wait_any()] == ["DONE", "FAILED"]
+    assert [o.state for o in ex.wait_any()] == ["DONE"]

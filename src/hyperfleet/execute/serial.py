@@ -54,6 +54,8 @@ class SerialExecutor(Executor):
             if outcome.start_time is not None and outcome.end_time is not None:
                 self._durations.append(outcome.end_time - outcome.start_time)
             outcomes.append(outcome)
+            if outcome.state not in ("DONE", "STOPPED"):  # the driver hears of each failure before the next runs
+                break                    # (--max-failures stops it exactly where it did)
         return outcomes
 
     def cancel(self, eval_id: str) -> bool:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import collections
 import logging
+import statistics
 from abc import ABC, abstractmethod
 from typing import Callable, Optional
 
@@ -12,6 +14,29 @@ from hyperfleet.execute.task import EvalOutcome, EvalTask
 ReportHandler = Callable[[str, int, float, float], bool]
 
 logger = logging.getLogger("hyperfleet")
+
+
+#: evaluations whose median run time over the last :data:`RECENT` is below this many seconds are
+#: "short": the driver's round trip would be a large share of each, so executors queue ahead
+SHORT_EVAL_S = 0.05
+RECENT = 16
+
+
+class RecentRunTimes:
+    """The run times of the last :data:`RECENT` evaluations (appended from any thread)."""
+
+    def __init__(self) -> None:
+        self._times: collections.deque = collections.deque(maxlen=RECENT)
+
+    def add(self, outcome: EvalOutcome) -> None:
+        if outcome.start_time is not None and outcome.end_time is not None:
+            self._times.append(outcome.end_time - outcome.start_time)
+
+    @property
+    def short(self) -> bool:
+        """Whether :data:`RECENT` evaluations have run, with a median under :data:`SHORT_EVAL_S`."""
+        recent = list(self._times)
+        return len(recent) == RECENT and statistics.median(recent) < SHORT_EVAL_S
 
 
 class Executor(ABC):

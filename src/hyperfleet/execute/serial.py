@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import statistics
 from collections import deque
 from typing import Optional
 
-from hyperfleet.execute.base import Executor
+from hyperfleet.execute import base
+from hyperfleet.execute.base import Executor, RecentRunTimes
 from hyperfleet.execute.task import EvalOutcome, EvalTask
 from hyperfleet.execute.worker import DRIVER_PROCESS, run_task
 
@@ -27,22 +27,19 @@ class SerialExecutor(Executor):
 
     #: evaluations whose median run time (over the last :data:`RECENT`) is below
     #: :data:`SHORT_EVAL_S` seconds are taken :data:`BATCH` + 1 at a time (see :attr:`queue_depth`)
-    SHORT_EVAL_S = 0.05
-    RECENT = 16
+    SHORT_EVAL_S = base.SHORT_EVAL_S
+    RECENT = base.RECENT
     BATCH = 4
 
     def __init__(self) -> None:
         self._queue: deque[EvalTask] = deque()
-        self._durations: deque[float] = deque(maxlen=self.RECENT)
+        self._run_times = RecentRunTimes()
 
     @property
     def queue_depth(self) -> int:
         """:data:`BATCH` while the median run time of the last :data:`RECENT` evaluations is
         under :data:`SHORT_EVAL_S`; 0 otherwise (each configuration proposed knowing every result)."""
-        recent = list(self._durations)
-        if len(recent) < self.RECENT or statistics.median(recent) >= self.SHORT_EVAL_S:
-            return 0
-        return self.BATCH
+        return self.BATCH if self._run_times.short else 0
 
     def submit(self, task: EvalTask) -> None:
         self._queue.append(task)
@@ -51,8 +48,7 @@ class SerialExecutor(Executor):
         outcomes: list[EvalOutcome] = []
         while self._queue and (not outcomes or self.queue_depth):
             outcome = run_task(self._queue.popleft(), worker="serial-0", ask=self._decide, scope=DRIVER_PROCESS)
-            if outcome.start_time is not None and outcome.end_time is not None:
-                self._durations.append(outcome.end_time - outcome.start_time)
+            self._run_times.add(outcome)
             outcomes.append(outcome)
             if outcome.state not in ("DONE", "STOPPED"):  # the driver hears of each failure before the next runs
                 break                    # (--max-failures stops it exactly where it did)

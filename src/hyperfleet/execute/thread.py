@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import collections
 import concurrent.futures as cf
 import os
 import queue
-import statistics
 import threading
 import time
 import uuid
 from typing import Any, Callable, Optional
 
+from hyperfleet.execute.base import RECENT, SHORT_EVAL_S, RecentRunTimes  # noqa: F401 - RECENT, SHORT_EVAL_S for callers
 from hyperfleet.execute.futures import FuturesExecutor
 from hyperfleet.execute.isolation import kill_live_children
 from hyperfleet.execute.process_tree import TOKEN_VAR, kill_tree
@@ -21,12 +20,6 @@ from hyperfleet.execute.worker import run_task_in_thread
 #: seconds a sweep for the processes evaluations left behind waits after no evaluation is
 #: running, so that one sweep covers many short evaluations (a sweep reads all of /proc)
 SWEEP_DELAY = 0.25
-
-#: evaluations whose median run time (over the last :data:`RECENT` ones) is below this many
-#: seconds get one more queued per thread: the driver's round trip would otherwise be a large
-#: share of each evaluation (see :attr:`ThreadExecutor.queue_depth`)
-SHORT_EVAL_S = 0.05
-RECENT = 16
 
 #: while evaluations are short, the driver waits this long after a first result for others
 #: (see :meth:`ThreadExecutor._gather`)
@@ -107,7 +100,7 @@ class ThreadExecutor(FuturesExecutor):
         self._lock = threading.Lock()
         self._closed = False
         self._idle = threading.Event()  # set when the running count drops to 0
-        self._durations: collections.deque = collections.deque(maxlen=RECENT)
+        self._run_times = RecentRunTimes()
         threading.Thread(target=self._sweeper, name="hyperfleet-eval-sweeper", daemon=True).start()
 
     def _sweeper(self) -> None:
@@ -128,8 +121,7 @@ class ThreadExecutor(FuturesExecutor):
             self._running += 1
         try:
             outcome = run_task_in_thread(task, self._ask)
-            if outcome.end_time is not None and outcome.start_time is not None:
-                self._durations.append(outcome.end_time - outcome.start_time)
+            self._run_times.add(outcome)
             return outcome
         finally:
             with self._lock:
@@ -145,10 +137,7 @@ class ThreadExecutor(FuturesExecutor):
         configuration, and the driver records several ends per cycle. None queued otherwise (and
         until :data:`RECENT` evaluations have run), so that each configuration is proposed
         knowing every result that could be known."""
-        recent = list(self._durations)
-        if len(recent) < RECENT or statistics.median(recent) >= SHORT_EVAL_S:
-            return 0
-        return self.num_workers
+        return self.num_workers if self._run_times.short else 0
 
     def _gather(self) -> None:
         """While evaluations are short and others are still in flight, give the threads

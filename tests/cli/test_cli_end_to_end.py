@@ -211,3 +211,20 @@ def test_path_of_an_evaluation_that_printed_nothing_makes_its_folder(tmp_path):
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == str(folder) and folder.is_dir()
     assert folder.stat().st_mode & 0o777 == 0o700
+
+
+def test_path_whose_folder_cannot_be_made_is_one_clear_line(tmp_path):
+    from hyperfleet.store import EvaluationState, SqlStore
+
+    db = SqlStore(tmp_path / "hf.db")
+    search = db.create_search("blocked", str(tmp_path / "blocked"), {}, {})
+    (tmp_path / "blocked").write_text("a file where the search's folder should be")
+    folder = tmp_path / "blocked" / "evals" / "00000"
+    record = db.create_evaluation(search.id, 0, {"x": 1}, folder=str(folder), state=EvaluationState.DONE,
+                                  start_time=1.0, end_time=2.0)
+    db.close()
+    out = subprocess.run([sys.executable, "-m", "hyperfleet", "path", record.id[:8], "--store",
+                          str(tmp_path / "hf.db")], capture_output=True, text=True, cwd=tmp_path)
+    assert out.returncode == 1 and out.stdout == ""
+    assert "printed nothing" in out.stderr and "cannot be made now" in out.stderr
+    assert "Traceback" not in out.stderr

@@ -28,28 +28,6 @@ import the script again). Subpackages: ``problem``, ``search``, ``execute`` (eva
 """
 
 from hyperfleet import report  # the reports package, callable: hyperfleet.report(value, step)
-from hyperfleet.problem import (
-    AndConjunction,
-    Categorical,
-    Condition,
-    EqualsCondition,
-    Float,
-    ForbiddenAndConjunction,
-    ForbiddenClause,
-    ForbiddenEqualsClause,
-    ForbiddenInClause,
-    ForbiddenOrConjunction,
-    GreaterThanCondition,
-    HpProblem,
-    InCondition,
-    Int,
-    LessThanCondition,
-    NotEqualsCondition,
-    OrConjunction,
-    Ordinal,
-    RangeCondition,
-)
-from hyperfleet.search import RandomSearch, Search
 
 __version__ = "0.1.0"
 
@@ -63,9 +41,28 @@ __all__ = [
 ]
 
 
+#: the problem's names come from hyperfleet.problem (numpy), the searches' from hyperfleet.search
+_PROBLEM_NAMES = frozenset({
+    "HpProblem", "Categorical", "Ordinal", "Int", "Float",
+    "Condition", "EqualsCondition", "NotEqualsCondition", "InCondition", "GreaterThanCondition",
+    "LessThanCondition", "RangeCondition", "AndConjunction", "OrConjunction",
+    "ForbiddenClause", "ForbiddenEqualsClause", "ForbiddenInClause", "ForbiddenAndConjunction",
+    "ForbiddenOrConjunction",
+})
+
+
 def __getattr__(name):
-    # AMBS pulls in scikit-learn and run_search the driver and SQLAlchemy: import them only when
-    # asked for (help() and `from hyperfleet import run_search` see the real objects).
+    # Every public name is imported when first asked for: a run function's `import hyperfleet`
+    # (and an isolated evaluation's child process) then costs no numpy, scikit-learn or
+    # SQLAlchemy import. help() and `from hyperfleet import HpProblem` see the real objects.
+    if name in _PROBLEM_NAMES:
+        import hyperfleet.problem as problem
+
+        return getattr(problem, name)
+    if name in ("Search", "RandomSearch"):
+        import hyperfleet.search as search
+
+        return getattr(search, name)
     if name == "AMBS":
         from hyperfleet.search.ambs import AMBS
 

@@ -1,4 +1,5 @@
-"""Entry point of an isolated evaluation: ``python -m hyperfleet.execute.child RESULT_FILE``."""
+"""Entry point of an isolated evaluation: ``python -m hyperfleet.execute.child RESULT_FILE`` (the task
+on stdin), or :func:`run_and_record` in a process the fork server forked."""
 
 from __future__ import annotations
 
@@ -15,14 +16,19 @@ def main() -> None:
     die_with_parent()
     if os.getppid() != parent:  # the parent died before prctl took effect
         sys.exit(1)
-    task = pickle.loads(sys.stdin.buffer.read())
+    run_and_record(pickle.loads(sys.stdin.buffer.read()), sys.argv[1])
+
+
+def run_and_record(task, result_file: str) -> None:
+    """Run the evaluation in this process (its own) and leave its outcome in ``result_file``
+    (also the work of a process the fork server forked)."""
     from hyperfleet.execute.worker import OWN_PROCESS, evaluate, no_capture
 
     outcome = evaluate(task, capture=no_capture, ask=_pipe_ask(), scope=OWN_PROCESS)
-    tmp = sys.argv[1] + ".tmp"
+    tmp = result_file + ".tmp"
     with open(tmp, "wb") as f:
         pickle.dump(outcome, f)
-    os.replace(tmp, sys.argv[1])
+    os.replace(tmp, result_file)
     sys.stdout.flush()
     sys.stderr.flush()
 

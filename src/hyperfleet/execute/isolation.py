@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 from typing import Optional
 
+from hyperfleet.execute import fork_server
 from hyperfleet.execute.process_tree import TOKEN_VAR, descendants, kill_tree, memory_bytes, prctl
 from hyperfleet.execute.reporting import Ask, decode_value
 from hyperfleet.execute.task import EvalOutcome, EvalTask
@@ -31,7 +32,7 @@ _live_children: dict[str, subprocess.Popen] = {}
 
 
 def evaluate_isolated(task: EvalTask, worker: Optional[str] = None, ask: Optional[Ask] = None) -> EvalOutcome:
-    """Run ``task`` in a fresh child process and report how it ended (never raises).
+    """Run ``task`` in a process of its own and report how it ended (never raises).
 
     With ``ask`` and ``task.live_reports``, the child's reports come up a pipe and are relayed
     through ``ask`` (the worker's channel to the driver); the decisions go back down another.
@@ -42,23 +43,13 @@ def evaluate_isolated(task: EvalTask, worker: Optional[str] = None, ask: Optiona
         result_file = Path(scratch) / "outcome.pkl"
         env = {**os.environ, **{k: str(v) for k, v in task.env.items()}, TOKEN_VAR: task.eval_id}
         relay = _Relay(task.eval_id, ask) if ask is not None and task.live_reports else None
-        if relay is not None:
-            env[REPORT_FDS_ENV] = relay.child_fds
         start = time.time()
         with os.fdopen(open_output(folder / "stdout.txt"), "ab") as out, \
                 os.fdopen(open_output(folder / "stderr.txt"), "ab") as err:
-            child = subprocess.Popen(
-                [sys.executable, "-c", CHILD_MAIN, str(result_file)],
-                stdin=subprocess.PIPE, stdout=out, stderr=err, env=env, start_new_session=True,
-                pass_fds=relay.pass_fds if relay else ())
+            child = _start_child(task, env, str(result_file), scratch, out, err, relay)
         if relay is not None:
             relay.child_started()
         _live_children[task.eval_id] = child
-        try:
-            child.stdin.write(pickle.dumps(task))
-            child.stdin.close()
-        except BrokenPipeError:
-            pass
         memory = _MemoryWatch(task.memory_limit)
         try:
             ending = _watch(child, task, start, folder, relay, memory)
@@ -82,6 +73,31 @@ def evaluate_isolated(task: EvalTask, worker: Optional[str] = None, ask: Optiona
             return outcome
         return EvalOutcome(task.eval_id, "FAILED", error=crash_message(child.returncode, folder / "stderr.txt"),
                            **common)
+
+
+def _start_child(task: EvalTask, env: dict, result_file: str, scratch: str, out, err,
+                 relay: Optional["_Relay"]):
+    """The evaluation's process: forked by this process's fork server, or (without one) a new
+    interpreter that reads the task on its stdin."""
+    if fork_server.enabled():
+        request = os.path.join(scratch, "request.pkl")
+        fork_server.write_request(request, pickle.dumps(task), env, result_file, relay is not None)
+        fds = [out.fileno(), err.fileno(), *(relay.pass_fds if relay else ())]
+        try:
+            return fork_server.spawn(request, fds)
+        except OSError:  # no fork server here (it could not start): a new interpreter instead
+            pass
+    if relay is not None:
+        env = {**env, REPORT_FDS_ENV: relay.child_fds}
+    child = subprocess.Popen([sys.executable, "-c", CHILD_MAIN, result_file], stdin=subprocess.PIPE,
+                             stdout=out, stderr=err, env=env, start_new_session=True,
+                             pass_fds=relay.pass_fds if relay else ())
+    try:
+        child.stdin.write(pickle.dumps(task))
+        child.stdin.close()
+    except BrokenPipeError:
+        pass
+    return child
 
 
 #: starts the child without the current folder first on ``sys.path`` (``python -m`` puts it there),

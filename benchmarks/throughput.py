@@ -192,9 +192,11 @@ def deephyper_mpi(python: str, n: int, keep_in: Optional[str] = None, workers: i
     return json.loads(results[-1])
 
 
-def hyperfleet_mpi(n: int, isolate: bool, keep_in: Optional[str] = None, workers: int = 2) -> dict:
+def hyperfleet_mpi(n: int, isolate: bool, keep_in: Optional[str] = None, workers: int = 2,
+                   fork_server: bool = True) -> dict:
     """``mpiexec -n workers+1 hyperfleet search --evaluator mpi`` (rank 0 drives), read back from
-    its store; ``isolate``: each evaluation in a child process of its rank (the default under MPI)."""
+    its store; ``isolate``: each evaluation in a child process of its rank (the default under MPI),
+    forked by the rank's fork server or (``fork_server=False``) a new interpreter."""
     from hyperfleet.store import SqlStore
 
     with _work_folder(keep_in) as work:
@@ -204,7 +206,8 @@ def hyperfleet_mpi(n: int, isolate: bool, keep_in: Optional[str] = None, workers
                "run.py", "--search", "random", "--max-evals", str(n), "--evaluator", "mpi", "--quiet",
                "--isolate" if isolate else "--no-isolate", "--name", "mpi", "--store", "hf.db"]
         start = time.time()
-        out = subprocess.run(cmd, capture_output=True, text=True, cwd=work, timeout=1800)
+        env = {**os.environ, "HYPERFLEET_FORK_SERVER": "1" if fork_server else "0"}
+        out = subprocess.run(cmd, capture_output=True, text=True, cwd=work, timeout=1800, env=env)
         wall = time.time() - start
         if out.returncode != 0:
             raise RuntimeError(f"hyperfleet mpi failed:\n{out.stderr[-2000:]}")
@@ -236,8 +239,8 @@ def main() -> None:
     parser.add_argument("--mpi", action="store_true",
                         help="with --rounds: also hyperfleet's mpi evaluator (isolated, the default, and "
                              "not) and DeepHyper's mpicomm (needs mpiexec, and mpi4py in both environments)")
-    parser.add_argument("--mpi-evals", type=int, default=300,
-                        help="evaluations per MPI run (an isolated evaluation starts a Python process)")
+    parser.add_argument("--mpi-evals", type=int, default=300, help="evaluations per MPI run")
+    parser.add_argument("--mpi-only", action="store_true", help="with --rounds --mpi: only the MPI evaluators")
     parser.add_argument("--one", metavar="EVALUATOR", help=argparse.SUPPRESS)  # one run, JSON (fresh interpreter)
     parser.add_argument("--workers", type=int, default=2, help=argparse.SUPPRESS)
     parser.add_argument("--keep-in", help=argparse.SUPPRESS)
@@ -292,14 +295,18 @@ def rounds(args, keep: str) -> None:
     runs = [(f"hyperfleet {e}", lambda e=e: hyperfleet_fresh(e, args.evals, workers=1 if e == "serial" else 2,
                                                              keep_in=keep))
             for e in ("process", "thread", "serial", "dask")]
-    if args.anchor_python:
+    if args.mpi and args.mpi_only:
+        runs = []
+    elif args.anchor_python:
         runs += [(f"DeepHyper 0.13.2 {m}", lambda m=m: deephyper_run(args.anchor_python, m, args.evals, keep_in=keep,
                                                                       workers=1 if m == "serial" else 2))
                  for m in ("process", "thread", "serial")]
     if args.mpi:
         n = args.mpi_evals
         runs += [(f"hyperfleet mpi (isolated, the default; {n} evaluations)", lambda: hyperfleet_mpi(n, True, keep)),
-                 (f"hyperfleet mpi --no-isolate ({n} evaluations)", lambda: hyperfleet_mpi(n, False, keep))]
+                 (f"hyperfleet mpi --no-isolate ({n} evaluations)", lambda: hyperfleet_mpi(n, False, keep)),
+                 (f"hyperfleet mpi isolated, HYPERFLEET_FORK_SERVER=0 ({n} evaluations)",
+                  lambda: hyperfleet_mpi(n, True, keep, fork_server=False))]
         if args.anchor_python:
             runs.append((f"DeepHyper 0.13.2 mpicomm ({n} evaluations)",
                          lambda: deephyper_mpi(args.anchor_python, n, keep)))

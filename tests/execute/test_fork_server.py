@@ -6,6 +6,7 @@ real process it forks.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import subprocess
@@ -41,6 +42,11 @@ RUN = textwrap.dedent("""
 
     def crash(p):
         os.kill(os.getpid(), 11)
+
+    def starts_children_and_dies(p):
+        import hyperfleet.testing.runs as runs
+        runs.starts_children(p)
+        os._exit(3)  # no clean-up of its own: its worker's sweep must find them
 """)
 
 
@@ -143,3 +149,15 @@ def _alive(pid: int) -> bool:
             return f.read().split(") ")[-1].split()[0] != "Z"
     except FileNotFoundError:
         return False
+
+
+def test_what_a_forked_evaluation_starts_dies_with_it(run_file, tmp_path):
+    """The sweep for left-behind processes is skipped only when no process id was handed out
+    since the evaluation's own: here it started three, so it must run and kill them."""
+    from hyperfleet.testing.executor_kit import _assert_children_dead
+
+    dies = _task(run_file, "starts_children_and_dies", tmp_path)
+    dies = dataclasses.replace(dies, config={"folder": dies.folder})
+    outcome = evaluate_isolated(dies)
+    assert outcome.state == "FAILED" and "code 3" in outcome.error, outcome.error
+    _assert_children_dead(dies)

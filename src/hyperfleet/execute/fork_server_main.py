@@ -63,6 +63,12 @@ def _preload() -> None:
     import hyperfleet.execute.child  # noqa: F401
     import hyperfleet.execute.worker  # noqa: F401
     import hyperfleet.user_code  # noqa: F401
+    from hyperfleet.execute.process_tree import libc
+
+    try:
+        libc()  # for PR_SET_PDEATHSIG in every forked process
+    except OSError:
+        pass
     try:
         import cloudpickle  # noqa: F401  (run functions carried by value)
     except ImportError:

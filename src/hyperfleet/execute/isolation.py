@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Optional
 
 from hyperfleet.execute import fork_server
-from hyperfleet.execute.process_tree import TOKEN_VAR, descendants, kill_tree, memory_bytes, prctl
+from hyperfleet.execute.process_tree import TOKEN_VAR, descendants, kill_tree, last_pid, memory_bytes, prctl
 from hyperfleet.execute.reporting import Ask, decode_value
 from hyperfleet.execute.task import EvalOutcome, EvalTask
 from hyperfleet.files import create_file, make_folder, open_output
@@ -55,7 +55,8 @@ def evaluate_isolated(task: EvalTask, worker: Optional[str] = None, ask: Optiona
             ending = _watch(child, task, start, folder, relay, memory)
         finally:
             _live_children.pop(task.eval_id, None)
-            kill_tree(task.eval_id, session=child.pid)  # whatever it left behind
+            if last_pid() != child.pid:  # else no process (or thread) started since the child
+                kill_tree(task.eval_id, session=child.pid)  # whatever it left behind
             if relay is not None:
                 relay.close()
         end = time.time()

@@ -91,11 +91,22 @@ def become_subreaper() -> bool:
 def prctl(option: int, value: int) -> bool:
     """Linux ``prctl(option, value)`` for this process; False where it is not available."""
     try:
-        import ctypes
-
-        return ctypes.CDLL("libc.so.6", use_errno=True).prctl(option, value, 0, 0, 0) == 0
+        return libc().prctl(option, value, 0, 0, 0) == 0
     except (OSError, AttributeError):
         return False
+
+
+_libc: list = []
+
+
+def libc():
+    """The C library, loaded once (a few milliseconds: a forked evaluation's process finds it
+    loaded by the fork server)."""
+    if not _libc:
+        import ctypes
+
+        _libc.append(ctypes.CDLL("libc.so.6", use_errno=True))
+    return _libc[0]
 
 
 def last_pid() -> Optional[int]:

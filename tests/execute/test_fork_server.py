@@ -14,6 +14,7 @@ import sys
 import textwrap
 import time
 import uuid
+import warnings
 from pathlib import Path
 
 import pytest
@@ -161,3 +162,49 @@ def test_what_a_forked_evaluation_starts_dies_with_it(run_file, tmp_path):
     outcome = evaluate_isolated(dies)
     assert outcome.state == "FAILED" and "code 3" in outcome.error, outcome.error
     _assert_children_dead(dies)
+
+
+def test_a_process_forked_from_a_worker_starts_its_own_fork_server(run_file, tmp_path):
+    evaluate_isolated(_task(run_file, "fresh", tmp_path))
+    parent_server = fork_server._server._process.pid
+    import threading
+
+    read, write = os.pipe()
+    held, release = threading.Event(), threading.Event()
+
+    def starting_an_evaluation():  # another thread, inside spawn() when the process forks
+        with fork_server._server._lock:
+            held.set()
+            release.wait(30)
+
+    other = threading.Thread(target=starting_an_evaluation)
+    other.start()
+    held.wait(30)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # fork() with a thread running
+        pid = os.fork()
+    release.set()
+    other.join()
+    if pid == 0:  # the forked copy of this process: its own server, the parent's left alone
+        code = 1
+        try:
+            outcome = evaluate_isolated(_task(run_file, "fresh", tmp_path))
+            os.write(write, f"{outcome.state} {outcome.metadata['ppid']}".encode())
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write)
+    status, deadline = None, time.time() + 30
+    while status is None and time.time() < deadline:
+        done, code = os.waitpid(pid, os.WNOHANG)
+        status = code if done else None
+        time.sleep(0 if done else 0.05)
+    if status is None:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        pytest.fail("the forked process hung on the lock of its parent's fork server")
+    state, ppid = os.read(read, 100).decode().split()
+    os.close(read)
+    assert os.waitstatus_to_exitcode(status) == 0 and state == "DONE"
+    assert int(ppid) != parent_server
+    assert evaluate_isolated(_task(run_file, "fresh", tmp_path)).metadata["ppid"] == parent_server

@@ -139,7 +139,14 @@ class ForkServer:
                 self._process = None
 
 
+    def forget(self) -> None:
+        """In a process forked from this one: the server is the parent's, start another."""
+        self._lock = threading.Lock()
+        self._process = self._control = None
+
+
 _server = ForkServer()
+os.register_at_fork(after_in_child=_server.forget)
 
 
 def spawn(request_file: str, fds: Sequence[int]) -> ForkedChild:

@@ -148,8 +148,8 @@ def _child(path: str, fds: list[int], close: list[int], server: int) -> int:
     from hyperfleet.execute.isolation import REPORT_FDS_ENV, die_with_parent
 
     signal.set_wakeup_fd(-1)
-    for number in (signal.SIGCHLD, signal.SIGINT):
-        signal.signal(number, signal.SIG_DFL)
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a new interpreter
     os.setsid()
     die_with_parent()
     if os.getppid() != server:  # the server died before prctl took effect

@@ -40,3 +40,9 @@ def test_an_unknown_name_is_an_attribute_error():
     with pytest.raises(AttributeError, match="no attribute 'HpProblm'"):
         hyperfleet.HpProblm  # noqa: B018
     assert {"HpProblem", "AMBS", "report", "EqualsCondition"} <= set(dir(hyperfleet))
+
+
+def test_subpackages_are_attributes_after_import_hyperfleet():
+    out = _fresh("import hyperfleet; print(hyperfleet.problem.HpProblem.__name__, hyperfleet.search.RandomSearch.__name__,"
+                 " hyperfleet.stop.Stopper.__name__)")
+    assert out == "HpProblem RandomSearch Stopper"

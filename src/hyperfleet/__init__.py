@@ -83,6 +83,12 @@ def __getattr__(name):
         from hyperfleet.join import join_search
 
         return join_search
+    if not name.startswith("_"):  # a subpackage, as `import hyperfleet` used to import some
+        import importlib
+        import importlib.util
+
+        if importlib.util.find_spec(f"{__name__}.{name}") is not None:
+            return importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module 'hyperfleet' has no attribute {name!r}")
 
 

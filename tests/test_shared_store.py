@@ -34,7 +34,9 @@ def test_two_searches_and_a_poller_for_a_minute(tmp_path):
     outputs = [p.communicate() for p in searches]
     assert all(p.returncode == 0 for p in searches), outputs
     assert not failures, failures
-    assert polls >= 30
+    # the poller read the store over and over while both searches wrote it (each poll starts a
+    # Python process: about 1 s each on a loaded 2-core machine, so not a speed check)
+    assert polls >= 12
     db = SqlStore(tmp_path / "hyperfleet.db")
     for name in ("left", "right"):
         search = db.resolve_search(name)

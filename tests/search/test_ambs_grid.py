@@ -75,3 +75,29 @@ def test_encoder_features_of_ordinals_are_one_column_in_order():
     U = enc.encode([{"b": v, "c": 16} for v in (16, 32, 64, 128)])
     F = enc.features(U, snapped=True)
     assert np.all(np.diff(F[:, 0]) > 0)
+
+
+
+def test_auto_acquisition_is_ucb_on_finite_spaces_and_ei_on_continuous_ones():
+    from hyperfleet.search.ambs import ExpectedImprovement, UpperConfidenceBound
+
+    p = _grid_problem()
+    acq = AMBS(p, seed=0)._base_acquisition
+    assert isinstance(acq, UpperConfidenceBound) and acq.kappa == 1.96
+    q = HpProblem()
+    q.add_dim("x", (0.0, 1.0))
+    q.add_dim("act", ["relu", "tanh"])
+    assert isinstance(AMBS(q, seed=0)._base_acquisition, ExpectedImprovement)
+
+    def run(**settings):
+        search = AMBS(p, seed=3, n_initial=5, **settings)
+        keys = []
+        for _ in range(14):
+            [c] = search.ask(1)
+            keys.append(p.key(c))
+            search.tell([(c, _objective(c))])
+        return keys
+
+    auto = run()
+    assert auto == run(acquisition="ucb", kappa=1.96)  # auto proposes what explicit UCB does
+    assert auto != run(acquisition="ei")  # and not what EI would

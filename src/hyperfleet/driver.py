@@ -234,7 +234,7 @@ class Driver(Launching, Ending):
         return max(0.0, self.timeout - (time.time() - self.stats.start_time))
 
     def _capacity(self) -> int:
-        free = self.executor.num_workers + self.executor.queue_depth - self.executor.in_flight
+        free = self.executor.num_workers + self._queue_depth() - self.executor.in_flight
         for pool in self.pools:
             free = min(free, pool.capacity)
         return free
@@ -253,7 +253,15 @@ class Driver(Launching, Ending):
         if self._finished_without_drain:
             return 0
         # no drain: as many as keep every worker (and the prefetch buffer) busy
-        return self.executor.num_workers + self.executor.queue_depth + self.prefetch + 1
+        return self.executor.num_workers + self._queue_depth() + self.prefetch + 1
+
+    def _queue_depth(self) -> int:
+        """Evaluations held queued beyond the workers: the executor's, but none where it queues
+        only to batch short evaluations and the search learns from results (a model-based
+        search on a table lookup proposes each configuration knowing every result)."""
+        if self.executor.queue_only_for_speed and self.search.learns_from_results:
+            return 0
+        return self.executor.queue_depth
 
     def _fill_workers(self, from_buffer_only: bool = False) -> None:
         n = min(self._capacity(), self._budget_left())

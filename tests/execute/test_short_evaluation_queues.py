@@ -84,3 +84,67 @@ def test_a_serial_batch_ends_at_a_failure(tmp_path):
     ex.submit(kit.task("quadratic", tmp_path))
     assert [o.state for o in ex.wait_any()] == ["DONE", "FAILED"]
     assert [o.state for o in ex.wait_any()] == ["DONE"]
+
+
+class _Recording:
+    """A search's ``ask`` wrapped to record (n asked, configurations pending) at each call."""
+
+    def __init__(self, search):
+        self.calls = []
+        ask = search.ask
+
+        def recording_ask(n=1):
+            self.calls.append((n, len(search.pending)))
+            return ask(n)
+        search.ask = recording_ask
+
+
+def _instant(config):
+    return -(config["x"] - 0.3) ** 2
+
+
+def _searches():
+    from hyperfleet import HpProblem
+    from hyperfleet.search import RandomSearch
+    from hyperfleet.search.ambs import AMBS
+
+    def problem():
+        p = HpProblem()
+        p.add_dim("x", (0.0, 1.0))
+        return p
+    return AMBS(problem(), seed=0, n_candidates=64, n_local=0), RandomSearch(problem(), seed=0)
+
+
+def test_a_model_based_search_gets_every_result_before_each_proposal(tmp_path, monkeypatch):
+    """Evaluations far shorter than SHORT_EVAL_S (a table lookup): the serial evaluator would
+    batch them, but a search that learns from results is asked for one configuration at a time
+    with nothing pending (the same proposals as a plain ask/tell loop); random search, which
+    learns nothing, is still batched."""
+    from hyperfleet import run_search
+
+    monkeypatch.chdir(tmp_path)
+    n = SerialExecutor.RECENT + 12
+    ambs, random = _searches()
+    for search, batched in ((ambs, False), (random, True)):
+        rec = _Recording(search)
+        run_search(search.problem, _instant, search=search, max_evals=n, evaluator="serial",
+                   store=tmp_path / f"{type(search).__name__}.db", label=type(search).__name__)
+        assert len(search.history) == n
+        if batched:
+            assert max(k for k, _ in rec.calls) > 1, rec.calls
+        else:
+            assert rec.calls == [(1, 0)] * n, rec.calls
+
+
+def test_thread_workers_never_queue_ahead_for_a_model_based_search(tmp_path, monkeypatch):
+    """Two threads and the default prefetch of one: at most three configurations pending or
+    asked at once (without the rule, the threads' queues add two more)."""
+    from hyperfleet import run_search
+
+    monkeypatch.chdir(tmp_path)
+    ambs, _ = _searches()
+    rec = _Recording(ambs)
+    run_search(ambs.problem, _instant, search=ambs, max_evals=RECENT + 12, evaluator="thread",
+               workers=2, store=tmp_path / "t.db")
+    assert len(ambs.history) == RECENT + 12
+    assert max(pending + k for k, pending in rec.calls) <= 3, rec.calls

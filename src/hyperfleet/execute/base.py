@@ -60,6 +60,12 @@ class Executor(ABC):
     #: with a scheduler in between, like Dask); 0 for engines the driver feeds directly
     queue_depth: int = 0
 
+    #: True where :attr:`queue_depth` only batches short evaluations to save the driver's time
+    #: (serial, thread): the driver then queues for a search that does not learn from results
+    #: only (:attr:`Search.learns_from_results`), so that a model-based search proposes each
+    #: configuration knowing every result, however short the evaluations
+    queue_only_for_speed: bool = False
+
     @abstractmethod
     def submit(self, task: EvalTask) -> None:
         """Start (or queue) one evaluation."""

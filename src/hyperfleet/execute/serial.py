@@ -35,6 +35,8 @@ class SerialExecutor(Executor):
         self._queue: deque[EvalTask] = deque()
         self._run_times = RecentRunTimes()
 
+    queue_only_for_speed = True
+
     @property
     def queue_depth(self) -> int:
         """:data:`BATCH` while the median run time of the last :data:`RECENT` evaluations is

@@ -129,6 +129,8 @@ class ThreadExecutor(FuturesExecutor):
                 if self._running == 0:
                     self._idle.set()
 
+    queue_only_for_speed = True
+
     @property
     def queue_depth(self) -> int:
         """One evaluation queued per thread while evaluations are short (median run time of the

@@ -45,6 +45,12 @@ class Search(ABC):
             (default) fills free workers at once.
     """
 
+    #: whether proposals depend on the results told (a model-based search). The serial and
+    #: thread evaluators then never queue configurations ahead of free workers, however short
+    #: the evaluations, so each one is proposed knowing every result; False (random search)
+    #: lets them batch short evaluations for throughput.
+    learns_from_results: bool = True
+
     def __init__(self, problem: HpProblem, seed: Optional[int] = None,
                  wait_for_starting_points: bool = False) -> None:
         if not isinstance(problem, HpProblem):

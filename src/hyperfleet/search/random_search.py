@@ -18,6 +18,8 @@ class RandomSearch(Search):
         >>> [c] = s.ask(1); s.tell([(c, c['x'])])
     """
 
+    learns_from_results = False
+
     max_tries = 50
 
     def _ask(self, n: int) -> list[dict]:

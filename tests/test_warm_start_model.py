@@ -32,9 +32,10 @@ def predict(search, x):
     return float(model.predict(F)[0][0])
 
 
-@pytest.mark.parametrize("surrogate", ["gp", "et", "rf"])
-def test_new_results_that_contradict_warm_ones_win_near_them(surrogate):
-    search = AMBS(line_problem(), seed=0, surrogate=surrogate)
+@pytest.mark.parametrize("surrogate,warm_model", [("gp", "prior"), ("gp", "noise"), ("et", "prior"),
+                                                  ("rf", "prior")])
+def test_new_results_that_contradict_warm_ones_win_near_them(surrogate, warm_model):
+    search = AMBS(line_problem(), seed=0, surrogate=surrogate, warm_model=warm_model)
     search.tell_warm_start(warm_rows())
     assert predict(search, 0.3) > -0.05  # only the warm results: the old optimum
     # the problem changed: near the old optimum it is now 0.2 lower
@@ -44,7 +45,7 @@ def test_new_results_that_contradict_warm_ones_win_near_them(surrogate):
 
 
 def test_warm_noise_stays_small_when_new_results_agree():
-    search = AMBS(line_problem(), seed=0, surrogate="gp")
+    search = AMBS(line_problem(), seed=0, surrogate="gp", warm_model="noise")
     search.tell_warm_start(warm_rows())
     search.tell([({"x": x}, old(x)) for x in (0.27, 0.29, 0.31, 0.33)])
     model = search._surrogate()
@@ -56,7 +57,7 @@ def test_warm_noise_stays_small_when_new_results_agree():
 def test_warm_noise_grows_with_the_contradiction():
     noise = []
     for drop in (0.0, 0.05, 0.2):
-        search = AMBS(line_problem(), seed=0, surrogate="gp")
+        search = AMBS(line_problem(), seed=0, surrogate="gp", warm_model="noise")
         search.tell_warm_start(warm_rows())
         search.tell([({"x": x}, old(x) - drop) for x in (0.27, 0.29, 0.31, 0.33)])
         noise.append(search._surrogate().warm_noise_)
@@ -75,10 +76,11 @@ def test_gp_warm_rows_change_nothing_without_warm_marks():
         GaussianProcess().fit(X, y, warm=np.ones(3, dtype=bool))
 
 
-def test_ei_incumbent_comes_from_new_results_after_a_few():
+@pytest.mark.parametrize("warm_model", ["prior", "noise"])
+def test_ei_incumbent_comes_from_new_results_after_a_few(warm_model):
     """The warm best (0 at x = 0.3) no longer holds; once 3 new results succeeded, EI improves on
     the best new one, so it proposes near the new results' best instead of far from everything."""
-    search = AMBS(line_problem(), seed=0, surrogate="gp", acquisition="ei")
+    search = AMBS(line_problem(), seed=0, surrogate="gp", acquisition="ei", warm_model=warm_model)
     search.tell_warm_start(warm_rows())
     new = {"x": 0.5}  # the problem moved: best near 0.5 now, and 0.3 is much worse
     search.tell([({"x": x}, -((x - 0.5) ** 2)) for x in (0.3, 0.45, 0.55)])

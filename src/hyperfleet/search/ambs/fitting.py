@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from hyperfleet.search.ambs.surrogates import GaussianProcess, Surrogate
+from hyperfleet.search.ambs.transfer import FIT_AFTER, PriorMeanGP
 from hyperfleet.search.ambs.trees import SklearnSurrogate, TreeEnsemble
 
 
@@ -25,15 +26,16 @@ class SurrogateFitting:
         spec = self._surrogate_spec
         s = self.settings
         warm = self._warm_rows()
-        if isinstance(spec, str) and spec in ("auto", "gp"):
+        if isinstance(spec, str) and spec in ("auto", "gp") and warm is not None \
+                and s.warm_model == "prior" and warm.any():
+            self._model = self._prior_mean_model(F, y, warm)
+        elif isinstance(spec, str) and spec in ("auto", "gp"):
             if spec == "auto" and len(y) > s.gp_max_points:
                 idx = self._subset(y, s.gp_max_points)
                 F, y = F[idx], y[idx]
                 warm = None if warm is None else warm[idx]
             if self._gp is None:
-                self._gp = GaussianProcess(self.encoder.groups, restarts=s.gp_restarts, rng=self.rng,
-                                           lengthscale_prior=s.gp_lengthscale_prior,
-                                           cat_groups=self.encoder.cat_idx)
+                self._gp = self._new_gp()
             # re-fit hyperparameters on every result while the history is short, then when it
             # has grown by 5 % (the warm-started fit is cheap; the factorisation is exact anyway)
             grown = len(y) - self._gp_opt_n
@@ -54,6 +56,40 @@ class SurrogateFitting:
                 self._tree_fit_n = self._n
         self._model_n = self._n
         return self._model
+
+    def _prior_mean_model(self, F: np.ndarray, y: np.ndarray, warm: np.ndarray) -> PriorMeanGP:
+        """A warm start's model: a GP on the warm rows (fitted once) as the prior mean of a GP
+        on the new rows' residuals (see :mod:`hyperfleet.search.ambs.transfer`)."""
+        s = self.settings
+        Fw, yw = F[warm], y[warm]
+        # refitted only when the warm rows' targets change (several objectives: new weights;
+        # stopped warm trainings: placed among the full results anew)
+        if self._gp_old is None or self._gp_old_y is None or not np.array_equal(self._gp_old_y, yw):
+            self._gp_old_y = yw
+            if len(yw) > s.gp_max_points:
+                idx = self._subset(yw, s.gp_max_points)
+                Fw, yw = Fw[idx], yw[idx]
+            self._gp_old = self._new_gp().fit(Fw, yw)
+        F_new, y_new = F[~warm], y[~warm]
+        if len(y_new) > s.gp_max_points:
+            idx = self._subset(y_new, s.gp_max_points)
+            F_new, y_new = F_new[idx], y_new[idx]
+        if self._gp is None:
+            self._gp = self._new_gp()
+        grown = len(y_new) - self._gp_opt_n
+        refit = self._gp.theta_ is None or grown >= max(1, 0.05 * self._gp_opt_n) or len(y_new) <= 40
+        model = PriorMeanGP.fit_on(self._gp_old, self._gp, F_new, y_new, optimize_hypers=refit)
+        if len(y_new) >= FIT_AFTER:
+            self._gp = model.residual  # its hyperparameters start the next fit's
+        if refit and len(y_new):
+            self._gp_opt_n = len(y_new)
+        return model
+
+    def _new_gp(self) -> GaussianProcess:
+        s = self.settings
+        return GaussianProcess(self.encoder.groups, restarts=s.gp_restarts, rng=self.rng,
+                               lengthscale_prior=s.gp_lengthscale_prior,
+                               cat_groups=self.encoder.cat_idx)
 
     def _subset(self, y: np.ndarray, m: int) -> np.ndarray:
         """Indices of the best m/2, the m/4 most recent and m/4 random other results."""

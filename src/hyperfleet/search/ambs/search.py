@@ -135,6 +135,8 @@ class AMBS(SurrogateFitting, CandidateScoring, VectorResults, Search):
         self._model_n = -1
         self._gp: GaussianProcess | None = None
         self._gp_opt_n = 0
+        self._gp_old: GaussianProcess | None = None  # a warm start's model of the warm rows
+        self._gp_old_y: np.ndarray | None = None  # the warm targets it was fitted to
         self._tree_fit_n = 0
         self._budget = s.budget
         # several objectives / constraints: told vectors (to maximize) and constraint values

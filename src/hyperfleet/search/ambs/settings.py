@@ -17,6 +17,7 @@ ACQUISITIONS = ("auto", "ei", "ucb", "pi")
 PENDING_STRATEGIES = ("auto", "cl_min", "cl_mean", "cl_max", "qucb")
 INITIAL_DESIGNS = ("sobol", "lhs", "random")
 STOPPED = ("rank", "last", "drop")
+WARM_MODELS = ("prior", "noise")
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,10 @@ class AMBSSettings:
                                          linear (weighted sum)
     ``mo_normalize``          ``minmax`` several objectives: normalize each by min-max of the values seen,
                                          or by rank
+    ``warm_model``            ``prior``  how a warm start's results enter the GP: prior (a GP of the warm
+                                         results is the prior mean of a GP of the new results' residuals,
+                                         see ``ambs.transfer``) or noise (one GP of old and new results,
+                                         the warm rows with an extra noise variance of their own)
     ``wait_for_starting_poi   ``False``  true: propose nothing until every starting point has been
     nts``                                evaluated (the DeepHyper tutorial's behaviour; workers idle
                                          meanwhile); false: starting points still go first, in order,
@@ -113,6 +118,7 @@ class AMBSSettings:
     final_exploit: float = 0.1
     final_kappa: float = 0.5
     stopped: str = "rank"
+    warm_model: str = "prior"
     mo_scalarization: str = "chebyshev"
     mo_normalize: str = "minmax"
     wait_for_starting_points: bool = False
@@ -180,6 +186,8 @@ class AMBSSettings:
             raise bad("final_kappa", "must be >= 0")
         if self.stopped not in STOPPED:
             raise bad("stopped", f"must be one of {', '.join(STOPPED)}")
+        if self.warm_model not in WARM_MODELS:
+            raise bad("warm_model", f"must be one of {', '.join(WARM_MODELS)}")
         if self.mo_scalarization not in ("chebyshev", "linear"):
             raise bad("mo_scalarization", "must be chebyshev or linear")
         if self.mo_normalize not in ("minmax", "rank"):

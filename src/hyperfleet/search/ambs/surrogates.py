@@ -204,15 +204,18 @@ class GaussianProcess(Surrogate):
 
     # ----- fitting and predicting --------------------------------------------------------
     def fit(self, X: np.ndarray, y: np.ndarray, optimize_hypers: bool = True,
-            warm: np.ndarray | None = None) -> GaussianProcess:
+            warm: np.ndarray | None = None, scale: float | None = None,
+            center: bool = True) -> GaussianProcess:
         """Fit to ``(X, y)``; re-optimise hyperparameters only when ``optimize_hypers``.
         ``warm``: a boolean per row, True for an earlier search's results (a warm start), which
-        get an extra noise variance of their own (see the class docstring)."""
+        get an extra noise variance of their own (see the class docstring). ``scale``: the
+        targets' unit instead of their standard deviation, and ``center=False``: a prior mean of
+        0 instead of their mean (a residual of few rows, see ``ambs.transfer``)."""
         X = np.asarray(X, dtype=float)
         y = np.asarray(y, dtype=float)
         self.X_, self.y_ = X, y
-        self.y_mean_ = float(y.mean())
-        self.y_std_ = float(y.std()) or 1.0
+        self.y_mean_ = float(y.mean()) if center else 0.0
+        self.y_std_ = float(scale) if scale else (float(y.std()) or 1.0)
         ys = (y - self.y_mean_) / self.y_std_
         rows = None
         if warm is not None and np.any(warm):
@@ -224,6 +227,12 @@ class GaussianProcess(Surrogate):
             self.theta_ = self._optimize(X, ys, rows)
         self._factorize(X, ys, rows)
         return self
+
+    def log_evidence(self) -> float:
+        """The log marginal likelihood (with the hyperparameters' log prior) of the fitted
+        targets in their own units, comparable between fits of different targets."""
+        nlp, _ = self._neg_log_posterior(self.theta_, self.X_, self.ys_)
+        return -float(nlp) - len(self.ys_) * math.log(self.y_std_)
 
     @property
     def warm_noise_(self) -> float:

@@ -24,6 +24,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from problems import _hartmann6  # noqa: E402
+
 from hyperfleet import HpProblem, run_search  # noqa: E402
 from hyperfleet.store import EvaluationState, SqlStore  # noqa: E402
 
@@ -103,7 +105,6 @@ def hart6_objective(config: dict, shift: float = 0.0, ripple: float = 0.05) -> f
     """Maximised; Hartmann-6 (its minimum -3.32237 moved to 0 and negated) with the optimum
     moved by +/- ``shift`` (alternating signs) and the values scaled by ``1 + 3 shift``
     (``ripple`` unused). Held out while the warm-start model was chosen (session 12)."""
-    from problems import _hartmann6
     x = [min(1.0, max(0.0, config[f"x{i}"] - (shift if i % 2 == 0 else -shift))) for i in range(6)]
     return -(1 + 3 * shift) * (_hartmann6(x) + 3.32237)
 

@@ -36,11 +36,7 @@ class SurrogateFitting:
                 warm = None if warm is None else warm[idx]
             if self._gp is None:
                 self._gp = self._new_gp()
-            # re-fit hyperparameters on every result while the history is short, then when it
-            # has grown by 5 % (the warm-started fit is cheap; the factorisation is exact anyway)
-            grown = len(y) - self._gp_opt_n
-            refit = self._gp.theta_ is None or grown >= max(1, 0.05 * self._gp_opt_n) \
-                or self._n - self.n_warm <= 40
+            refit = self._gp_refit_due(len(y), self._n - self.n_warm)
             self._gp.fit(F, y, optimize_hypers=refit, warm=warm)
             if refit:
                 self._gp_opt_n = len(y)
@@ -76,14 +72,20 @@ class SurrogateFitting:
             F_new, y_new = F_new[idx], y_new[idx]
         if self._gp is None:
             self._gp = self._new_gp()
-        grown = len(y_new) - self._gp_opt_n
-        refit = self._gp.theta_ is None or grown >= max(1, 0.05 * self._gp_opt_n) or len(y_new) <= 40
+        refit = self._gp_refit_due(len(y_new), len(y_new))
         model = PriorMeanGP.fit_on(self._gp_old, self._gp, F_new, y_new, optimize_hypers=refit)
         if len(y_new) >= FIT_AFTER:
             self._gp = model.residual  # its hyperparameters start the next fit's
         if refit and len(y_new):
             self._gp_opt_n = len(y_new)
         return model
+
+    def _gp_refit_due(self, n_rows: int, n_new: int) -> bool:
+        """Whether ``self._gp``'s hyperparameters are re-fitted on ``n_rows`` rows (``n_new``:
+        this search's own results): on every result while those are few, then when the rows
+        have grown by 5 % (the warm-started fit is cheap; the factorisation is exact anyway)."""
+        grown = n_rows - self._gp_opt_n
+        return self._gp.theta_ is None or grown >= max(1, 0.05 * self._gp_opt_n) or n_new <= 40
 
     def _new_gp(self) -> GaussianProcess:
         s = self.settings

@@ -231,8 +231,10 @@ class GaussianProcess(Surrogate):
     def log_evidence(self) -> float:
         """The log marginal likelihood (with the hyperparameters' log prior) of the fitted
         targets in their own units, comparable between fits of different targets."""
-        nlp, _ = self._neg_log_posterior(self.theta_, self.X_, self.ys_)
-        return -float(nlp) - len(self.ys_) * math.log(self.y_std_)
+        n = len(self.ys_)
+        lml = -0.5 * float(self.ys_ @ self.alpha_) - float(np.log(np.diag(self.L_)).sum()) \
+            - 0.5 * n * math.log(2 * math.pi)
+        return lml + self._log_prior(self.theta_)[0] - n * math.log(self.y_std_)
 
     @property
     def warm_noise_(self) -> float:

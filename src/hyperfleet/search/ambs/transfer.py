@@ -36,6 +36,8 @@ from hyperfleet.search.ambs.surrogates import GaussianProcess, Surrogate
 PRIOR_RESIDUAL = 0.5
 #: new results from which the residual GP gets hyperparameters of its own
 FIT_AFTER = 3
+#: the smallest unit of a fitted residual, as a fraction of the old objective's spread
+RESIDUAL_FLOOR = 0.05
 #: the shares of the old model in the prior mean that are compared, by the evidence (marginal
 #: likelihood) of the new results: all of it, half, none (the old search misleads here)
 WEIGHTS = (1.0, 0.5, 0.0)
@@ -70,7 +72,7 @@ class PriorMeanGP(Surrogate):
         for w in WEIGHTS if len(y) >= WEIGH_AFTER else WEIGHTS[:1]:
             r = y - w * m
             gp = copy.copy(residual).fit(F, r, optimize_hypers=optimize_hypers,
-                                         scale=max(float(r.std()), 0.05 * old.y_std_))
+                                         scale=max(float(r.std()), RESIDUAL_FLOOR * old.y_std_))
             evidence = gp.log_evidence()
             if evidence > best_evidence + 1e-9:
                 best, best_evidence = cls(old, gp, w), evidence
@@ -127,4 +129,3 @@ class PriorMeanGP(Surrogate):
             return model
         model.residual = self.residual.condition(X, r)
         return model
-

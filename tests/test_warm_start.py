@@ -117,6 +117,11 @@ def test_cli_warm_start_and_ls(tmp_path):
     assert bad.returncode == 2
     assert bad.stderr.startswith("error: --warm-start nosuch: no search with label or id 'nosuch'")
     assert "Traceback" not in bad.stderr
+    model = hf("search", "-p", str(problem), "-r", str(run), "--evaluator", "serial", "--quiet",
+               "--max-evals", "3", "--name", "four", "--warm-start", "one",
+               "--setting", "warm_model=bad")
+    assert model.returncode != 0
+    assert model.stderr.strip() == "error: AMBS setting 'warm_model': must be one of prior, noise (got 'bad')"
 
 
 @pytest.mark.parametrize("search", ["ambs"])

@@ -77,11 +77,15 @@ def _duration(spec: str):
               help="With several drivers: virtual seconds before a recorded result is visible to "
                    "the other drivers.")
 @drain_option
+@click.option("--release-idle", is_flag=True,
+              help="With a drain: release each worker once the budget has no more work for it (as "
+                   "--elastic searches end their idle worker jobs) and report the utilization of "
+                   "the worker time held.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the full result (cycles and evaluations included) to this JSON file.")
 @click.option("--quiet", is_flag=True, help="No progress lines on stderr.")
 def command(problem, run, workers, max_evals, duration, search_name, seed, settings, overhead_scale,
-            latency, charge, drivers, store_latency, drain, json_path, quiet):
+            latency, charge, drivers, store_latency, drain, release_idle, json_path, quiet):
     """Simulate a search on WORKERS virtual workers: durations drawn from a distribution, the real
     search deciding what to run, its real ask/tell time charged to the virtual clock. Prints the
     utilization, makespan and driver overhead, to size an allocation before asking for it."""
@@ -95,7 +99,7 @@ def command(problem, run, workers, max_evals, duration, search_name, seed, setti
                       duration=draw, seed=seed, search_settings=parse_settings(settings),
                       overhead_scale=overhead_scale, latency=latency, charge=charge,
                       progress=_Progress(enabled=not quiet), drain=drain, drivers=drivers,
-                      store_latency=store_latency)
+                      store_latency=store_latency, release_idle=release_idle)
     click.echo(result.summary())
     if result.best_config is not None:
         click.echo("best configuration:")

@@ -25,12 +25,15 @@ def account(run: Run, *, workers: int, **fields) -> SimulationResult:
     idle_no_work = max(0.0, total - busy - idle_driver)
     useful = float(sum(e.end - e.start for e in evaluations if not e.cancelled))
     driver_busy = sum(c.charged for c in cycles)
+    # worker time held: until the end, or until the worker was released (``release_idle``)
+    held = float(sum(min(run.released.get(w, makespan), makespan) for w in range(workers)))
     return SimulationResult(
         workers=workers, n_evals=run.finished, n_failed=run.n_failed,
         makespan=makespan, busy_time=busy, utilization=busy / total if total > 0 else float("nan"),
         steady_utilization=steady, last_start=last_start,
         useful_utilization=useful / total if total > 0 else float("nan"),
-        n_cancelled=run.n_cancelled,
+        n_cancelled=run.n_cancelled, held_time=held, n_released=len(run.released),
+        held_utilization=useful / held if held > 0 else float("nan"),
         idle_driver=idle_driver, idle_no_work=idle_no_work, driver_busy=driver_busy,
         launch_wait=CallStats.of(run.launch_waits), tell=CallStats.of(run.tell_times),
         ask=CallStats.of(run.ask_times), cycle=CallStats.of(c.tell_s + c.ask_s for c in cycles if c.asked),

@@ -26,7 +26,8 @@ def simulate(problem: HpProblem, objective: Callable[[dict], Any],
              seed: Optional[int] = None, search_settings: Optional[dict] = None,
              overhead_scale: float = 1.0, latency: float = 0.0, charge: str = "wall",
              progress: Optional[Callable[[SimulationProgress], None]] = None,
-             drain: bool = True, drivers: int = 1, store_latency: float = 0.01) -> SimulationResult:
+             drain: bool = True, drivers: int = 1, store_latency: float = 0.01,
+             release_idle: bool = False) -> SimulationResult:
     """Run a search against a virtual clock and ``workers`` virtual workers.
 
     Args:
@@ -61,6 +62,9 @@ def simulate(problem: HpProblem, objective: Callable[[dict], Any],
             search every result recorded by the others.
         store_latency: with several drivers, virtual seconds before a result one driver records
             is visible to the others.
+        release_idle: with a drain, release a worker as soon as the budget has no more work for
+            it (as ``hyperfleet search --elastic`` ends its idle worker jobs), so that the drain's
+            idle workers are not held until the last evaluation ends (``held_utilization``).
 
     Returns:
         A :class:`SimulationResult`: utilization, makespan, idle time waiting for the driver, the
@@ -91,6 +95,9 @@ def simulate(problem: HpProblem, objective: Callable[[dict], Any],
                          f"worker; use --drivers {workers} or fewer")
     if not (math.isfinite(store_latency) and store_latency >= 0):
         raise ValueError(f"store_latency must be >= 0 seconds, got {store_latency}")
+    if release_idle and not drain:
+        raise ValueError("release_idle needs a drain: without one every worker is busy until the "
+                         "end (drop --no-drain, or --release-idle)")
     draw = parse_duration(duration)
     if isinstance(search, Search) and drivers > 1:
         raise ValueError("several drivers need a search by name (each driver builds its own), not "
@@ -114,7 +121,7 @@ def simulate(problem: HpProblem, objective: Callable[[dict], Any],
     if drivers == 1:
         run = run_one_driver(search_obj, objective, draw, rng, workers=workers, max_evals=max_evals,
                              overhead_scale=overhead_scale, latency=latency, charge=charge,
-                             drain=drain, progress=progress)
+                             drain=drain, progress=progress, release_idle=bool(release_idle))
     else:
         searches = [search_obj]
         for k in range(1, drivers):
@@ -123,9 +130,10 @@ def simulate(problem: HpProblem, objective: Callable[[dict], Any],
             searches[-1].set_budget(max_evals)
         run = run_drivers(searches, objective, draw, rng, workers=workers, max_evals=max_evals,
                           overhead_scale=overhead_scale, latency=latency,
-                          store_latency=store_latency, charge=charge, drain=drain, progress=progress)
+                          store_latency=store_latency, charge=charge, drain=drain, progress=progress,
+                          release_idle=bool(release_idle))
     return account(run, workers=workers, search_name=search_name, max_evals=max_evals,
                    duration=draw.spec, seed=seed, overhead_scale=overhead_scale, latency=latency,
                    charge=charge, drain=bool(drain), wall_time=time.perf_counter() - wall_start,
-                   search=search_obj, drivers=drivers,
+                   search=search_obj, drivers=drivers, release_idle=bool(release_idle),
                    store_latency=store_latency if drivers > 1 else 0.0)

@@ -36,7 +36,8 @@ _END, _CYCLE = 0, 1  # event kinds; at equal times, completions are seen before 
 def run_drivers(searches: list[Search], objective: Callable[[dict], Any], draw: Duration,
                 rng: np.random.Generator, *, workers: int, max_evals: int, overhead_scale: float,
                 latency: float, store_latency: float, charge: str, drain: bool,
-                progress: Optional[Callable[[SimulationProgress], None]]) -> Run:
+                progress: Optional[Callable[[SimulationProgress], None]],
+                release_idle: bool = False) -> Run:
     """Simulate ``len(searches)`` drivers sharing ``workers`` virtual workers (driver ``k`` owns
     workers ``k, k + K, k + 2K, ...``) and one store."""
     K = len(searches)
@@ -132,6 +133,8 @@ def run_drivers(searches: list[Search], objective: Callable[[dict], Any], draw: 
             heapq.heappush(events, (start + seconds, _END, owner[worker], launched))
             run.launch_waits.append(start - free_since[worker])
             launched += 1
+        if release_idle and drain and launched >= max_evals and free[k]:
+            run.release(free[k], start)
         if progress is not None:
             progress(SimulationProgress(start, run.finished, launched, max_evals, len(running),
                                         run.best, len(run.cycles), t2 - t0,

@@ -52,6 +52,13 @@ class Run:
     trace: list = field(default_factory=list)         #: (virtual time, finished, best)
     stop_reason: str = "max_evals reached"
     n_cancelled: int = 0
+    released: dict = field(default_factory=dict)      #: worker -> virtual time it was released
+
+    def release(self, free: list, clock: float) -> None:
+        """Release the workers of ``free`` now: the budget has nothing left for them to run."""
+        for worker in free:
+            self.released[worker] = clock
+        free.clear()
 
     def record_finished(self, evaluation: SimEvaluation) -> None:
         """Count a finished evaluation and keep the best-so-far trace."""
@@ -75,8 +82,10 @@ class Run:
 def run_one_driver(search: Search, objective: Callable[[dict], Any], draw: Duration,
                    rng: np.random.Generator, *, workers: int, max_evals: int, overhead_scale: float,
                    latency: float, charge: str, drain: bool,
-                   progress: Optional[Callable[[SimulationProgress], None]]) -> Run:
-    """Simulate one driver cycling ``tell`` + ``ask`` for ``workers`` virtual workers."""
+                   progress: Optional[Callable[[SimulationProgress], None]],
+                   release_idle: bool = False) -> Run:
+    """Simulate one driver cycling ``tell`` + ``ask`` for ``workers`` virtual workers; with
+    ``release_idle`` (and a drain), a worker the budget has no more work for is released."""
     search_name = type(search).__name__
     run = Run()
     wall_start = time.perf_counter()
@@ -135,6 +144,8 @@ def run_one_driver(search: Search, objective: Callable[[dict], Any], draw: Durat
                 heapq.heappush(heap, (clock + seconds, launched, worker))
                 run.launch_waits.append(clock - free_since[worker])
                 launched += 1
+            if release_idle and drain and launched >= max_evals and free:
+                run.release(free, clock)
             if progress is not None:
                 progress(SimulationProgress(clock, run.finished, launched, max_evals, len(heap), run.best,
                                             len(run.cycles), t2 - t0, time.perf_counter() - wall_start))

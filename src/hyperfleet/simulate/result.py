@@ -23,6 +23,11 @@ class SimulationResult:
             the partial work of the evaluations cancelled at the end is left out); equal to
             ``utilization`` with a drain.
         drain: whether the budget ended with a drain (see :func:`simulate`).
+        release_idle: whether a worker the budget had no more work for was released (a worker
+            job ended) instead of held idle until the end; ``n_released`` such workers.
+        held_time: worker-seconds held: ``workers x makespan`` less the time after each
+            release; ``held_utilization``: finished work / ``held_time`` (equal to
+            ``useful_utilization`` without ``release_idle``).
         n_cancelled: evaluations cancelled at the end (without a drain).
         makespan: virtual time from the start until the last evaluation finished.
         steady_utilization: utilization from the start until ``last_start``, the start of the
@@ -89,6 +94,10 @@ class SimulationResult:
     n_cancelled: int = 0
     drivers: int = 1
     store_latency: float = 0.0
+    release_idle: bool = False
+    held_time: float = 0.0
+    held_utilization: float = float("nan")
+    n_released: int = 0
     search: Optional[Search] = field(default=None, repr=False)
 
     @property
@@ -125,6 +134,10 @@ class SimulationResult:
             f"idle, no work       {pct(self.idle_no_work):.2f} % of worker time "
             f"(the end of the budget; the search proposing fewer than asked)",
         ]
+        if self.release_idle:
+            lines.append(f"released idle       {self.n_released:,} workers once the budget had no more "
+                         f"work for them; finished work / worker time held: {self.held_utilization:.4f} "
+                         f"({self.held_time / 3600:,.4g} worker-hours held)")
         if self.best_objective is None:
             lines.append("best objective      none: no evaluation succeeded")
         else:
@@ -168,7 +181,9 @@ class SimulationResult:
             "best_time": self.best_time, "trace": [list(t) for t in self.trace],
             "stop_reason": self.stop_reason, "wall_time": self.wall_time,
             "first_error": self.first_error, "drivers": self.drivers,
-            "store_latency": self.store_latency,
+            "store_latency": self.store_latency, "release_idle": self.release_idle,
+            "held_time": self.held_time, "held_utilization": self.held_utilization,
+            "n_released": self.n_released,
         }
         if cycles:
             out["cycles"] = [[c.start, c.tell_s, c.ask_s, c.charged, c.cpu_s, c.told, c.asked,

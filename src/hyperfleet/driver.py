@@ -167,6 +167,8 @@ class Driver(Launching, Ending):
                     self.search.tell([told(r, self.problem) for r in finished])
                     for record in finished:
                         self._call("on_done", record)
+                if self._draining():
+                    self.executor.release_idle()  # idle workers have nothing left to wait for
                 if self._finished_without_drain:
                     reason = (f"max_evals reached ({len(self._running)} running evaluations cancelled: "
                               f"no drain)")
@@ -222,11 +224,16 @@ class Driver(Launching, Ending):
 
     def _wait_s(self) -> Optional[float]:
         """How long to wait for a result: until the timeout; with other drivers, a second at most
-        (to read their results, and notice one that died)."""
+        (to read their results, and notice one that died); in the drain, a second at most with
+        an executor that releases idle workers (to release them while the last ones run)."""
         left = self._time_left()
-        if self.shared is None:
+        if self.shared is None and not (self.executor.releases_idle and self._draining()):
             return left
         return min(left if left is not None else 1.0, 1.0)
+
+    def _draining(self) -> bool:
+        """The drain: the budget has no more evaluations to start, the running ones finish."""
+        return self.drain and self._budget_left() <= 0
 
     def _time_left(self) -> Optional[float]:
         if self.timeout is None:

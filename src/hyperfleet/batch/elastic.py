@@ -57,7 +57,8 @@ def run_elastic(problem, problem_ref, run_ref, *, label: str, minutes: int, node
     """Run the search here on up to ``nodes`` worker jobs of ``minutes`` each (dask-jobqueue).
 
     Worker jobs are asked for at the start and the scheduler may start them one by one; the
-    search uses whichever workers are up. The cluster uses the search's TLS credentials
+    search uses whichever workers are up; in the drain at the end of the budget, each worker job
+    with nothing left to run is cancelled (and one still waiting to start, too). The cluster uses the search's TLS credentials
     (``dask-tls`` in its folder), so only you can use its scheduler. Closing the search cancels
     the worker jobs.
 
@@ -81,7 +82,7 @@ def run_elastic(problem, problem_ref, run_ref, *, label: str, minutes: int, node
                    f"Dask scheduler at {cluster.scheduler_address}")
         return cluster
 
-    executor = DaskExecutor(cluster_factory=start_cluster)
+    executor = DaskExecutor(cluster_factory=start_cluster, release_idle=True)
     try:
         return run_search(problem, run_ref, search=search, max_evals=max_evals, drain=drain, evaluator=executor,
                           label=label, seed=seed, store=store, search_settings=search_settings,

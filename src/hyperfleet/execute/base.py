@@ -103,6 +103,19 @@ class Executor(ABC):
     def in_flight(self) -> int:
         """How many submitted evaluations have not been reported yet."""
 
+    def release_idle(self) -> int:
+        """The budget has no more evaluations to start (the drain): release the workers that have
+        nothing left to run, so that they stop counting against the allocation (a Dask worker job
+        ends). Called by the driver at least once a second in the drain when
+        :attr:`releases_idle`; returns how many were released. Default: none (the workers are
+        held until the search ends)."""
+        return 0
+
+    @property
+    def releases_idle(self) -> bool:
+        """Whether :meth:`release_idle` may release workers (then the driver calls it often)."""
+        return False
+
     def use_folder(self, folder: str) -> None:
         """The search's folder, given before the driver starts, for files the executor keeps
         (a Dask cluster's TLS credentials). Default: nothing to keep."""

@@ -19,6 +19,8 @@ from hyperfleet.execute.tls import TlsFiles
 
 _DECISION_WAIT_S = 3600.0
 
+logger = logging.getLogger("hyperfleet")
+
 
 def run_task_on_dask_worker(task: EvalTask, topic: Optional[str] = None) -> EvalOutcome:
     """Entry point on a Dask worker (output routed per thread; Dask workers may have several).
@@ -76,6 +78,10 @@ class DaskExecutor(FuturesExecutor):
             e.g. ``DASK_DISTRIBUTED__COMM__TLS__*`` variables).
         cluster_factory: builds the cluster to start instead of a ``LocalCluster``; called with
             the ``distributed.Security`` of the cluster's credentials (``--elastic``).
+        release_idle: in the drain at the end of the budget, end the workers with nothing left to
+            run (:meth:`release_idle`; ``--elastic`` does, so idle worker jobs stop using the
+            allocation). Needs a cluster object (one this executor starts, or one given as
+            ``client``); a bare scheduler address has none to scale down.
 
     A cluster this executor starts is secured with TLS credentials of its own
     (:mod:`hyperfleet.execute.tls`): only processes holding its key can connect. It starts when
@@ -90,7 +96,7 @@ class DaskExecutor(FuturesExecutor):
 
     def __init__(self, num_workers: Optional[int] = None, address: Optional[str] = None,
                  client: Any = None, security: Any = None,
-                 cluster_factory: Optional[Callable[[Any], Any]] = None) -> None:
+                 cluster_factory: Optional[Callable[[Any], Any]] = None, release_idle: bool = False) -> None:
         super().__init__()
         try:
             import distributed
@@ -104,6 +110,10 @@ class DaskExecutor(FuturesExecutor):
         self._scratch: Optional[str] = None
         self.tls_files: Optional[TlsFiles] = None
         self._own_client = client is None or not isinstance(client, distributed.Client)
+        self._given_cluster = client if client is not None and not isinstance(client, distributed.Client) else None
+        self._release = bool(release_idle)
+        self._released_check = -1e9
+        self.released = 0  #: workers released so far (see :meth:`release_idle`)
         if client is not None:
             self._client = client if isinstance(client, distributed.Client) else distributed.Client(client)
         elif address is not None:
@@ -187,6 +197,37 @@ class DaskExecutor(FuturesExecutor):
             self._count = sum(w.get("nthreads", 1) for w in info.get("workers", {}).values())
             self._counted_at = now
         return self._count
+
+    @property
+    def releases_idle(self) -> bool:
+        return self._release
+
+    def release_idle(self) -> int:
+        """End the workers with nothing to run, once every evaluation still to run has one (at
+        most once a second): a worker with no task, and a worker job not yet connected. The
+        cluster retires them gracefully (results they hold move to another worker) and, for
+        dask-jobqueue, cancels their jobs."""
+        cluster = self._own_cluster if self._own_cluster is not None else self._given_cluster
+        now = time.monotonic()
+        if (not self._release or self._client is None or not hasattr(cluster, "worker_spec")
+                or now - self._released_check < 1.0):
+            return 0
+        self._released_check = now
+        processing = self._client.processing()
+        if sum(len(keys) for keys in processing.values()) < self.in_flight:
+            return 0  # an evaluation waits for a worker, or a result is on its way back
+        info = self._client.scheduler_info(**({"n_workers": -1} if _accepts_n_workers() else {}))["workers"]
+        connected = {w.get("name") for w in info.values()}
+        names = [info[a].get("name") for a, keys in processing.items() if not keys and a in info]
+        names += [name for name in cluster.worker_spec if name not in connected]  # jobs not started yet
+        names = [name for name in names if name in cluster.worker_spec]
+        if not names:
+            return 0
+        cluster.sync(cluster.scale_down, names)
+        self.released += len(names)
+        self._counted_at = -1e9
+        logger.info("the budget has no more work for %d idle Dask worker(s): released", len(names))
+        return len(names)
 
     def _submit(self, task: EvalTask) -> Any:
         return self.client.submit(run_task_on_dask_worker, task, self._topic if task.live_reports else None,

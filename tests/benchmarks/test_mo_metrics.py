@@ -13,15 +13,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.benchmarks.anchor_venv import ANCHOR_PYTHON, anchor_has
+
 BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "multiobjective"
 sys.path.insert(0, str(BENCH))
 
 import mo_problems  # noqa: E402
 import mo_report  # noqa: E402
 from mo_hv import hypervolume, nondominated  # noqa: E402
-
-ANCHOR_PYTHON = Path("/work/venvs/anchors/bin/python")
-
 
 # ---------------------------------------------------------------- hand-made points
 
@@ -128,7 +127,8 @@ print(json.dumps(out))
 """
 
 
-@pytest.mark.skipif(not ANCHOR_PYTHON.exists(), reason="anchor venv not installed")
+@pytest.mark.skipif(not anchor_has("optuna", "moocore", "pymoo"),
+                    reason="anchor venv without optuna, moocore and pymoo")
 def test_hv_and_constraint_agree_with_optuna_moocore_pymoo():
     rng = np.random.default_rng(0)
     cases = []
@@ -166,7 +166,7 @@ def test_run_one_hyperfleet_random_on_constrained_problem():
     assert 0.0 <= mo_report.normalized_hv(mo_problems.ALL["c2dtlz2"], record) <= 1.0
 
 
-@pytest.mark.skipif(not ANCHOR_PYTHON.exists(), reason="anchor venv not installed")
+@pytest.mark.skipif(not anchor_has("optuna"), reason="anchor venv without optuna")
 def test_run_one_optuna_on_the_real_task():
     record = _run_one(str(ANCHOR_PYTHON), "optuna-nsga2", "mlp_digits", 8)
     assert all(len(f) == 2 for f in record["objectives"])

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.benchmarks.anchor_venv import ANCHOR_PYTHON, anchor_has
+
 ROOT = Path(__file__).resolve().parents[2]
 SCALE = ROOT / "benchmarks" / "scale"
 sys.path.insert(0, str(SCALE))
@@ -21,8 +23,6 @@ import engines  # noqa: E402
 import parallel_engine  # noqa: E402
 import parallel_report  # noqa: E402
 from aside_problems import ASIDE, find_problem  # noqa: E402
-
-ANCHOR_PYTHON = Path("/work/venvs/anchors/bin/python")
 
 
 class _Counting:
@@ -86,7 +86,7 @@ def test_aside_problems_reach_their_optimum():
     assert ASIDE["rosen_int"](dict(a=1.0, b=1.0, c=1.0, i=4, j=4)) == pytest.approx(0.0)
 
 
-@pytest.mark.skipif(not ANCHOR_PYTHON.exists(), reason="anchor venv absent")
+@pytest.mark.skipif(not anchor_has("optuna"), reason="anchor venv without optuna")
 def test_optuna_constant_liar_in_the_anchor_venv():
     proc = subprocess.run([str(ANCHOR_PYTHON), str(SCALE / "parallel_engine.py"),
                            "optuna-tpe:constant_liar=true:multivariate=true", "branin", "3",

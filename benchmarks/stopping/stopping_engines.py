@@ -131,10 +131,10 @@ class DeepHyperEngine:
     def __init__(self, space, seed, max_step, stopper="sha", **settings):
         import tempfile
 
+        import deephyper.stopper as dh_stopper
         from deephyper import hpo
         from deephyper.evaluator import RunningJob
         from deephyper.evaluator.storage import MemoryStorage
-        from deephyper.stopper import LCModelStopper, SuccessiveHalvingStopper
 
         problem = hpo.HpProblem()
         for dim in space:
@@ -142,7 +142,12 @@ class DeepHyperEngine:
         self._dir = tempfile.TemporaryDirectory(prefix="bench-dh-")
         self.search = hpo.CBO(problem, random_state=seed, log_dir=self._dir.name,
                               checkpoint_history_to_csv=False)
-        cls = {"sha": SuccessiveHalvingStopper, "lcmodel": LCModelStopper}[stopper]
+        # LCModelStopper exists only where DeepHyper's jax extra is installed
+        names = {"sha": "SuccessiveHalvingStopper", "lcmodel": "LCModelStopper"}
+        if not hasattr(dh_stopper, names[stopper]):
+            raise SystemExit(f"deephyper.stopper has no {names[stopper]} here "
+                             "(LCModelStopper needs DeepHyper's jax extra)")
+        cls = getattr(dh_stopper, names[stopper])
         kwargs = dict(settings)
         if stopper == "lcmodel":
             kwargs.setdefault("random_state", seed)

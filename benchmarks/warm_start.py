@@ -143,11 +143,14 @@ def main() -> None:
                         help="AMBS warm_model: prior (the warm rows' GP as the prior mean, the "
                              "default) or noise (one GP, an extra noise for the warm rows)")
     parser.add_argument("--ripple", type=float, default=0.05, help="amplitude of the cosine ripples")
+    parser.add_argument("--warm-setting", action="append", default=[], metavar="KEY=VALUE",
+                        help="an AMBS setting for the warm search only (repeatable), to compare")
     args = parser.parse_args()
     space, func, default_shift = PROBLEMS[args.problem]
     if args.shift is None:
         args.shift = default_shift
     kw = {"surrogate": args.surrogate, "warm_model": args.warm_model}
+    warm_kw = dict(kw, **dict(pair.split("=", 1) for pair in args.warm_setting))
     lo, _, hi = args.seeds.partition("-")
     seeds = range(int(lo), int(hi or lo) + 1)
     rows = []
@@ -159,7 +162,7 @@ def main() -> None:
             first = run_search(space(), original, search_settings=kw, max_evals=args.budget, evaluator="serial",
                                label=f"first-{seed}", seed=seed, store=store_path)
             regret = -first.best.objective
-            warm = run_search(space(), shifted, search_settings=kw, max_evals=args.budget, evaluator="serial",
+            warm = run_search(space(), shifted, search_settings=warm_kw, max_evals=args.budget, evaluator="serial",
                               label=f"warm-{seed}", seed=seed + 100, store=store_path,
                               warm_start=f"first-{seed}")
             cold = run_search(space(), shifted, search_settings=kw, max_evals=args.budget, evaluator="serial",

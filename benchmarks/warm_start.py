@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from problems import _hartmann6  # noqa: E402
 
 from hyperfleet import HpProblem, run_search  # noqa: E402
+from hyperfleet.search.ambs.settings import AMBSSettings  # noqa: E402
 from hyperfleet.store import EvaluationState, SqlStore  # noqa: E402
 
 CENTRE = (0.3, 0.7, 0.45, 0.6)
@@ -128,6 +129,14 @@ def evals_to_reach(store: SqlStore, search_id: str, target: float, budget: int) 
     return budget + 1
 
 
+def key_value(text: str) -> tuple[str, str]:
+    """``KEY=VALUE`` -> ``(KEY, VALUE)``; AMBS converts the value itself."""
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise argparse.ArgumentTypeError(f"{text!r} is not KEY=VALUE (e.g. kappa=1.0)")
+    return key.strip(), value.strip()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", default="0-2")
@@ -143,14 +152,18 @@ def main() -> None:
                         help="AMBS warm_model: prior (the warm rows' GP as the prior mean, the "
                              "default) or noise (one GP, an extra noise for the warm rows)")
     parser.add_argument("--ripple", type=float, default=0.05, help="amplitude of the cosine ripples")
-    parser.add_argument("--warm-setting", action="append", default=[], metavar="KEY=VALUE",
+    parser.add_argument("--warm-setting", action="append", default=[], metavar="KEY=VALUE", type=key_value,
                         help="an AMBS setting for the warm search only (repeatable), to compare")
     args = parser.parse_args()
     space, func, default_shift = PROBLEMS[args.problem]
     if args.shift is None:
         args.shift = default_shift
     kw = {"surrogate": args.surrogate, "warm_model": args.warm_model}
-    warm_kw = dict(kw, **dict(pair.split("=", 1) for pair in args.warm_setting))
+    warm_kw = dict(kw, **dict(args.warm_setting))
+    try:
+        AMBSSettings.from_kwargs(**warm_kw)  # a bad setting: one line now, not after a first search
+    except ValueError as err:
+        parser.error(f"--warm-setting: {err}")
     lo, _, hi = args.seeds.partition("-")
     seeds = range(int(lo), int(hi or lo) + 1)
     rows = []

@@ -143,11 +143,11 @@ class DeepHyperEngine:
         self.search = hpo.CBO(problem, random_state=seed, log_dir=self._dir.name,
                               checkpoint_history_to_csv=False)
         # LCModelStopper exists only where DeepHyper's jax extra is installed
-        names = {"sha": "SuccessiveHalvingStopper", "lcmodel": "LCModelStopper"}
-        if not hasattr(dh_stopper, names[stopper]):
-            raise SystemExit(f"deephyper.stopper has no {names[stopper]} here "
+        name = {"sha": "SuccessiveHalvingStopper", "lcmodel": "LCModelStopper"}[stopper]
+        cls = getattr(dh_stopper, name, None)
+        if cls is None:
+            raise SystemExit(f"deephyper.stopper has no {name} here "
                              "(LCModelStopper needs DeepHyper's jax extra)")
-        cls = getattr(dh_stopper, names[stopper])
         kwargs = dict(settings)
         if stopper == "lcmodel":
             kwargs.setdefault("random_state", seed)

@@ -78,7 +78,8 @@ def test_warm_start_reaches_a_shifted_optimum_sooner_than_a_cold_search():
     assert max(warm) < min(cold), (warm, cold)
 
 
-def test_prior_mean_gp_predictions_and_gradients():
+@pytest.mark.parametrize("explore", [0.0, 0.6, 1.0])
+def test_prior_mean_gp_predictions_and_gradients(explore):
     rng = np.random.default_rng(0)
     Xo = rng.random((25, 2))
     old = GaussianProcess(rng=np.random.default_rng(1)).fit(Xo, -np.sum((Xo - 0.3) ** 2, axis=1))
@@ -87,7 +88,9 @@ def test_prior_mean_gp_predictions_and_gradients():
     assert np.allclose(no_news.predict(X)[0], old.predict(X)[0])  # no new result: the old model
     Xn = np.array([[0.3, 0.3], [0.35, 0.3], [0.3, 0.35], [0.8, 0.8]])
     yn = -np.sum((Xn - 0.35) ** 2, axis=1) - 0.1  # moved, and 0.1 lower
-    model = PriorMeanGP.fit_on(old, GaussianProcess(rng=np.random.default_rng(2)), Xn, yn)
+    model = PriorMeanGP.fit_on(old, GaussianProcess(rng=np.random.default_rng(2)), Xn, yn,
+                               explore=explore)
+    assert model.explore == explore
     mean, std = model.predict(Xn)
     assert np.allclose(mean, yn, atol=0.02)  # it follows the new results where they are
     m, s, dm, ds = model.predict_grad(X)
@@ -116,3 +119,34 @@ def test_pending_points_lower_the_prediction_near_them():
         far = np.array([[0.9, 0.1]])
         assert near > 0.3  # the lie is learnt where it is
         assert model.predict(far)[0][0] - lied.predict(far)[0][0] < near / 2
+
+
+def test_warm_explore_adds_the_old_models_uncertainty_where_it_had_no_data():
+    """``warm_explore`` 0 (the default): the residual GP alone is the uncertainty; 1: the old
+    model's own uncertainty is added where the earlier search never looked."""
+    rng = np.random.default_rng(0)
+    Xo = 0.4 * rng.random((25, 2))  # the earlier search stayed in one corner
+    old = GaussianProcess(rng=np.random.default_rng(1)).fit(Xo, -np.sum((Xo - 0.3) ** 2, axis=1))
+    Xn = np.array([[0.3, 0.3], [0.32, 0.28], [0.28, 0.33], [0.25, 0.3], [0.35, 0.35], [0.3, 0.25]])
+    yn = -np.sum((Xn - 0.32) ** 2, axis=1)
+    models = {e: PriorMeanGP.fit_on(old, GaussianProcess(rng=np.random.default_rng(2)), Xn, yn,
+                                    explore=e) for e in (0.0, 1.0)}
+    far, near = np.array([[0.95, 0.95]]), np.array([[0.2, 0.2]])
+    _, s_res = models[0.0].residual.predict(far)
+    assert np.allclose(models[0.0].predict(far)[1], s_res)  # the residual's alone
+    assert models[1.0].predict(far)[1][0] > 1.5 * models[0.0].predict(far)[1][0]
+    # near the old data the old model is sure: the share adds almost nothing there
+    assert models[1.0].predict(near)[1][0] < 1.1 * models[0.0].predict(near)[1][0]
+    assert np.allclose(models[1.0].predict(far)[0], models[0.0].predict(far)[0])  # same mean
+
+
+def test_warm_explore_is_a_checked_setting_that_reaches_the_model():
+    old = earlier_results(12)
+    search = AMBS(problem(), seed=0, warm_explore="0.5")
+    search.tell_warm_start(old)
+    search.tell([(c, bowl(c, 0.05)) for c in search.ask(4)])
+    assert search.settings.warm_explore == 0.5 and search._surrogate().explore == 0.5
+    assert AMBS(problem()).settings.warm_explore == 0.0
+    for bad in ("1.5", "-0.1"):
+        with pytest.raises(ValueError, match=r"warm_explore.*\[0, 1\]"):
+            AMBS(problem(), warm_explore=bad)

@@ -73,7 +73,8 @@ class SurrogateFitting:
         if self._gp is None:
             self._gp = self._new_gp()
         refit = self._gp_refit_due(len(y_new), len(y_new))
-        model = PriorMeanGP.fit_on(self._gp_old, self._gp, F_new, y_new, optimize_hypers=refit)
+        model = PriorMeanGP.fit_on(self._gp_old, self._gp, F_new, y_new, optimize_hypers=refit,
+                                   explore=s.warm_explore)
         if len(y_new) >= FIT_AFTER:
             self._gp = model.residual  # its hyperparameters start the next fit's
         if refit and len(y_new):

@@ -88,6 +88,10 @@ class AMBSSettings:
                                          results is the prior mean of a GP of the new results' residuals,
                                          see ``ambs.transfer``) or noise (one GP of old and new results,
                                          the warm rows with an extra noise variance of their own)
+    ``warm_explore``          ``0.0``    prior warm model: how much of the old model's uncertainty (where
+                                         the earlier search had no data) is added to the new model's, from
+                                         0 (none: the residual GP alone says how unsure the search is) to
+                                         1 (all: regions the earlier search never tried are explored)
     ``wait_for_starting_poi   ``False``  true: propose nothing until every starting point has been
     nts``                                evaluated (the DeepHyper tutorial's behaviour; workers idle
                                          meanwhile); false: starting points still go first, in order,
@@ -119,6 +123,7 @@ class AMBSSettings:
     final_kappa: float = 0.5
     stopped: str = "rank"
     warm_model: str = "prior"
+    warm_explore: float = 0.0
     mo_scalarization: str = "chebyshev"
     mo_normalize: str = "minmax"
     wait_for_starting_points: bool = False
@@ -188,6 +193,8 @@ class AMBSSettings:
             raise bad("stopped", f"must be one of {', '.join(STOPPED)}")
         if self.warm_model not in WARM_MODELS:
             raise bad("warm_model", f"must be one of {', '.join(WARM_MODELS)}")
+        if not 0 <= self.warm_explore <= 1:
+            raise bad("warm_explore", "must be in [0, 1]")
         if self.mo_scalarization not in ("chebyshev", "linear"):
             raise bad("mo_scalarization", "must be chebyshev or linear")
         if self.mo_normalize not in ("minmax", "rank"):
@@ -221,7 +228,8 @@ class AMBSSettings:
 
 
 _INT_SETTINGS = {"batch_above", "budget", "n_initial", "n_candidates", "n_local", "gp_max_points", "gp_restarts", "n_trees"}
-_FLOAT_SETTINGS = {"batch_refit", "final_exploit", "final_kappa", "gp_lengthscale_prior", "kappa", "kappa_decay", "kappa_min", "xi", "exclusion_radius"}
+_FLOAT_SETTINGS = {"batch_refit", "final_exploit", "final_kappa", "gp_lengthscale_prior", "kappa", "kappa_decay", "kappa_min", "xi", "exclusion_radius",
+                   "warm_explore"}
 
 
 def _convert(name: str, value: Any) -> Any:

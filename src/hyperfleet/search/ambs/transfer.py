@@ -13,7 +13,11 @@ new results the highest evidence, so an earlier search that misleads is dropped)
 residual's mean. Far from the new results the residual
 falls back to its mean offset and the search keeps the old model's shape (it does not explore
 regions the earlier search found poor); near them it follows the new results. The uncertainty
-is the residual's, plus the old model's where the old search had no data.
+is the residual's, plus (``explore`` > 0) a share of the old model's where the old search had no
+data. That share is 0 by default: the old model's own uncertainty about regions it never looked
+at sent warm searches there for a third of their budget on problems whose optimum had moved
+(benchmarks/RESULTS.md, "Session 18"), while the residual GP already says how much the new
+problem differs from the old one.
 
 From :data:`FIT_AFTER` new results on, the residual GP has hyperparameters of its own and the new
 residuals' spread as its unit. Before that it has the old model's hyperparameters, a prior mean
@@ -52,22 +56,26 @@ class PriorMeanGP(Surrogate):
     cheap_condition = True
 
     def __init__(self, old: GaussianProcess, residual: GaussianProcess | None,
-                 weight: float = 1.0) -> None:
+                 weight: float = 1.0, explore: float = 0.0) -> None:
         self.old = old
         self.residual = residual
         #: how much of the old model the prior mean takes (:data:`WEIGHTS`, chosen by evidence)
         self.weight = float(weight)
+        #: how much of the old model's uncertainty is added to the residual's (0: none; 1: all
+        #: of it where the old search had no data), the ``warm_explore`` setting
+        self.explore = float(explore)
 
     @classmethod
     def fit_on(cls, old: GaussianProcess, residual: GaussianProcess, F: np.ndarray, y: np.ndarray,
-               optimize_hypers: bool = True) -> PriorMeanGP:
+               optimize_hypers: bool = True, explore: float = 0.0) -> PriorMeanGP:
         """Fit a residual GP to the new rows ``(F, y)`` (``old`` is already fitted; ``residual``
-        is the last fit, whose hyperparameters start the new ones')."""
+        is the last fit, whose hyperparameters start the new ones'; ``explore``: the share of
+        the old model's uncertainty in the prediction)."""
         if len(y) == 0:
-            return cls(old, None)
+            return cls(old, None, explore=explore)
         m = old.predict(F, return_std=False)
         if len(y) < FIT_AFTER:
-            return cls(old, cls._prior_residual(old, F, y - m))
+            return cls(old, cls._prior_residual(old, F, y - m), explore=explore)
         best, best_evidence = None, -math.inf
         for w in WEIGHTS if len(y) >= WEIGH_AFTER else WEIGHTS[:1]:
             r = y - w * m
@@ -75,7 +83,7 @@ class PriorMeanGP(Surrogate):
                                          scale=max(float(r.std()), RESIDUAL_FLOOR * old.y_std_))
             evidence = gp.log_evidence()
             if evidence > best_evidence + 1e-9:
-                best, best_evidence = cls(old, gp, w), evidence
+                best, best_evidence = cls(old, gp, w, explore), evidence
         return best
 
     @staticmethod
@@ -97,7 +105,7 @@ class PriorMeanGP(Surrogate):
             return w * self.old.predict(X, return_std=False) + self.residual.predict(X, return_std=False)
         m0, s0 = self.old.predict(X)
         m1, s1 = self.residual.predict(X)
-        return w * m0 + m1, np.sqrt(s1 * s1 + (w * self._old_share(s0)) ** 2)
+        return w * m0 + m1, np.sqrt(s1 * s1 + (w * self.explore * self._old_share(s0)) ** 2)
 
     def predict_grad(self, X: np.ndarray):
         m0, s0, dm0, ds0 = self.old.predict_grad(X)
@@ -105,10 +113,12 @@ class PriorMeanGP(Surrogate):
             return m0, s0, dm0, ds0
         w = self.weight
         m1, s1, dm1, ds1 = self.residual.predict_grad(X)
-        # the old share w s0^2 / c (c: the old model's prior std) has the derivative 2 w s0 ds0 / c
+        # the old share e w s0^2 / c (c: the old model's prior std; e: explore) has the
+        # derivative 2 e w s0 ds0 / c
         c = math.sqrt(self.old.sf2_) * self.old.y_std_
-        s0x = w * s0 * s0 / c
-        ds0x = (2.0 * w * s0 / c)[:, None] * ds0
+        ew = self.explore * w
+        s0x = ew * s0 * s0 / c
+        ds0x = (2.0 * ew * s0 / c)[:, None] * ds0
         std = np.sqrt(s1 * s1 + s0x * s0x)
         dstd = (s1[:, None] * ds1 + s0x[:, None] * ds0x) / np.maximum(std, 1e-300)[:, None]
         return w * m0 + m1, std, w * dm0 + dm1, dstd

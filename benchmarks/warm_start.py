@@ -24,7 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from problems import _hartmann6  # noqa: E402
+from problems import _branin, _hartmann6, _levy  # noqa: E402
 
 from hyperfleet import HpProblem, run_search  # noqa: E402
 from hyperfleet.search.ambs.settings import AMBSSettings  # noqa: E402
@@ -110,12 +110,46 @@ def hart6_objective(config: dict, shift: float = 0.0, ripple: float = 0.05) -> f
     return -(1 + 3 * shift) * (_hartmann6(x) + 3.32237)
 
 
+def _moved(config: dict, n: int, shift: float) -> list:
+    """The unit coordinates ``x0..x{n-1}`` moved by +/- ``shift`` (alternating signs), clipped."""
+    return [min(1.0, max(0.0, config[f"x{i}"] - (shift if i % 2 == 0 else -shift))) for i in range(n)]
+
+
+def branin_problem() -> HpProblem:
+    p = HpProblem()
+    for i in range(2):
+        p.add_dim(f"x{i}", (0.0, 1.0))
+    return p
+
+
+def branin_objective(config: dict, shift: float = 0.0, ripple: float = 0.05) -> float:
+    """Maximised; Branin on the unit square (x0 -> [-5, 10], x1 -> [0, 15]; its three minima,
+    0.397887, moved to 0 and negated), moved and scaled like ``hart6``. Held out (session 17)."""
+    u = _moved(config, 2, shift)
+    return -(1 + 3 * shift) * (_branin(-5 + 15 * u[0], 15 * u[1]) - 0.397887)
+
+
+def levy4_problem() -> HpProblem:
+    p = HpProblem()
+    for i in range(4):
+        p.add_dim(f"x{i}", (0.0, 1.0))
+    return p
+
+
+def levy4_objective(config: dict, shift: float = 0.0, ripple: float = 0.05) -> float:
+    """Maximised; Levy-4 on [-10, 10]^4 (its minimum 0 at x = 1, unit 0.55; many local minima),
+    negated, moved and scaled like ``hart6``. Held out (session 17)."""
+    return -(1 + 3 * shift) * _levy([-10 + 20 * u for u in _moved(config, 4, shift)])
+
+
 #: name -> (space, objective(config, shift, ripple), default shift)
 PROBLEMS = {
     "base": (problem, objective, 0.03),
     "mixed": (mixed_problem, mixed_objective, 0.05),
     "wide": (wide_problem, wide_objective, 0.08),
     "hart6": (hart6_problem, hart6_objective, 0.05),
+    "branin": (branin_problem, branin_objective, 0.05),
+    "levy4": (levy4_problem, levy4_objective, 0.05),
 }
 
 
@@ -143,7 +177,8 @@ def main() -> None:
     parser.add_argument("--budget", type=int, default=40)
     parser.add_argument("--problem", choices=sorted(PROBLEMS), default="base",
                         help="base: 4 floats + an integer; mixed: 3 floats, an integer, a "
-                             "categorical; wide: 8 floats")
+                             "categorical; wide: 8 floats; hart6, branin, levy4: the classic "
+                             "test functions on the unit cube")
     parser.add_argument("--shift", type=float, default=None,
                         help="how far the optimum moves (default: the problem's: base 0.03, "
                              "mixed 0.05, wide 0.08)")

@@ -236,10 +236,26 @@ def test_settings_from_strings_and_make_search():
     ({"final_exploit": 1.5}, "final_exploit"),
     ({"budget": 0}, "budget"),
     ({"final_kappa": -0.1}, "final_kappa"),
+    ({"gp_min_noise": 0.0}, "gp_min_noise"),
+    ({"gp_min_noise": 0.5}, "gp_min_noise"),
 ])
 def test_bad_settings_raise_clear_errors(settings, name):
     with pytest.raises(ValueError, match=name):
         AMBS(mixed_problem(), seed=0, **settings)
+
+
+def test_gp_min_noise_reaches_the_model_and_lowers_its_noise_floor():
+    from hyperfleet.search.ambs.surrogates import GaussianProcess
+    search = AMBS(hartmann_problem(), seed=0, surrogate="gp", gp_min_noise=1e-10)
+    run(search, hartmann6, 12)
+    assert search._gp.min_noise == 1e-10
+    # a smooth deterministic curve: the fitted noise sits on the floor it is given
+    x = np.linspace(0, 1, 40)[:, None]
+    y = 100 * np.sin(6 * x[:, 0])
+    noise = {floor: float(np.exp(GaussianProcess(min_noise=floor).fit(x, y).theta_[-1]))
+             for floor in (1e-6, 1e-10)}
+    assert noise[1e-6] == pytest.approx(1e-6)
+    assert noise[1e-10] < 1e-7
 
 
 # ----- reproducibility ------------------------------------------------------------------------

@@ -92,6 +92,7 @@ class SurrogateFitting:
         s = self.settings
         return GaussianProcess(self.encoder.groups, restarts=s.gp_restarts, rng=self.rng,
                                lengthscale_prior=s.gp_lengthscale_prior,
+                               min_noise=s.gp_min_noise,
                                cat_groups=self.encoder.cat_idx)
 
     def _subset(self, y: np.ndarray, m: int) -> np.ndarray:

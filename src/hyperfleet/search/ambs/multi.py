@@ -187,6 +187,7 @@ class VectorResults:
                 def make():
                     return GaussianProcess(self.encoder.groups, restarts=s.gp_restarts,
                                            rng=self.rng, lengthscale_prior=s.gp_lengthscale_prior,
+                                           min_noise=s.gp_min_noise,
                                            cat_groups=self.encoder.cat_idx)
             else:
                 def make():

@@ -66,6 +66,9 @@ class AMBSSettings:
                                          the others are warm-started only)
     ``gp_lengthscale_prior``  ``0.5``    mode of the GP lengthscale prior on numeric dimensions (unit
                                          cube); smaller favours more local, more exploring models
+    ``gp_min_noise``          ``1e-06``  lower bound of the GP noise variance (standardised objective
+                                         units); a smaller one lets the model resolve finer differences
+                                         near the optimum of a deterministic objective
     ``n_trees``               ``48``     trees of the et / rf surrogates
     ``exclusion_radius``      ``0.1``    qucb: radius (feature space) of the penalty around pending points
     ``budget``                ``None``   evaluations the search will get in all, when known (the driver
@@ -115,6 +118,7 @@ class AMBSSettings:
     gp_max_points: int = 200
     gp_restarts: int = 1
     gp_lengthscale_prior: float = 0.5
+    gp_min_noise: float = 1e-6
     incumbent: str = "model"
     n_trees: int = 48
     exclusion_radius: float = 0.1
@@ -175,6 +179,8 @@ class AMBSSettings:
             raise bad("n_trees", "must be >= 1")
         if not self.gp_lengthscale_prior > 0:
             raise bad("gp_lengthscale_prior", "must be > 0")
+        if not 1e-12 <= self.gp_min_noise <= 0.1:
+            raise bad("gp_min_noise", "must be in [1e-12, 0.1]")
         if self.incumbent not in ("model", "observed"):
             raise bad("incumbent", "must be model or observed")
         if self.batch_above < -1:
@@ -228,7 +234,7 @@ class AMBSSettings:
 
 
 _INT_SETTINGS = {"batch_above", "budget", "n_initial", "n_candidates", "n_local", "gp_max_points", "gp_restarts", "n_trees"}
-_FLOAT_SETTINGS = {"batch_refit", "final_exploit", "final_kappa", "gp_lengthscale_prior", "kappa", "kappa_decay", "kappa_min", "xi", "exclusion_radius",
+_FLOAT_SETTINGS = {"batch_refit", "final_exploit", "final_kappa", "gp_lengthscale_prior", "gp_min_noise", "kappa", "kappa_decay", "kappa_min", "xi", "exclusion_radius",
                    "warm_explore"}
 
 

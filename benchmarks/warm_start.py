@@ -187,18 +187,20 @@ def main() -> None:
                         help="AMBS warm_model: prior (the warm rows' GP as the prior mean, the "
                              "default) or noise (one GP, an extra noise for the warm rows)")
     parser.add_argument("--ripple", type=float, default=0.05, help="amplitude of the cosine ripples")
+    parser.add_argument("--setting", action="append", default=[], metavar="KEY=VALUE", type=key_value,
+                        help="an AMBS setting for all three searches (repeatable)")
     parser.add_argument("--warm-setting", action="append", default=[], metavar="KEY=VALUE", type=key_value,
                         help="an AMBS setting for the warm search only (repeatable), to compare")
     args = parser.parse_args()
     space, func, default_shift = PROBLEMS[args.problem]
     if args.shift is None:
         args.shift = default_shift
-    kw = {"surrogate": args.surrogate, "warm_model": args.warm_model}
+    kw = dict({"surrogate": args.surrogate, "warm_model": args.warm_model}, **dict(args.setting))
     warm_kw = dict(kw, **dict(args.warm_setting))
     try:
         AMBSSettings.from_kwargs(**warm_kw)  # a bad setting: one line now, not after a first search
     except ValueError as err:
-        parser.error(f"--warm-setting: {err}")
+        parser.error(f"--setting / --warm-setting: {err}")
     lo, _, hi = args.seeds.partition("-")
     seeds = range(int(lo), int(hi or lo) + 1)
     rows = []

@@ -66,7 +66,7 @@ class AMBSSettings:
                                          the others are warm-started only)
     ``gp_lengthscale_prior``  ``0.5``    mode of the GP lengthscale prior on numeric dimensions (unit
                                          cube); smaller favours more local, more exploring models
-    ``gp_min_noise``          ``1e-06``  lower bound of the GP noise variance (standardised objective
+    ``gp_min_noise``          ``1e-10``  lower bound of the GP noise variance (standardised objective
                                          units); a smaller one lets the model resolve finer differences
                                          near the optimum of a deterministic objective
     ``n_trees``               ``48``     trees of the et / rf surrogates
@@ -118,7 +118,7 @@ class AMBSSettings:
     gp_max_points: int = 200
     gp_restarts: int = 1
     gp_lengthscale_prior: float = 0.5
-    gp_min_noise: float = 1e-6
+    gp_min_noise: float = 1e-10
     incumbent: str = "model"
     n_trees: int = 48
     exclusion_radius: float = 0.1
